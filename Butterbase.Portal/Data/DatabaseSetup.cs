@@ -1,0 +1,45 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Butterbase.Portal.Data;
+
+public static class DatabaseSetup
+{
+    public static void AddPortalDatabase(this WebApplicationBuilder builder)
+    {
+        // Resolved when first used, so hosts and tests that add configuration late still pick it up.
+        builder.Services.AddDbContextFactory<PortalDb>((services, options) => options.UseSqlite(
+            SqliteConnectionString(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath)));
+    }
+
+    /// <summary>
+    /// Resolves a relative SQLite path against the content root (so `dotnet run` and the CLI share one
+    /// file whatever the working directory) and sets a generous busy timeout: Microsoft.Data.Sqlite retries
+    /// SQLITE_BUSY until the command timeout, so concurrent writers wait instead of failing.
+    /// </summary>
+    internal static string SqliteConnectionString(IConfiguration configuration, string contentRoot)
+    {
+        var configured = configuration.GetConnectionString("Butterbase") ?? "Data Source=data/butterbase.db";
+        var csb = new SqliteConnectionStringBuilder(configured);
+        if (csb.DataSource != ":memory:" && !csb.DataSource.StartsWith("file:", StringComparison.Ordinal) && !Path.IsPathRooted(csb.DataSource))
+            csb.DataSource = Path.Combine(contentRoot, csb.DataSource);
+        if (csb.DataSource != ":memory:")
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(csb.DataSource))!);
+        if (!configured.Contains("Default Timeout", StringComparison.OrdinalIgnoreCase))
+            csb.DefaultTimeout = 30;
+        csb.Pooling = true;
+        return csb.ToString();
+    }
+
+    public static async Task MigrateDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+        await db.Database.MigrateAsync(ct);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers run beside the one writer; it is a property of the file and persists.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
+    }
+}

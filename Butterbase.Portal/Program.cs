@@ -1,0 +1,57 @@
+using Butterbase.Portal.Accounts;
+using Butterbase.Portal.Api;
+using Butterbase.Portal.Apps;
+using Butterbase.Portal.Components;
+using Butterbase.Portal.Data;
+using Microsoft.AspNetCore.DataProtection;
+using MudBlazor.Services;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+if (AppsCli.IsCli(args))
+    builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.AddPortalDatabase();
+builder.Services.AddDataProtection().SetApplicationName("Butterbase").PersistKeysToDbContext<PortalDb>();
+builder.AddPortalAuth();
+builder.AddPortalApi();
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+
+builder.Services.AddSingleton<DeveloperAccounts>();
+builder.Services.AddSingleton<AppRegistry>();
+builder.Services.AddSingleton<ApiKeys>();
+builder.Services.AddSingleton<UserTokens>();
+
+var app = builder.Build();
+if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);
+
+await app.Services.MigrateDatabaseAsync();
+
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    ExceptionHandler = ApiErrors.HandleExceptionAsync,
+    // A client's malformed request is its error, not ours: answered, not logged as a failure.
+    SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+});
+app.UseStatusCodePages(ApiErrors.WriteForBareStatusAsync);
+app.UseSecurityHeaders();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapHealthChecks("/healthz");
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapAccountEndpoints();
+app.MapApiRoot().MapAppsApi();
+app.MapRazorComponents<Root>()
+    .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null); // UseSecurityHeaders sends frame-ancestors 'none'
+
+app.Run();
+return 0;
+
+public partial class Program;

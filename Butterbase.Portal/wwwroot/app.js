@@ -1,0 +1,5 @@
+window.butterbase = {
+  copy: async (text) => {
+    try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
+  }
+};
