@@ -1,0 +1,56 @@
+using System.Security.Claims;
+using Bunit;
+using Butterbase.Portal.Accounts;
+using Butterbase.Portal.Apps;
+using Butterbase.Portal.Data;
+using FluentValidation;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+
+namespace Butterbase.Portal.Tests.Support;
+
+/// <summary>
+/// bUnit context with the portal's real services over a private SQLite file, MudBlazor registered once,
+/// loose JS interop, and a signed-in developer.
+/// </summary>
+public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("bb-bunit-").FullName;
+    protected string DeveloperId { get; } = "dev_" + Guid.NewGuid().ToString("N")[..12];
+
+    protected PortalComponentContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        var connection = $"Data Source={Path.Combine(_directory, "portal.db")}";
+        Services.AddDbContextFactory<PortalDb>(o => o.UseSqlite(connection));
+        Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<AppRegistry>();
+        Services.AddSingleton<ApiKeys>();
+        Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton);
+        Services.AddLogging();
+        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
+        AddAuthorization().SetAuthorized("dev@example.com").SetClaims(new Claim(ClaimTypes.NameIdentifier, DeveloperId));
+    }
+
+    protected T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public virtual async Task InitializeAsync()
+    {
+        await using var db = await Service<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+        db.Developers.Add(new Developer { Id = DeveloperId, Email = "dev@example.com", NormalizedEmail = "DEV@EXAMPLE.COM", CreatedAt = DateTime.UtcNow });
+        db.Developers.Add(new Developer { Id = "dev_stranger", Email = "s@example.com", NormalizedEmail = "S@EXAMPLE.COM", CreatedAt = DateTime.UtcNow });
+        await db.SaveChangesAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, true); } catch (IOException) { }
+    }
+}
