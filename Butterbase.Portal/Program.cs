@@ -1,6 +1,7 @@
 using Butterbase.Portal.Accounts;
 using Butterbase.Portal.Api;
 using Butterbase.Portal.Apps;
+using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Components;
 using Butterbase.Portal.Data;
 using Microsoft.AspNetCore.DataProtection;
@@ -23,11 +24,13 @@ builder.Services.AddSingleton<DeveloperAccounts>();
 builder.Services.AddSingleton<AppRegistry>();
 builder.Services.AddSingleton<ApiKeys>();
 builder.Services.AddSingleton<UserTokens>();
+builder.Services.AddSingleton<ToolkitCatalog>();
 
 var app = builder.Build();
 if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);
 
 await app.Services.MigrateDatabaseAsync();
+_ = app.Services.GetRequiredService<ToolkitCatalog>(); // load the catalog at start, not on the first request
 
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
@@ -47,7 +50,10 @@ app.MapHealthChecks("/healthz");
 app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapAccountEndpoints();
-app.MapApiRoot().MapAppsApi();
+var api = app.MapApiRoot();
+api.MapAppsApi();
+api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi();
+app.MapCatalogLogos();
 app.MapRazorComponents<Root>()
     .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null); // UseSecurityHeaders sends frame-ancestors 'none'
 

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Butterbase.Portal.Catalog;
+using Json.Schema;
+
+namespace Butterbase.Portal.Tests.Catalog;
+
+/// <summary>The catalog that ships: real toolkits, each connectable and each tool executable and well described.</summary>
+public sealed class CatalogDataTests
+{
+    private static readonly ToolkitCatalog Catalog = new();
+    private static readonly HashSet<string> Curated = ["gmail", "google-calendar", "slack", "google-sheets", "notion", "github", "hubspot", "outlook", "google-drive", "discord", "sandbox"];
+
+    [Fact]
+    public void Over_a_thousand_toolkits_each_with_tools_and_a_supported_auth_scheme()
+    {
+        Assert.True(Catalog.Toolkits.Count >= 1000, $"{Catalog.Toolkits.Count} toolkits");
+        Assert.True(Catalog.ToolCount >= 15_000, $"{Catalog.ToolCount} tools");
+        Assert.Equal(Catalog.Toolkits.Count, Catalog.Toolkits.Select(t => t.Slug).Distinct().Count());
+        Assert.Equal(Curated.Order(), Catalog.Toolkits.Where(t => t.Curated).Select(t => t.Slug).Order());
+
+        foreach (var t in Catalog.Toolkits)
+        {
+            Assert.True(t.ToolCount >= 1, $"{t.Slug} has no tools");
+            Assert.NotEmpty(t.Auth);
+            foreach (var scheme in t.Auth)
+            {
+                switch (scheme.Type)
+                {
+                    case "oauth2":
+                        Assert.True(IsUrl(scheme.AuthorizationUrl, t) && IsUrl(scheme.TokenUrl, t), $"{t.Slug}: oauth2 needs authorize and token URLs");
+                        break;
+                    case "api_key":
+                        Assert.True(scheme.In is "header" or "query" && !string.IsNullOrEmpty(scheme.Name), $"{t.Slug}: api_key needs in and name");
+                        break;
+                    case "basic" or "bearer":
+                        break;
+                    default:
+                        Assert.Fail($"{t.Slug}: unsupported scheme {scheme.Type}");
+                        break;
+                }
+            }
+            Assert.True(IsUrl(t.ApiBaseUrl, t), $"{t.Slug}: API base URL {t.ApiBaseUrl}");
+        }
+    }
+
+    private static bool IsUrl(string? url, Toolkit t) =>
+        url is not null && (t.Slug == "sandbox" ? url.StartsWith('/') : url.StartsWith("https://", StringComparison.Ordinal));
+
+    [Fact]
+    public void Every_tool_name_is_unique_and_every_schema_is_valid_json_schema_in_strict_mode()
+    {
+        var names = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var all = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var metaSchema = MetaSchemas.Draft202012;
+        var tools = 0;
+        Parallel.ForEach(Catalog.Toolkits, toolkit =>
+        {
+            var problems = new List<string>();
+            var set = Catalog.ToolsOf(toolkit);
+            if (toolkit.ToolCount != set.Tools.Count) problems.Add($"{toolkit.Slug}: tool count {toolkit.ToolCount} but {set.Tools.Count} tools");
+            foreach (var tool in set.Tools)
+            {
+                Interlocked.Increment(ref tools);
+                if (!names.TryAdd(tool.Name, 0)) problems.Add($"{tool.Name}: duplicate name");
+                if (!StrictSchemaChecker.ToolName().IsMatch(tool.Name)) problems.Add($"{tool.Name}: bad tool name");
+                var schema = ToolSchemas.WithDefs(tool, set.Defs);
+                problems.AddRange(StrictSchemaChecker.Check(schema).Select(p => $"{tool.Name}: {p}"));
+                var meta = metaSchema.Evaluate(JsonDocument.Parse(schema.ToJsonString()).RootElement);
+                if (!meta.IsValid) problems.Add($"{tool.Name}: not valid JSON Schema 2020-12");
+                var properties = schema["properties"]!.AsObject().Select(p => p.Key).Order();
+                if (!properties.SequenceEqual(tool.In.Keys.Order())) problems.Add($"{tool.Name}: 'in' does not name exactly the parameters");
+            }
+            foreach (var p in problems) all.Add(p);
+        });
+        Assert.True(all.IsEmpty, string.Join("\n", all.Take(20)));
+        Assert.Equal(Catalog.ToolCount, tools);
+    }
+
+    [Fact]
+    public void The_curated_toolkits_have_the_tools_their_use_cases_need()
+    {
+        string[] expected =
+        [
+            "GMAIL_SEND_EMAIL", "GMAIL_LIST_MESSAGES", "GMAIL_GET_MESSAGE", "GMAIL_LIST_LABELS",
+            "GOOGLECALENDAR_EVENTS_LIST", "GOOGLECALENDAR_CREATE_EVENT", "GOOGLECALENDAR_UPDATE_EVENT", "GOOGLECALENDAR_DELETE_EVENT",
+            "SLACK_SEND_MESSAGE", "GITHUB_CREATE_ISSUE", "NOTION_CREATE_PAGE", "HUBSPOT_CREATE_CONTACT", "OUTLOOK_SEND_EMAIL",
+            "SANDBOX_SEND_MESSAGE",
+        ];
+        foreach (var name in expected) Assert.True(Catalog.FindTool(name) is not null, name);
+
+        var gmail = Catalog.FindTool("GMAIL_SEND_EMAIL")!.Value.Tool;
+        var required = gmail.Parameters["properties"]!.AsObject();
+        Assert.Equal(["to", "subject", "body", "cc", "bcc", "is_html"], required.Select(p => p.Key));
+        Assert.Equal("string", required["to"]!["type"]!.GetValue<string>()); // truly required: not nullable
+        Assert.Equal("POST", gmail.Method);
+        Assert.Equal("/gmail/v1/users/me/messages/send", gmail.Path);
+    }
+
+    [Theory]
+    [InlineData("gmail", "gmail")]
+    [InlineData("Gmail", "gmail")]
+    [InlineData("google calendar", "google-calendar")]
+    [InlineData("slak", "slack")]
+    [InlineData("crm", "hubspot")]
+    [InlineData("github issues", "github")]
+    [InlineData("notion", "notion")]
+    [InlineData("outlook", "outlook")]
+    [InlineData("gmial", "gmail")]
+    [InlineData("stripe", "stripe")]
+    public void Search_puts_the_expected_toolkit_first(string query, string expected) =>
+        Assert.Equal(expected, Catalog.Search(query).FirstOrDefault()?.Slug);
+
+    [Fact]
+    public void Empty_search_lists_everything_curated_first_and_filters_narrow_it()
+    {
+        var all = Catalog.Search(null);
+        Assert.Equal(Catalog.Toolkits.Count, all.Count);
+        Assert.All(all.Take(Curated.Count), t => Assert.True(t.Curated));
+
+        var crm = Catalog.Search(null, category: "crm");
+        Assert.NotEmpty(crm);
+        Assert.All(crm, t => Assert.Contains("crm", t.Categories));
+        var basic = Catalog.Search(null, authScheme: "basic");
+        Assert.NotEmpty(basic);
+        Assert.All(basic, t => Assert.Contains(t.Auth, a => a.Type == "basic"));
+        Assert.Empty(Catalog.Search("zzqqxxnothing"));
+    }
+}

@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+using System.Text;
+using Butterbase.Portal.Api;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Butterbase.Portal.Catalog;
+
+/// <summary>`GET /available`, `GET /available/{toolkit}`, `GET /tools` (API key or end-user JWT) and the logos.</summary>
+public static class CatalogApi
+{
+    public static RouteGroupBuilder MapCatalogApi(this RouteGroupBuilder integrations)
+    {
+        integrations.MapGet("/available", SearchToolkits);
+        integrations.MapGet("/available/{toolkit}", GetToolkit);
+        integrations.MapGet("/tools", ListTools);
+        return integrations;
+    }
+
+    public static void MapCatalogLogos(this IEndpointRouteBuilder app) =>
+        app.MapGet("/catalog/logos/{slug}.svg", Logo).ExcludeFromDescription();
+
+    public sealed record ToolkitItem(string Slug, string Name, string Description, string[] Categories, string LogoUrl,
+        string[] AuthSchemes, int ToolCount, bool Curated, bool Enabled);
+
+    public sealed record ToolkitDetail(string Slug, string Name, string Description, string[] Categories, string LogoUrl,
+        string[] AuthSchemes, int ToolCount, bool Curated, bool Enabled, string ApiBaseUrl, AuthDetail Auth, ToolkitOrigin? Origin);
+
+    public sealed record AuthDetail(string DefaultScheme, IReadOnlyList<SchemeDetail> Schemes, IReadOnlyList<FieldDetail> Fields);
+
+    public sealed record SchemeDetail(string Type, IReadOnlyList<ScopeDetail> Scopes, string[] DefaultScopes, bool Pkce, bool Refresh,
+        string? AuthorizationUrl, string? TokenUrl, string? In, string? Name);
+
+    public sealed record ScopeDetail(string Name, string Description);
+
+    public sealed record FieldDetail(string Name, string Label, bool Required, bool Secret);
+
+    public sealed record ToolItem(string Name, string Toolkit, string DisplayName, string Description,
+        System.Text.Json.Nodes.JsonObject Parameters, System.Text.Json.Nodes.JsonNode? Response, string[] Scopes, bool Deprecated);
+
+    public static ToolkitItem Item(Toolkit t, bool enabled) => new(t.Slug, t.Name, t.Description, t.Categories, LogoUrl(t),
+        ToolkitCatalog.AuthSchemeNames(t), t.ToolCount, t.Curated, enabled);
+
+    public static string LogoUrl(Toolkit t) => $"/catalog/logos/{t.Slug}.svg";
+
+    public static async Task<Results<JsonHttpResult<Page<ToolkitItem>>, JsonHttpResult<ApiError>>> SearchToolkits(
+        ToolkitCatalog catalog, string? search, string? category, string? authScheme, int? limit, int? offset)
+    {
+        var (take, skip, problems) = Paging.Read(limit, offset);
+        if (search?.Length > 200) problems.Add(new("search", "Search for at most 200 characters."));
+        if (problems.Count > 0) return ApiErrors.Validation(problems);
+        var found = catalog.Search(search, NullIfEmpty(category), NullIfEmpty(authScheme));
+        var page = Paging.Of(found, take, skip);
+        // REVIEW: `enabled` reads toolkit configuration, which arrives with the connect feature (issue 4).
+        return TypedResults.Json(new Page<ToolkitItem>(page.Items.Select(t => Item(t, false)).ToList(), page.Total, page.Limit, page.Offset), ApiJson.Snake);
+    }
+
+    public static Results<JsonHttpResult<ToolkitDetail>, JsonHttpResult<ApiError>> GetToolkit(ToolkitCatalog catalog, string toolkit)
+    {
+        var t = catalog.Find(toolkit);
+        if (t is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
+        return TypedResults.Json(Detail(t, false), ApiJson.Snake);
+    }
+
+    public static ToolkitDetail Detail(Toolkit t, bool enabled) => new(
+        t.Slug, t.Name, t.Description, t.Categories, LogoUrl(t), ToolkitCatalog.AuthSchemeNames(t), t.ToolCount, t.Curated, enabled,
+        t.ApiBaseUrl,
+        new AuthDetail(t.DefaultAuth.Type,
+            t.Auth.Select(a => new SchemeDetail(a.Type,
+                (a.Scopes ?? []).Select(s => new ScopeDetail(s.Key, s.Value)).ToList(),
+                a.DefaultScopes ?? [], a.Pkce, a.Refresh,
+                a.AuthorizationUrl, a.TokenUrl, a.In, a.Name)).ToList(),
+            (t.Fields ?? []).Where(f => f.In is null || f.Secret || f.Required)
+                .Select(f => new FieldDetail(f.Name, f.Label, f.Required, f.Secret)).ToList()),
+        t.Origin);
+
+    public static Results<JsonHttpResult<Page<ToolItem>>, JsonHttpResult<ApiError>> ListTools(
+        ToolkitCatalog catalog, string? toolkit, string? search, int? limit, int? offset)
+    {
+        var (take, skip, problems) = Paging.Read(limit, offset);
+        if (string.IsNullOrWhiteSpace(toolkit)) problems.Add(new("toolkit", "Name the toolkit whose tools to list, e.g. ?toolkit=gmail."));
+        if (problems.Count > 0) return ApiErrors.Validation(problems);
+        var t = catalog.Find(toolkit!);
+        if (t is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
+
+        var tools = catalog.ToolsOf(t);
+        IEnumerable<ToolDefinition> matching = tools.Tools;
+        var words = SearchEntry.Tokens(SearchEntry.Normalize(search));
+        if (words.Length > 0)
+            matching = matching.Where(tool =>
+            {
+                var text = " " + SearchEntry.Normalize(tool.Name.Replace('_', ' ') + " " + tool.DisplayName + " " + tool.Description);
+                return words.All(w => text.Contains(" " + (w.Length > 3 && w.EndsWith('s') ? w[..^1] : w), StringComparison.Ordinal));
+            });
+        var page = Paging.Of(matching.ToList(), take, skip);
+        var items = page.Items.Select(tool => new ToolItem(tool.Name, t.Slug, tool.DisplayName, tool.Description,
+            ToolSchemas.WithDefs(tool, tools.Defs), tool.Response, tool.Scopes, tool.Deprecated)).ToList();
+        return TypedResults.Json(new Page<ToolItem>(items, page.Total, page.Limit, page.Offset), ApiJson.Snake);
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    /// <summary>The toolkit's simple-icons SVG, or a generated monogram; never a hotlinked vendor image.</summary>
+    public static IResult Logo(ToolkitCatalog catalog, string slug, HttpContext http)
+    {
+        var t = catalog.Find(slug);
+        if (t is null) return Results.NotFound();
+        http.Response.Headers.CacheControl = "public, max-age=86400";
+        // Served as a document of its own: no scripts, whatever the data says.
+        http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'";
+        return Results.Text(t.Logo is { Length: > 0 } svg ? Colored(svg) : Monogram(t), "image/svg+xml");
+    }
+
+    private static string Colored(string svg) =>
+        svg.Contains("fill=", StringComparison.Ordinal) ? svg : svg.Replace("<svg ", "<svg fill=\"#3f3d56\" ", StringComparison.Ordinal);
+
+    public static string Monogram(Toolkit t)
+    {
+        var letters = string.Concat(t.Name.Split([' ', '-', '.'], StringSplitOptions.RemoveEmptyEntries).Where(w => char.IsLetterOrDigit(w[0])).Take(2).Select(w => char.ToUpperInvariant(w[0])));
+        if (letters.Length == 0) letters = "?";
+        var hue = SHA256.HashData(Encoding.UTF8.GetBytes(t.Slug))[0] * 360 / 256;
+        return $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 24 24\"><rect width=\"24\" height=\"24\" rx=\"5\" fill=\"hsl({hue},55%,45%)\"/>" +
+               $"<text x=\"12\" y=\"16\" font-family=\"Arial,sans-serif\" font-size=\"{(letters.Length > 1 ? 10 : 12)}\" font-weight=\"700\" fill=\"#fff\" text-anchor=\"middle\">{System.Net.WebUtility.HtmlEncode(letters)}</text></svg>";
+    }
+}

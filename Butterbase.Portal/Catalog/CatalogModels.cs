@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Butterbase.Portal.Catalog;
+
+// The shapes of the catalog data files (tools/catalog/FORMAT.md), read as they are written.
+
+public sealed record Toolkit
+{
+    public required string Slug { get; init; }
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+    public string[] Categories { get; init; } = [];
+    public string[]? Aliases { get; init; }
+    public string? Logo { get; init; }
+    public string? LogoLicense { get; init; }
+    public required string ApiBaseUrl { get; init; }
+    public Dictionary<string, string>? Headers { get; init; }
+    public AuthScheme[] Auth { get; init; } = [];
+    public ConnectionField[]? Fields { get; init; }
+    public ToolkitOrigin? Origin { get; init; }
+    public bool Curated { get; init; }
+    public int ToolCount { get; init; }
+    public string[]? ToolNames { get; init; }
+
+    public AuthScheme DefaultAuth => Auth[0];
+}
+
+public sealed record AuthScheme
+{
+    /// <summary>oauth2 | api_key | basic | bearer</summary>
+    public required string Type { get; init; }
+    public string? AuthorizationUrl { get; init; }
+    public string? TokenUrl { get; init; }
+    public string? RevocationUrl { get; init; }
+    public string? UserInfoUrl { get; init; }
+    public Dictionary<string, string>? Scopes { get; init; }
+    public string[]? DefaultScopes { get; init; }
+    public string? ScopeSeparator { get; init; }
+    public bool Pkce { get; init; }
+    public string? ClientAuth { get; init; }
+    public Dictionary<string, string>? AuthorizeParams { get; init; }
+    public bool Refresh { get; init; }
+    public string[]? Quirks { get; init; }
+    /// <summary>api_key: header | query, and the name it is sent under, with an optional value prefix.</summary>
+    public string? In { get; init; }
+    public string? Name { get; init; }
+    public string? Prefix { get; init; }
+}
+
+public sealed record ConnectionField
+{
+    public required string Name { get; init; }
+    public string Label { get; init; } = "";
+    public bool Required { get; init; }
+    public bool Secret { get; init; }
+    public string? In { get; init; }
+}
+
+public sealed record ToolkitOrigin
+{
+    public string Source { get; init; } = "";
+    public string? Api { get; init; }
+    public string? Version { get; init; }
+    public ToolkitLicense? License { get; init; }
+}
+
+public sealed record ToolkitLicense(string Name, string? Url);
+
+public sealed record ToolDefinition
+{
+    public required string Name { get; init; }
+    public string DisplayName { get; init; } = "";
+    public string Description { get; init; } = "";
+    public string Method { get; init; } = "GET";
+    public string Path { get; init; } = "/";
+    public required JsonObject Parameters { get; init; }
+    public Dictionary<string, string> In { get; init; } = [];
+    public Dictionary<string, string>? WireNames { get; init; }
+    public string[]? Json { get; init; }
+    public string? BodyKey { get; init; }
+    public string? ContentType { get; init; }
+    public JsonNode? Response { get; init; }
+    public string[] Scopes { get; init; } = [];
+    public bool Deprecated { get; init; }
+    /// <summary>http = run declaratively from method/path/in; coded = implemented in C# by name.</summary>
+    public string Kind { get; init; } = "http";
+}
+
+/// <summary>One toolkit's tools with its shared schema definitions.</summary>
+public sealed record ToolkitTools
+{
+    public Dictionary<string, JsonObject> Defs { get; init; } = [];
+    public List<ToolDefinition> Tools { get; init; } = [];
+
+    // Case-sensitive: schemas may hold properties differing only in case (RecipeId, RecipeID).
+    internal static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { PropertyNameCaseInsensitive = false };
+}
