@@ -17,21 +17,11 @@ public sealed class FoundationFlowTests(PortalServer portal) : IClassFixture<Por
         await page.GotoAsync("/");
         await page.WaitForURLAsync("**/account/signup");
         await PortalServer.ScreenshotAsync(page, "01-sign-up");
-        await page.FillAsync("#email", "founder@example.com");
-        await page.FillAsync("#password", "correct horse battery");
-        await page.FillAsync("#confirm", "correct horse battery");
-        await page.ClickAsync("button[type=submit]");
-
-        await PortalServer.WaitForCircuitAsync(page);
+        await PortalServer.SignUpAsync(page, "founder@example.com");
         await page.Locator("[data-testid=empty-state]").GetByText("Create your first app").WaitForAsync();
         await PortalServer.ScreenshotAsync(page, "02-apps-empty");
 
-        await page.ClickAsync("[data-testid=create-app]");
-        await page.FillAsync("input[data-testid=app-name]", "Acme CRM");
-        await PortalServer.ScreenshotAsync(page, "03-create-app-dialog");
-        await page.ClickAsync("[data-testid=create-app-submit]");
-        await page.WaitForURLAsync("**/apps/app_*");
-        var appId = page.Url.Split('/').Last();
+        var appId = await PortalServer.CreateAppAsync(page, "Acme CRM");
         await Assertions.Expect(page.Locator("[data-testid=app-title]")).ToHaveTextAsync("Acme CRM");
         await PortalServer.ScreenshotAsync(page, "04-app-overview");
 
@@ -51,6 +41,7 @@ public sealed class FoundationFlowTests(PortalServer portal) : IClassFixture<Por
         await Assertions.Expect(secret).ToContainTextAsync("•");
         await PortalServer.ScreenshotAsync(page, "06-api-key-created-masked");
         await page.ClickAsync("[data-testid=new-key] [data-testid=secret-reveal]");
+        await Assertions.Expect(secret).Not.ToContainTextAsync("•");
         var apiKey = (await secret.TextContentAsync())!.Trim();
         Assert.StartsWith("bb_sk_", apiKey);
 

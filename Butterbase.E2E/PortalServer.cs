@@ -62,6 +62,28 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
     public static Task WaitForCircuitAsync(IPage page) =>
         page.Locator("[data-testid=circuit-ready]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
 
+    /// <summary>Signs a new developer up through the real form and waits for the interactive portal.</summary>
+    public static async Task SignUpAsync(IPage page, string email)
+    {
+        await page.GotoAsync("/account/signup");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", "correct horse battery");
+        await page.FillAsync("#confirm", "correct horse battery");
+        await page.ClickAsync("button[type=submit]");
+        await WaitForCircuitAsync(page);
+    }
+
+    /// <summary>Creates an app from the Apps page's dialog and returns its id once its page is open.</summary>
+    public static async Task<string> CreateAppAsync(IPage page, string name)
+    {
+        await page.ClickAsync("[data-testid=create-app]");
+        await page.FillAsync("input[data-testid=app-name]", name);
+        await ScreenshotAsync(page, "03-create-app-dialog");
+        await page.ClickAsync("[data-testid=create-app-submit]");
+        await page.WaitForURLAsync("**/apps/app_*");
+        return page.Url.Split('/').Last();
+    }
+
     async Task IAsyncLifetime.DisposeAsync()
     {
         if (Browser is not null) await Browser.DisposeAsync();

@@ -30,11 +30,15 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<AppRegistry>();
         Services.AddSingleton<ApiKeys>();
+        Services.AddSingleton(_ => SharedCatalog.Value);
         Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton);
         Services.AddLogging();
         Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
         AddAuthorization().SetAuthorized("dev@example.com").SetClaims(new Claim(ClaimTypes.NameIdentifier, DeveloperId));
     }
+
+    /// <summary>The shipped catalog, loaded once for all component tests.</summary>
+    private static readonly Lazy<Butterbase.Portal.Catalog.ToolkitCatalog> SharedCatalog = new(() => new());
 
     protected T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
