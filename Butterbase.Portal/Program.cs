@@ -4,6 +4,7 @@ using Butterbase.Portal.Apps;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Components;
 using Butterbase.Portal.Data;
+using Butterbase.Portal.Toolkits;
 using Microsoft.AspNetCore.DataProtection;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
@@ -25,6 +26,7 @@ builder.Services.AddSingleton<AppRegistry>();
 builder.Services.AddSingleton<ApiKeys>();
 builder.Services.AddSingleton<UserTokens>();
 builder.Services.AddSingleton<ToolkitCatalog>();
+builder.Services.AddSingleton<ToolkitConfigs>();
 
 var app = builder.Build();
 if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);
@@ -52,7 +54,7 @@ app.MapScalarApiReference();
 app.MapAccountEndpoints();
 var api = app.MapApiRoot();
 api.MapAppsApi();
-api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi();
+api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi();
 app.MapCatalogLogos();
 app.MapRazorComponents<Root>()
     .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null); // UseSecurityHeaders sends frame-ancestors 'none'

@@ -36,14 +36,21 @@ public sealed class ApiAuthenticationTests(ApiAuthenticationTests.Fixture fx) : 
         { "GET", "settings" },
         { "PATCH", "settings" },
         { "POST", "auth/user-token" },
+        { "POST", "integrations/configure" },
+        { "DELETE", "integrations/configure/gmail" },
     };
 
     private static HttpRequestMessage Request(string method, string appId, string path, string? authorization)
     {
         var request = new HttpRequestMessage(new HttpMethod(method), $"v1/{appId}/{path}");
         if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        if (method != "GET")
-            request.Content = JsonAssert.Raw(path == "settings" ? "{\"name\":\"Renamed by attacker\"}" : "{\"userId\":\"u_1\"}");
+        if (method is "POST" or "PATCH")
+            request.Content = JsonAssert.Raw(path switch
+            {
+                "settings" => "{\"name\":\"Renamed by attacker\"}",
+                "integrations/configure" => "{\"toolkit\":\"gmail\"}",
+                _ => "{\"userId\":\"u_1\"}",
+            });
         return request;
     }
 
@@ -59,6 +66,7 @@ public sealed class ApiAuthenticationTests(ApiAuthenticationTests.Fixture fx) : 
     {
         var app = await fx.Portal.Services.GetRequiredService<AppRegistry>().FindAsync(fx.App.Id);
         Assert.Equal("Main app", app!.Name);
+        Assert.Empty(await fx.Portal.Services.GetRequiredService<Butterbase.Portal.Toolkits.ToolkitConfigs>().ListAsync(fx.App.Id));
     }
 
     [Theory, MemberData(nameof(Endpoints))]

@@ -38,6 +38,19 @@ public sealed class CatalogPageTests : PortalComponentContext
     }
 
     [Fact]
+    public async Task Toolkits_enabled_for_the_app_carry_a_badge()
+    {
+        var catalog = Service<Butterbase.Portal.Catalog.ToolkitCatalog>();
+        await Service<Butterbase.Portal.Toolkits.ToolkitConfigs>().ConfigureAsync(_app.Id,
+            new(catalog.Find("slack")!, null, null, null, null, null));
+        var page = RenderCatalog();
+        page.Find("input[data-testid=catalog-search], [data-testid=catalog-search] input").Input("slack");
+        page.WaitForAssertion(() => Assert.Equal("slack", FirstSlug(page)), TimeSpan.FromSeconds(3));
+        Assert.Single(page.FindAll("[data-testid=enabled-badge]"));
+        Assert.Contains("enabled", page.Find("[data-testid=catalog-result]").TextContent);
+    }
+
+    [Fact]
     public void A_search_with_no_match_says_what_to_try()
     {
         var page = RenderCatalog();

@@ -31,6 +31,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<AppRegistry>();
         Services.AddSingleton<ApiKeys>();
         Services.AddSingleton(_ => SharedCatalog.Value);
+        Services.AddSingleton<Butterbase.Portal.Toolkits.ToolkitConfigs>();
         Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton);
         Services.AddLogging();
         Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);

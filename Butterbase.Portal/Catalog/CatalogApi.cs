@@ -43,22 +43,24 @@ public static class CatalogApi
     public static string LogoUrl(Toolkit t) => $"/catalog/logos/{t.Slug}.svg";
 
     public static async Task<Results<JsonHttpResult<Page<ToolkitItem>>, JsonHttpResult<ApiError>>> SearchToolkits(
-        ToolkitCatalog catalog, string? search, string? category, string? authScheme, int? limit, int? offset)
+        string appId, ToolkitCatalog catalog, Toolkits.ToolkitConfigs configs, string? search, string? category, string? authScheme, int? limit, int? offset,
+        CancellationToken ct)
     {
         var (take, skip, problems) = Paging.Read(limit, offset);
         if (search?.Length > 200) problems.Add(new("search", "Search for at most 200 characters."));
         if (problems.Count > 0) return ApiErrors.Validation(problems);
         var found = catalog.Search(search, NullIfEmpty(category), NullIfEmpty(authScheme));
         var page = Paging.Of(found, take, skip);
-        // REVIEW: `enabled` reads toolkit configuration, which arrives with the connect feature (issue 4).
-        return TypedResults.Json(new Page<ToolkitItem>(page.Items.Select(t => Item(t, false)).ToList(), page.Total, page.Limit, page.Offset), ApiJson.Snake);
+        var enabled = await configs.EnabledSlugsAsync(appId, ct);
+        return TypedResults.Json(new Page<ToolkitItem>(page.Items.Select(t => Item(t, enabled.Contains(t.Slug))).ToList(), page.Total, page.Limit, page.Offset), ApiJson.Snake);
     }
 
-    public static Results<JsonHttpResult<ToolkitDetail>, JsonHttpResult<ApiError>> GetToolkit(ToolkitCatalog catalog, string toolkit)
+    public static async Task<Results<JsonHttpResult<ToolkitDetail>, JsonHttpResult<ApiError>>> GetToolkit(
+        string appId, ToolkitCatalog catalog, Toolkits.ToolkitConfigs configs, string toolkit, CancellationToken ct)
     {
         var t = catalog.Find(toolkit);
         if (t is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
-        return TypedResults.Json(Detail(t, false), ApiJson.Snake);
+        return TypedResults.Json(Detail(t, (await configs.EnabledSlugsAsync(appId, ct)).Contains(t.Slug)), ApiJson.Snake);
     }
 
     public static ToolkitDetail Detail(Toolkit t, bool enabled) => new(

@@ -1,5 +1,6 @@
 using Butterbase.Portal.Accounts;
 using Butterbase.Portal.Apps;
+using Butterbase.Portal.Toolkits;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -13,12 +14,14 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
     public DbSet<App> Apps => Set<App>();
     public DbSet<AppMember> AppMembers => Set<AppMember>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<ToolkitConfig> ToolkitConfigs => Set<ToolkitConfig>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
         Developer.Configure(model);
         App.Configure(model);
+        ToolkitConfig.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)

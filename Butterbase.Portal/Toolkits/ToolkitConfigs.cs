@@ -1,0 +1,74 @@
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Data;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+
+namespace Butterbase.Portal.Toolkits;
+
+/// <summary>Enabling, changing and disabling toolkits for an app (the `/configure` resource).</summary>
+public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock)
+{
+    private const string SecretPurpose = "Butterbase.Toolkits.ClientSecret.v1";
+
+    public sealed record Change(Toolkit Toolkit, string? DisplayName, IReadOnlyList<string>? Scopes, string? AuthScheme, string? ClientId, string? ClientSecret);
+
+    /// <summary>Idempotent upsert: configuring again updates the row and re-enables it.</summary>
+    public async Task<ToolkitConfig> ConfigureAsync(string appId, Change change, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var row = await db.ToolkitConfigs.FirstOrDefaultAsync(c => c.AppId == appId && c.ToolkitSlug == change.Toolkit.Slug, ct);
+        if (row is null)
+        {
+            row = new ToolkitConfig { Id = Guid.NewGuid(), AppId = appId, ToolkitSlug = change.Toolkit.Slug, CreatedAt = now };
+            db.ToolkitConfigs.Add(row);
+        }
+        row.Enabled = true;
+        row.DisplayName = string.IsNullOrWhiteSpace(change.DisplayName) ? (row.DisplayName is "" ? change.Toolkit.Name : row.DisplayName) : change.DisplayName.Trim();
+        row.Scopes = change.Scopes?.Select(s => s.Trim()).Where(s => s.Length > 0).Distinct().ToList() ?? row.Scopes;
+        row.AuthScheme = change.AuthScheme ?? (row.AuthScheme is "" ? change.Toolkit.DefaultAuth.Type : row.AuthScheme);
+        if (change.ClientId is not null)
+        {
+            row.ClientId = change.ClientId.Trim();
+            row.ClientSecret = Protector(appId, row.ToolkitSlug).Protect(change.ClientSecret!);
+        }
+        row.UpdatedAt = now;
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateException) when (row.CreatedAt == now)
+        {
+            // Two first-time configures raced on the unique (app, toolkit) index: the other one won; apply ours over it.
+            return await ConfigureAsync(appId, change, ct);
+        }
+        return row;
+    }
+
+    public async Task<ToolkitConfig?> DisableAsync(string appId, string slug, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.ToolkitConfigs.FirstOrDefaultAsync(c => c.AppId == appId && c.ToolkitSlug == slug, ct);
+        if (row is null) return null;
+        row.Enabled = false;
+        row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(ct);
+        return row;
+    }
+
+    public async Task<List<ToolkitConfig>> ListAsync(string appId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ToolkitConfigs.AsNoTracking().Where(c => c.AppId == appId).OrderBy(c => c.ToolkitSlug).ToListAsync(ct);
+    }
+
+    public async Task<HashSet<string>> EnabledSlugsAsync(string appId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return (await db.ToolkitConfigs.AsNoTracking().Where(c => c.AppId == appId && c.Enabled).Select(c => c.ToolkitSlug).ToListAsync(ct))
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The app's own client secret, for the OAuth engine; never for a response.</summary>
+    public string? ClientSecretOf(ToolkitConfig row) =>
+        row.ClientSecret is null ? null : Protector(row.AppId, row.ToolkitSlug).Unprotect(row.ClientSecret);
+
+    private IDataProtector Protector(string appId, string slug) => dataProtection.CreateProtector(SecretPurpose, appId, slug);
+}

@@ -1,0 +1,79 @@
+using Butterbase.Portal.Api;
+using Butterbase.Portal.Catalog;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Butterbase.Portal.Toolkits;
+
+/// <summary>`POST /configure`, `DELETE /configure/{toolkit}`, `GET /configure` (API.md "Toolkit configuration").</summary>
+public static class ToolkitsApi
+{
+    public static RouteGroupBuilder MapToolkitsApi(this RouteGroupBuilder integrations)
+    {
+        integrations.MapPost("/configure", Configure).RequireAuthorization(ApiPolicies.AppAdmin).Validate<ConfigureRequest>();
+        integrations.MapDelete("/configure/{toolkit}", Disable).RequireAuthorization(ApiPolicies.AppAdmin);
+        integrations.MapGet("/configure", List);
+        return integrations;
+    }
+
+    public sealed record ClientCredentials(string? ClientId, string? ClientSecret);
+
+    public sealed record ConfigureRequest(string? Toolkit, string? DisplayName, List<string>? Scopes, string? AuthScheme, ClientCredentials? Credentials);
+
+    public sealed class ConfigureRequestValidator : AbstractValidator<ConfigureRequest>
+    {
+        public ConfigureRequestValidator()
+        {
+            RuleFor(x => x.Toolkit).NotEmpty().WithMessage("Name the toolkit to configure, e.g. \"gmail\".").OverridePropertyName("toolkit");
+            RuleFor(x => x.DisplayName).MaximumLength(100).OverridePropertyName("displayName");
+            RuleFor(x => x.Scopes).Must(s => s is null || s.Count <= 100).WithMessage("At most 100 scopes.").OverridePropertyName("scopes");
+            RuleForEach(x => x.Scopes).Must(s => !string.IsNullOrWhiteSpace(s) && s.Length <= 300 && !s.Any(char.IsWhiteSpace))
+                .WithMessage("A scope is one non-empty word of at most 300 characters.").OverridePropertyName("scopes");
+            RuleFor(x => x.AuthScheme).Must(a => a is null or "oauth2" or "api_key" or "basic" or "bearer")
+                .WithMessage("authScheme is one of oauth2, api_key, basic, bearer.").OverridePropertyName("authScheme");
+            When(x => x.Credentials is not null, () =>
+            {
+                RuleFor(x => x.Credentials!.ClientId).NotEmpty().MaximumLength(500).WithMessage("Give your OAuth app's client id.").OverridePropertyName("credentials.clientId");
+                RuleFor(x => x.Credentials!.ClientSecret).NotEmpty().MaximumLength(2000).WithMessage("Give your OAuth app's client secret.").OverridePropertyName("credentials.clientSecret");
+            });
+        }
+    }
+
+    public sealed record ConfigRow(Guid Id, string AppId, string ToolkitSlug, bool Enabled, string DisplayName, IReadOnlyList<string> Scopes,
+        string AuthScheme, string Credentials, DateTime CreatedAt, DateTime UpdatedAt)
+    {
+        public static ConfigRow From(ToolkitConfig c) => new(c.Id, c.AppId, c.ToolkitSlug, c.Enabled, c.DisplayName, c.Scopes, c.AuthScheme,
+            c.ClientId is null ? "managed" : "custom", c.CreatedAt, c.UpdatedAt);
+    }
+
+    public sealed record ConfigList(IReadOnlyList<ConfigRow> Items);
+
+    public static async Task<Results<JsonHttpResult<ConfigRow>, JsonHttpResult<ApiError>>> Configure(
+        string appId, ConfigureRequest request, ToolkitCatalog catalog, ToolkitConfigs configs, CancellationToken ct)
+    {
+        var toolkit = catalog.Find(request.Toolkit!);
+        if (toolkit is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{request.Toolkit}'. Search the catalog with GET /available.");
+        if (request.AuthScheme is { } scheme && toolkit.Auth.All(a => a.Type != scheme))
+            return ApiErrors.Validation([new("authScheme", $"{toolkit.Name} supports {string.Join(", ", ToolkitCatalog.AuthSchemeNames(toolkit))}.")]);
+        var effective = request.AuthScheme ?? toolkit.DefaultAuth.Type;
+        if (request.Credentials is not null && effective != "oauth2")
+            return ApiErrors.Validation([new("credentials", "Client credentials apply to OAuth 2 toolkits only.")]);
+
+        var row = await configs.ConfigureAsync(appId, new ToolkitConfigs.Change(toolkit, request.DisplayName, request.Scopes,
+            request.AuthScheme, request.Credentials?.ClientId, request.Credentials?.ClientSecret), ct);
+        return TypedResults.Json(ConfigRow.From(row), ApiJson.Snake);
+    }
+
+    public static async Task<Results<JsonHttpResult<ConfigRow>, JsonHttpResult<ApiError>>> Disable(
+        string appId, string toolkit, ToolkitCatalog catalog, ToolkitConfigs configs, CancellationToken ct)
+    {
+        if (catalog.Find(toolkit) is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'.");
+        var row = await configs.DisableAsync(appId, toolkit, ct);
+        return row is null
+            ? ApiErrors.NotFound("toolkit_not_configured", $"'{toolkit}' is not configured for this app.")
+            : TypedResults.Json(ConfigRow.From(row), ApiJson.Snake);
+    }
+
+    public static async Task<JsonHttpResult<ConfigList>> List(string appId, ToolkitConfigs configs, CancellationToken ct) =>
+        TypedResults.Json(new ConfigList((await configs.ListAsync(appId, ct)).Select(ConfigRow.From).ToList()), ApiJson.Snake);
+}
