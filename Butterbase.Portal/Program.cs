@@ -3,6 +3,7 @@ using Butterbase.Portal.Api;
 using Butterbase.Portal.Apps;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Components;
+using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
 using Butterbase.Portal.Toolkits;
 using Microsoft.AspNetCore.DataProtection;
@@ -27,6 +28,19 @@ builder.Services.AddSingleton<ApiKeys>();
 builder.Services.AddSingleton<UserTokens>();
 builder.Services.AddSingleton<ToolkitCatalog>();
 builder.Services.AddSingleton<ToolkitConfigs>();
+builder.Services.AddSingleton<CredentialProtector>();
+builder.Services.AddSingleton<OAuthProviders>();
+builder.Services.AddSingleton<OAuthClient>();
+builder.Services.AddSingleton<ConnectFlow>();
+builder.Services.AddSingleton<ConnectionStore>();
+builder.Services.AddSingleton<HostedConnect>();
+builder.Services.AddSingleton<RevocationWorker>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationWorker>());
+builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>
+{
+    c.Timeout = TimeSpan.FromSeconds(30);
+    c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0"); // GitHub rejects requests without one
+});
 
 var app = builder.Build();
 if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);
@@ -54,7 +68,8 @@ app.MapScalarApiReference();
 app.MapAccountEndpoints();
 var api = app.MapApiRoot();
 api.MapAppsApi();
-api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi();
+api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi();
+app.MapOAuthCallback();
 app.MapCatalogLogos();
 app.MapRazorComponents<Root>()
     .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null); // UseSecurityHeaders sends frame-ancestors 'none'

@@ -1,5 +1,6 @@
 using Butterbase.Portal.Accounts;
 using Butterbase.Portal.Apps;
+using Butterbase.Portal.Connections;
 using Butterbase.Portal.Toolkits;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -15,6 +16,10 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
     public DbSet<AppMember> AppMembers => Set<AppMember>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<ToolkitConfig> ToolkitConfigs => Set<ToolkitConfig>();
+    public DbSet<Connection> Connections => Set<Connection>();
+    public DbSet<ConnectionRequest> ConnectionRequests => Set<ConnectionRequest>();
+    public DbSet<ConnectionEvent> ConnectionEvents => Set<ConnectionEvent>();
+    public DbSet<RevocationJob> RevocationJobs => Set<RevocationJob>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder model)
@@ -22,6 +27,7 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
         Developer.Configure(model);
         App.Configure(model);
         ToolkitConfig.Configure(model);
+        Connection.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)

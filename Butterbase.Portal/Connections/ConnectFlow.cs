@@ -1,0 +1,209 @@
+using Butterbase.Portal.Apps;
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Data;
+using Butterbase.Portal.Toolkits;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Butterbase.Portal.Connections;
+
+/// <summary>
+/// Starting a connection (`POST /connect`) and finishing it (the OAuth callback or the hosted connect page).
+/// State is random (256 bits), stored hashed, bound to app + user + toolkit, single-use (consumed atomically)
+/// and expires in 10 minutes. A crash between exchange and commit leaves either a whole connection or none:
+/// the connection and the request's completion are written in one transaction.
+/// </summary>
+public sealed class ConnectFlow(
+    IDbContextFactory<PortalDb> dbFactory,
+    ToolkitCatalog catalog,
+    ToolkitConfigs configs,
+    OAuthProviders providers,
+    OAuthClient oauth,
+    CredentialProtector protector,
+    IConfiguration configuration,
+    TimeProvider clock,
+    ILogger<ConnectFlow> logger)
+{
+    public static readonly TimeSpan RequestLifetime = TimeSpan.FromMinutes(10);
+    /// <summary>Pending requests kept per user and toolkit; starting more drops the oldest (SECURITY.md 9).</summary>
+    public const int MaxPendingPerUser = 5;
+
+    public sealed record Started(string AuthUrl, string ConnectionRequestId);
+
+    public sealed record Failure(int Status, string Code, string Message);
+
+    public string Origin(HttpRequest request) =>
+        (configuration["Butterbase:PublicBaseUrl"] is { Length: > 0 } configured ? configured : $"{request.Scheme}://{request.Host}").TrimEnd('/');
+
+    public static string CallbackUri(string origin, string slug) => $"{origin}/v1/oauth/callback/{slug}";
+
+    public async Task<(Started? Started, Failure? Failure)> StartAsync(
+        App app, string userId, string toolkitSlug, string redirectUrl, string? reconnectId, string origin, CancellationToken ct)
+    {
+        var toolkit = catalog.Find(toolkitSlug);
+        if (toolkit is null) return (null, new(404, "unknown_toolkit", $"There is no toolkit '{toolkitSlug}'."));
+        var config = (await configs.ListAsync(app.Id, ct)).FirstOrDefault(c => c.ToolkitSlug == toolkit.Slug);
+        if (config is null) return (null, new(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure)."));
+        if (!config.Enabled) return (null, new(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app; configure it again to re-enable it."));
+        if (!RedirectUrls.IsAllowed(redirectUrl, app.AllowedRedirectUrls))
+            return (null, new(400, "redirect_url_not_allowed", "redirectUrl is not one of the app's allowed redirect URLs (portal → Settings)."));
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (reconnectId is not null && !await db.Connections.AnyAsync(c => c.Id == reconnectId && c.AppId == app.Id && c.UserId == userId && c.ToolkitSlug == toolkit.Slug, ct))
+            return (null, new(404, "connection_not_found", "No such connection for this user and toolkit."));
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var id = Ids.New("ca_", 20);
+        string authUrl;
+        ConnectionRequest request;
+        if (config.AuthScheme == "oauth2")
+        {
+            var (provider, problem) = providers.Resolve(toolkit, config, configs.ClientSecretOf(config), origin);
+            if (provider is null) return (null, new(409, "toolkit_not_ready", problem!));
+            var state = OAuthClient.NewState();
+            // Always PKCE when the provider takes it; a verifier per flow, encrypted at rest, never in a URL.
+            var verifier = provider.Pkce ? OAuthClient.NewCodeVerifier() : null;
+            var redirectUri = CallbackUri(origin, toolkit.Slug);
+            var scopes = config.Scopes.Count > 0 ? config.Scopes : provider.DefaultScopes.ToList();
+            request = new ConnectionRequest
+            {
+                Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = "oauth2",
+                StateHash = OAuthClient.Hash(state),
+                CodeVerifier = verifier is null ? null : protector.For("pkce", id).Protect(verifier),
+                RedirectUrl = redirectUrl, OAuthRedirectUri = redirectUri, TokenUrl = provider.TokenUrl, Scopes = scopes,
+                ConnectionId = reconnectId, CreatedAt = now, ExpiresAt = now + RequestLifetime,
+            };
+            authUrl = OAuthClient.AuthorizeUrl(provider, redirectUri, state, verifier, scopes);
+        }
+        else
+        {
+            request = new ConnectionRequest
+            {
+                Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = config.AuthScheme,
+                RedirectUrl = redirectUrl, ConnectionId = reconnectId, CreatedAt = now, ExpiresAt = now + RequestLifetime,
+            };
+            authUrl = $"{origin}/connect/{id}";
+        }
+
+        // Bounded: expired requests are swept, and a user holds at most a few pending ones per toolkit.
+        await db.ConnectionRequests.Where(r => r.ExpiresAt < now.AddHours(-1)).ExecuteDeleteAsync(ct);
+        var pending = await db.ConnectionRequests
+            .Where(r => r.AppId == app.Id && r.UserId == userId && r.ToolkitSlug == toolkit.Slug && r.Status == "initiated")
+            .OrderByDescending(r => r.CreatedAt).Skip(MaxPendingPerUser - 1).Select(r => r.Id).ToListAsync(ct);
+        if (pending.Count > 0) await db.ConnectionRequests.Where(r => pending.Contains(r.Id)).ExecuteDeleteAsync(ct);
+        db.ConnectionRequests.Add(request);
+        await db.SaveChangesAsync(ct);
+        return (new Started(authUrl, id), null);
+    }
+
+    public sealed record CallbackOutcome(string? RedirectTo, string? ErrorPage);
+
+    /// <summary>The OAuth callback: consume the state, exchange the code, learn who connected, store the connection.</summary>
+    public async Task<CallbackOutcome> CompleteOAuthAsync(string pathToolkit, string? code, string? state, string? error, string? iss, string origin, CancellationToken ct)
+    {
+        const string invalid = "This connection link is invalid, expired or was already used. Start connecting again from the app.";
+        if (string.IsNullOrEmpty(state)) return new(null, invalid);
+        var stateHash = OAuthClient.Hash(state);
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Atomic single use: exactly one callback moves the request out of 'initiated' (SECURITY.md 1–2).
+        var consumed = await db.ConnectionRequests
+            .Where(r => r.StateHash == stateHash && r.Status == "initiated" && r.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "consuming"), ct);
+        if (consumed != 1) return new(null, invalid);
+        var request = await db.ConnectionRequests.AsNoTracking().SingleAsync(r => r.StateHash == stateHash, ct);
+
+        async Task<CallbackOutcome> Fail(string errorCode, string? detail = null)
+        {
+            await db.ConnectionRequests.Where(r => r.Id == request.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, errorCode).SetProperty(r => r.CompletedAt, now), ct);
+            if (detail is not null) logger.LogInformation("Connection request {Request} failed: {Error} {Detail}", request.Id, errorCode, detail);
+            return new(WithQuery(request.RedirectUrl, ("status", "failed"), ("toolkit", request.ToolkitSlug), ("error", errorCode)), null);
+        }
+
+        // Mix-up defence (RFC 9700 §4.4): state issued for one toolkit must come back on that toolkit's callback.
+        if (pathToolkit != request.ToolkitSlug) return await Fail("toolkit_mismatch");
+        if (!string.IsNullOrEmpty(error)) return await Fail(error == "access_denied" ? "access_denied" : "provider_error", error);
+        if (string.IsNullOrEmpty(code)) return await Fail("missing_code");
+
+        var toolkit = catalog.Find(request.ToolkitSlug);
+        var config = (await configs.ListAsync(request.AppId, ct)).FirstOrDefault(c => c.ToolkitSlug == request.ToolkitSlug);
+        if (toolkit is null || config is null || !config.Enabled) return await Fail("toolkit_disabled");
+        var (resolved, problem) = providers.Resolve(toolkit, config, configs.ClientSecretOf(config), origin);
+        if (resolved is null) return await Fail("toolkit_not_ready", problem);
+        if (resolved.Issuer is not null && iss is not null && iss != resolved.Issuer) return await Fail("issuer_mismatch"); // RFC 9207
+        // The token endpoint is the one fixed when the flow started, never one derived from this request.
+        var provider = resolved with { TokenUrl = request.TokenUrl! };
+
+        var verifier = request.CodeVerifier is null ? null : protector.For("pkce", request.Id).Unprotect(request.CodeVerifier);
+        var tokens = await oauth.ExchangeCodeAsync(provider, code, request.OAuthRedirectUri!, verifier, ct);
+        if (!tokens.Ok) return await Fail(tokens.IsClientError ? "oauth_client_rejected" : "token_exchange_failed", tokens.Error);
+
+        var userInfo = await oauth.UserInfoAsync(provider, tokens.AccessToken!, ct);
+        var (accountId, label) = AccountIdentity.From(tokens.Body, userInfo);
+        var credentials = new StoredCredentials
+        {
+            Scheme = "oauth2",
+            AccessToken = tokens.AccessToken,
+            RefreshToken = tokens.RefreshToken,
+            TokenType = tokens.TokenType,
+            ExpiresAt = tokens.ExpiresAt,
+            Extra = SlackUserToken(tokens),
+        };
+        var scopes = tokens.Scopes?.ToList() ?? request.Scopes;
+        var connectionId = await SaveConnectionAsync(db, request, accountId, label, scopes, credentials, now, ct);
+        return new(WithQuery(request.RedirectUrl, ("status", "connected"), ("toolkit", request.ToolkitSlug), ("connectionId", connectionId)), null);
+    }
+
+    /// <summary>Slack v2 returns the bot token at the top and the installing user's token under authed_user.</summary>
+    private static Dictionary<string, string>? SlackUserToken(TokenResult tokens) =>
+        tokens.Body.TryGetValue("authed_user", out var user) && user.ValueKind == System.Text.Json.JsonValueKind.Object
+        && user.TryGetProperty("access_token", out var token) && token.GetString() is { } t
+            ? new Dictionary<string, string> { ["user_access_token"] = t } : null;
+
+    /// <summary>
+    /// Writes the connection (a reconnect or the same provider account updates its row in place; never merged
+    /// across users or apps) and completes the request, in one transaction.
+    /// </summary>
+    internal async Task<string> SaveConnectionAsync(PortalDb db, ConnectionRequest request, string? accountId, string? label,
+        List<string> scopes, StoredCredentials credentials, DateTime now, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        Connection? connection = null;
+        if (request.ConnectionId is not null)
+            connection = await db.Connections.FirstOrDefaultAsync(c => c.Id == request.ConnectionId && c.AppId == request.AppId && c.UserId == request.UserId, ct);
+        if (connection is null && accountId is not null)
+            connection = await db.Connections.FirstOrDefaultAsync(c => c.AppId == request.AppId && c.UserId == request.UserId
+                && c.ToolkitSlug == request.ToolkitSlug && c.AccountId == accountId, ct);
+        if (connection is null)
+        {
+            connection = new Connection
+            {
+                Id = Ids.New("cn_", 20), AppId = request.AppId, UserId = request.UserId, ToolkitSlug = request.ToolkitSlug, CreatedAt = now,
+            };
+            db.Connections.Add(connection);
+        }
+        connection.AuthScheme = request.AuthScheme;
+        connection.Status = ConnectionStatus.Active;
+        connection.AccountId = accountId ?? connection.AccountId;
+        connection.AccountLabel = label ?? connection.AccountLabel;
+        connection.Scopes = scopes;
+        connection.Credentials = protector.Protect(connection.AppId, connection.Id, credentials);
+        connection.ExpiresAt = credentials.ExpiresAt;
+        connection.LastError = null;
+        connection.UpdatedAt = now;
+        connection.Version++;
+        db.ConnectionEvents.Add(new ConnectionEvent { ConnectionId = connection.Id, Kind = "connected", Detail = label, At = now });
+        await db.SaveChangesAsync(ct);
+        await db.ConnectionRequests.Where(r => r.Id == request.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.Status, "connected").SetProperty(r => r.ConnectionId, connection.Id).SetProperty(r => r.CompletedAt, now), ct);
+        await transaction.CommitAsync(ct);
+        return connection.Id;
+    }
+
+    /// <summary>Adds query parameters to the app's redirect URL, keeping what it already had.</summary>
+    public static string WithQuery(string url, params (string Key, string Value)[] values) =>
+        QueryHelpers.AddQueryString(url, values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)));
+}

@@ -1,0 +1,141 @@
+using System.Security.Claims;
+using Butterbase.Portal.Api;
+using Butterbase.Portal.Apps;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Butterbase.Portal.Connections;
+
+/// <summary>`POST /connect`, `GET /connection-requests/{id}`, `GET/DELETE /connections`, and the OAuth callback.</summary>
+public static class ConnectionsApi
+{
+    public static RouteGroupBuilder MapConnectionsApi(this RouteGroupBuilder integrations)
+    {
+        integrations.MapPost("/connect", Connect).Validate<ConnectRequest>();
+        integrations.MapGet("/connection-requests/{id}", GetRequest);
+        integrations.MapGet("/connections", List);
+        integrations.MapGet("/connections/{id}", Get);
+        integrations.MapDelete("/connections/{id}", Delete);
+        return integrations;
+    }
+
+    /// <summary>One callback path per toolkit (mix-up defence); registered at providers as the OAuth redirect URI.</summary>
+    public static void MapOAuthCallback(this IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/oauth/callback/{toolkit}", Callback).AllowAnonymous().ExcludeFromDescription();
+
+    public sealed record ConnectRequest(string? Toolkit, string? RedirectUrl, string? UserId, string? ConnectionId);
+
+    public sealed class ConnectRequestValidator : AbstractValidator<ConnectRequest>
+    {
+        public ConnectRequestValidator()
+        {
+            RuleFor(x => x.Toolkit).NotEmpty().WithMessage("Name the toolkit to connect, e.g. \"gmail\".").OverridePropertyName("toolkit");
+            RuleFor(x => x.RedirectUrl).NotEmpty().WithMessage("Give the URL to send the user back to (one of the app's allowed redirect URLs).")
+                .MaximumLength(2000).OverridePropertyName("redirectUrl");
+            RuleFor(x => x.UserId).MaximumLength(256).Matches("^[A-Za-z0-9_.@:|+-]+$").When(x => x.UserId is not null)
+                .WithMessage("Use letters, digits and _ . @ : | + - only.").OverridePropertyName("userId");
+        }
+    }
+
+    public sealed record ConnectResponse(string AuthUrl, string ConnectionRequestId);
+
+    public sealed record RequestStatus(string Id, string Status, string? ConnectionId, string? Error);
+
+    public sealed record ConnectionRow(string Id, string AppId, string UserId, string ToolkitSlug, string Status, string? AccountLabel,
+        IReadOnlyList<string> Scopes, DateTime CreatedAt, DateTime UpdatedAt, DateTime? LastUsedAt, DateTime? ExpiresAt)
+    {
+        public static ConnectionRow From(Connection c) => new(c.Id, c.AppId, c.UserId, c.ToolkitSlug, c.Status, c.AccountLabel, c.Scopes,
+            c.CreatedAt, c.UpdatedAt, c.LastUsedAt, c.ExpiresAt);
+    }
+
+    /// <summary>The end user the call is about: the JWT's subject, or the `userId` an API-key caller names.</summary>
+    private static (string? UserId, JsonHttpResult<ApiError>? Error) EndUser(ClaimsPrincipal principal, string? requested)
+    {
+        var caller = principal.Caller();
+        if (caller.IsApiKey)
+            return requested is null
+                ? (null, ApiErrors.Validation([new("userId", "With an API key, name the end user: \"userId\".")]))
+                : (requested, null);
+        if (requested is not null && requested != caller.UserId)
+            return (null, ApiErrors.Result(403, "forbidden", "A user token acts for its own user only."));
+        return (caller.UserId, null);
+    }
+
+    public static async Task<Results<Ok<ConnectResponse>, JsonHttpResult<ApiError>>> Connect(
+        string appId, ConnectRequest body, ClaimsPrincipal principal, HttpRequest http, AppRegistry apps, ConnectFlow flow, CancellationToken ct)
+    {
+        var (userId, error) = EndUser(principal, body.UserId);
+        if (error is not null) return error;
+        var app = await apps.FindAsync(appId, ct);
+        if (app is null) return ApiErrors.NotFound("not_found", "No such app.");
+        var (started, failure) = await flow.StartAsync(app, userId!, body.Toolkit!, body.RedirectUrl!, body.ConnectionId, flow.Origin(http), ct);
+        if (failure is not null) return ApiErrors.Result(failure.Status, failure.Code, failure.Message);
+        return TypedResults.Ok(new ConnectResponse(started!.AuthUrl, started.ConnectionRequestId));
+    }
+
+    public static async Task<Results<Ok<RequestStatus>, JsonHttpResult<ApiError>>> GetRequest(
+        string appId, string id, ClaimsPrincipal principal, ConnectionStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var caller = principal.Caller();
+        var request = await store.FindRequestAsync(appId, id, caller.IsApiKey ? null : caller.UserId, ct);
+        if (request is null) return ApiErrors.NotFound("not_found", "No such connection request.");
+        var status = request.Status switch
+        {
+            "initiated" or "consuming" when request.ExpiresAt <= clock.GetUtcNow().UtcDateTime => "expired",
+            "consuming" => "initiated",
+            var s => s,
+        };
+        return TypedResults.Ok(new RequestStatus(request.Id, status, status == "connected" ? request.ConnectionId : null, request.Error));
+    }
+
+    public static async Task<Results<JsonHttpResult<Page<ConnectionRow>>, JsonHttpResult<ApiError>>> List(
+        string appId, ClaimsPrincipal principal, ConnectionStore store, string? toolkit, string? status, string? userId, int? limit, int? offset, CancellationToken ct)
+    {
+        var (take, skip, problems) = Paging.Read(limit, offset);
+        if (status is not (null or "active" or "expired" or "failed")) problems.Add(new("status", "status is active, expired or failed."));
+        if (problems.Count > 0) return ApiErrors.Validation(problems);
+        var caller = principal.Caller();
+        if (!caller.IsApiKey && userId is not null && userId != caller.UserId)
+            return ApiErrors.Result(403, "forbidden", "The userId filter needs the app's API key; a user sees only their own connections.");
+        var (items, total) = await store.ListAsync(appId, new(caller.IsApiKey ? userId : caller.UserId, toolkit, status), take, skip, ct);
+        return TypedResults.Json(new Page<ConnectionRow>(items.Select(ConnectionRow.From).ToList(), total, take, skip), ApiJson.Snake);
+    }
+
+    public static async Task<Results<JsonHttpResult<ConnectionRow>, JsonHttpResult<ApiError>>> Get(
+        string appId, string id, ClaimsPrincipal principal, ConnectionStore store, CancellationToken ct)
+    {
+        var caller = principal.Caller();
+        var connection = await store.FindAsync(appId, id, caller.IsApiKey ? null : caller.UserId, ct);
+        return connection is null
+            ? ApiErrors.NotFound("not_found", "No such connection.")
+            : TypedResults.Json(ConnectionRow.From(connection), ApiJson.Snake);
+    }
+
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> Delete(
+        string appId, string id, ClaimsPrincipal principal, HttpRequest http, ConnectionStore store, ConnectFlow flow, RevocationWorker revocations, CancellationToken ct)
+    {
+        var caller = principal.Caller();
+        if (!await store.DeleteAsync(appId, id, caller.IsApiKey ? null : caller.UserId, flow.Origin(http), ct))
+            return ApiErrors.NotFound("not_found", "No such connection.");
+        revocations.Wake();
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<IResult> Callback(string toolkit, HttpContext http, ConnectFlow flow, CancellationToken ct)
+    {
+        var query = http.Request.Query;
+        // Codes and tokens must not leak through caches or the Referer of the next page (SECURITY.md 8).
+        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        var outcome = await flow.CompleteOAuthAsync(toolkit, query["code"], query["state"], query["error"], query["iss"], flow.Origin(http.Request), ct);
+        if (outcome.RedirectTo is not null) return Results.Redirect(outcome.RedirectTo);
+        return Results.Content(ErrorPage(outcome.ErrorPage!), "text/html; charset=utf-8", statusCode: 400);
+    }
+
+    /// <summary>A plain page for a callback we cannot trust enough to redirect anywhere.</summary>
+    public static string ErrorPage(string message) =>
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Connection failed</title>" +
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"stylesheet\" href=\"/_content/MudBlazor/MudBlazor.min.css\"></head>" +
+        "<body style=\"font-family:Roboto,Arial,sans-serif;background:#f5f5f5\"><main style=\"max-width:480px;margin:15vh auto;background:#fff;padding:32px;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.15)\">" +
+        $"<h1 style=\"font-size:1.4rem;margin-top:0\">We could not finish connecting</h1><p data-testid=\"callback-error\">{System.Net.WebUtility.HtmlEncode(message)}</p></main></body></html>";
+}

@@ -1,0 +1,96 @@
+using System.Text.RegularExpressions;
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Butterbase.Portal.Connections;
+
+/// <summary>The hosted connect page's logic: what to ask for, checking it, and storing the connection.</summary>
+public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ConnectFlow flow, TimeProvider clock)
+{
+    public sealed record Field(string Name, string Label, bool Secret, bool Required, string? Hint = null);
+
+    public sealed record Prompt(ConnectionRequest Request, Apps.App App, Toolkit Toolkit, IReadOnlyList<Field> Fields);
+
+    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?$")]
+    private static partial Regex HostLabel();
+
+    public async Task<Prompt?> LoadAsync(string requestId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var request = await db.ConnectionRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == requestId, ct);
+        if (request is null || request.Status != "initiated" || request.AuthScheme == "oauth2" || request.ExpiresAt <= clock.GetUtcNow().UtcDateTime)
+            return null;
+        var app = await db.Apps.AsNoTracking().FirstAsync(a => a.Id == request.AppId, ct);
+        var toolkit = catalog.Find(request.ToolkitSlug);
+        return toolkit is null ? null : new Prompt(request, app, toolkit, FieldsFor(toolkit, request.AuthScheme));
+    }
+
+    public static List<Field> FieldsFor(Toolkit toolkit, string scheme)
+    {
+        var fields = scheme switch
+        {
+            "api_key" => new List<Field> { new("api_key", $"{toolkit.Name} API key", true, true) },
+            "basic" => [new("username", "User name", false, true), new("password", "Password", true, true)],
+            _ => [new("token", $"{toolkit.Name} access token", true, true)],
+        };
+        foreach (var f in toolkit.Fields ?? [])
+            fields.Add(new("field." + f.Name, f.Label.Length > 0 ? f.Label : f.Name, f.Secret, f.Required,
+                f.In is null ? "A host name or account label, e.g. mycompany" : null));
+        return fields;
+    }
+
+    /// <summary>Per-field problems, or none when the values can be stored.</summary>
+    public static Dictionary<string, string> Check(IReadOnlyList<Field> fields, IReadOnlyDictionary<string, string> values, Toolkit toolkit)
+    {
+        var problems = new Dictionary<string, string>();
+        foreach (var field in fields)
+        {
+            var value = values.GetValueOrDefault(field.Name)?.Trim() ?? "";
+            if (value.Length == 0) { if (field.Required) problems[field.Name] = $"Enter the {field.Label.ToLowerInvariant()}."; continue; }
+            if (value.Length > 4096) problems[field.Name] = "That is too long (4096 characters at most).";
+            else if (value.Any(char.IsControl)) problems[field.Name] = "Remove line breaks and control characters.";
+            // Placeholder fields end up in the API's host name: a label, never a path or another URL.
+            else if (field.Name.StartsWith("field.") && toolkit.Fields?.First(f => "field." + f.Name == field.Name).In is null && !HostLabel().IsMatch(value))
+                problems[field.Name] = "Use letters, digits, dots and dashes only (no slashes or spaces).";
+        }
+        return problems;
+    }
+
+    /// <summary>Stores the connection and answers where to send the user (the app's redirect URL).</summary>
+    public async Task<string?> CompleteAsync(Prompt prompt, IReadOnlyDictionary<string, string> values, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (await db.ConnectionRequests.Where(r => r.Id == prompt.Request.Id && r.Status == "initiated" && r.ExpiresAt > now)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "consuming"), ct) != 1)
+            return null;
+        string? Value(string name) => values.GetValueOrDefault(name)?.Trim() is { Length: > 0 } v ? v : null;
+        var fields = (prompt.Toolkit.Fields ?? []).Where(f => Value("field." + f.Name) is not null)
+            .ToDictionary(f => f.Name, f => Value("field." + f.Name)!);
+        var credentials = new StoredCredentials
+        {
+            Scheme = prompt.Request.AuthScheme,
+            ApiKey = prompt.Request.AuthScheme == "api_key" ? Value("api_key") : null,
+            AccessToken = prompt.Request.AuthScheme == "bearer" ? Value("token") : null,
+            Username = Value("username"),
+            Password = Value("password"),
+            Fields = fields.Count > 0 ? fields : null,
+        };
+        var secret = credentials.ApiKey ?? credentials.AccessToken ?? credentials.Password ?? "";
+        var label = credentials.Username ?? $"{prompt.Toolkit.Name} key …{(secret.Length > 8 ? secret[^4..] : "")}";
+        var connectionId = await flow.SaveConnectionAsync(db, prompt.Request, null, label, [], credentials, now, ct);
+        return ConnectFlow.WithQuery(prompt.Request.RedirectUrl, ("status", "connected"), ("toolkit", prompt.Request.ToolkitSlug), ("connectionId", connectionId));
+    }
+
+    public async Task<string?> CancelAsync(Prompt prompt, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var changed = await db.ConnectionRequests.Where(r => r.Id == prompt.Request.Id && r.Status == "initiated")
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, "access_denied").SetProperty(r => r.CompletedAt, now), ct);
+        return changed == 1
+            ? ConnectFlow.WithQuery(prompt.Request.RedirectUrl, ("status", "failed"), ("toolkit", prompt.Request.ToolkitSlug), ("error", "access_denied"))
+            : null;
+    }
+}

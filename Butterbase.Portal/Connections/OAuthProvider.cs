@@ -1,0 +1,82 @@
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Toolkits;
+
+namespace Butterbase.Portal.Connections;
+
+/// <summary>
+/// One provider's OAuth 2.0 settings as the engine uses them: the catalog's scheme, then configuration
+/// overrides (`Butterbase:Toolkits:{slug}:…`, how tests and GitHub Enterprise point elsewhere), then the
+/// app's own client if it set one. Host-relative URLs (the Sandbox) are resolved against the public origin.
+/// </summary>
+public sealed record OAuthProvider
+{
+    public required string Slug { get; init; }
+    public required string AuthorizationUrl { get; init; }
+    public required string TokenUrl { get; init; }
+    public string? RevocationUrl { get; init; }
+    public string? UserInfoUrl { get; init; }
+    public required string ClientId { get; init; }
+    public required string ClientSecret { get; init; }
+    /// <summary>basic | post — how the client authenticates at the token endpoint.</summary>
+    public string ClientAuth { get; init; } = "post";
+    public bool Pkce { get; init; }
+    public string ScopeSeparator { get; init; } = " ";
+    public IReadOnlyDictionary<string, string> AuthorizeParams { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<string> DefaultScopes { get; init; } = [];
+    public IReadOnlySet<string> Quirks { get; init; } = new HashSet<string>();
+    /// <summary>When set, the `iss` of the authorization response must equal it (RFC 9207).</summary>
+    public string? Issuer { get; init; }
+
+    public bool Has(string quirk) => Quirks.Contains(quirk);
+}
+
+public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services)
+{
+    /// <summary>The provider, or the reason it cannot be used yet (no client credentials anywhere).</summary>
+    public (OAuthProvider? Provider, string? Problem) Resolve(Toolkit toolkit, ToolkitConfig? config, string? clientSecret, string origin)
+    {
+        var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2");
+        if (scheme is null) return (null, $"{toolkit.Name} does not use OAuth 2.");
+        var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
+        string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
+
+        var (clientId, secret) = config?.ClientId is { } customId
+            ? (customId, clientSecret ?? "")
+            : (Setting("ClientId", null), Setting("ClientSecret", null));
+        if (clientId is null && toolkit.Slug == "sandbox" && services.GetService<ISandboxClient>() is { } sandbox)
+            (clientId, secret) = (sandbox.ClientId, sandbox.ClientSecret);
+        if (string.IsNullOrEmpty(clientId))
+            return (null, $"No OAuth client for {toolkit.Name}: set Butterbase:Toolkits:{toolkit.Slug}:ClientId and ClientSecret, or configure your own credentials for the toolkit.");
+
+        return (new OAuthProvider
+        {
+            Slug = toolkit.Slug,
+            AuthorizationUrl = Absolute(Setting("AuthorizationUrl", scheme.AuthorizationUrl)!, origin),
+            TokenUrl = Absolute(Setting("TokenUrl", scheme.TokenUrl)!, origin),
+            RevocationUrl = Setting("RevocationUrl", scheme.RevocationUrl) is { } r ? Absolute(r, origin) : null,
+            UserInfoUrl = Setting("UserInfoUrl", scheme.UserInfoUrl) is { } u ? Absolute(u, origin) : null,
+            ClientId = clientId,
+            ClientSecret = secret ?? "",
+            ClientAuth = scheme.ClientAuth ?? "post",
+            Pkce = scheme.Pkce,
+            ScopeSeparator = scheme.ScopeSeparator ?? " ",
+            AuthorizeParams = scheme.AuthorizeParams ?? [],
+            DefaultScopes = scheme.DefaultScopes ?? [],
+            Quirks = (scheme.Quirks ?? []).ToHashSet(),
+            Issuer = Setting("Issuer", null),
+        }, null);
+    }
+
+    /// <summary>The API base URL with its configuration override, absolute.</summary>
+    public string ApiBaseUrl(Toolkit toolkit, string origin) =>
+        Absolute(configuration[$"Butterbase:Toolkits:{toolkit.Slug}:ApiBaseUrl"] is { Length: > 0 } v ? v : toolkit.ApiBaseUrl, origin);
+
+    private static string Absolute(string url, string origin) => url.StartsWith('/') ? origin.TrimEnd('/') + url : url;
+}
+
+/// <summary>The built-in Sandbox provider's client registration, when the Sandbox runs in this host.</summary>
+public interface ISandboxClient
+{
+    string ClientId { get; }
+    string ClientSecret { get; }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Data;
+using Butterbase.Portal.Toolkits;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+
+namespace Butterbase.Portal.Connections;
+
+/// <summary>Revokes deleted connections' tokens at their providers, retrying with backoff; gives up after a day.</summary>
+public sealed class RevocationWorker(
+    IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers,
+    OAuthClient oauth, CredentialProtector protector, IConfiguration configuration, TimeProvider clock, ILogger<RevocationWorker> logger) : BackgroundService
+{
+    private const int MaxAttempts = 12;
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>Run the queue now (after a delete) instead of at the next tick.</summary>
+    public void Wake() { if (_wake.CurrentCount == 0) _wake.Release(); }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await RunOnceAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "Revocation pass failed"); }
+            try { await _wake.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    public async Task RunOnceAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var due = await db.RevocationJobs.Where(j => j.NextAttemptAt <= now).OrderBy(j => j.NextAttemptAt).Take(50).ToListAsync(ct);
+        foreach (var job in due)
+        {
+            var done = await TryRevokeAsync(job, ct);
+            job.Attempts++;
+            if (done || job.Attempts >= MaxAttempts)
+            {
+                if (!done) logger.LogWarning("Giving up revoking a {Toolkit} token after {Attempts} attempts", job.ToolkitSlug, job.Attempts);
+                db.RevocationJobs.Remove(job);
+            }
+            else job.NextAttemptAt = now + TimeSpan.FromSeconds(Math.Min(3600, 5 * Math.Pow(2, job.Attempts)));
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task<bool> TryRevokeAsync(RevocationJob job, CancellationToken ct)
+    {
+        var toolkit = catalog.Find(job.ToolkitSlug);
+        if (toolkit is null) return true;
+        var config = (await configs.ListAsync(job.AppId, ct)).FirstOrDefault(c => c.ToolkitSlug == job.ToolkitSlug);
+        var origin = configuration["Butterbase:PublicBaseUrl"] is { Length: > 0 } configured ? configured : job.Origin;
+        var (provider, _) = providers.Resolve(toolkit, config, config is null ? null : configs.ClientSecretOf(config), origin);
+        if (provider is null) return true;
+        var credentials = JsonSerializer.Deserialize<StoredCredentials>(protector.For("revocation", job.AppId).Unprotect(job.Credentials))!;
+        return await oauth.RevokeAsync(provider, credentials, ct);
+    }
+}
