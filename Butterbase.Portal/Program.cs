@@ -19,6 +19,7 @@ builder.AddPortalDatabase();
 builder.Services.AddDataProtection().SetApplicationName("Butterbase").PersistKeysToDbContext<PortalDb>();
 builder.AddPortalAuth();
 builder.AddPortalApi();
+builder.AddSandbox();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
@@ -40,7 +41,7 @@ builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>
 {
     c.Timeout = TimeSpan.FromSeconds(30);
     c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0"); // GitHub rejects requests without one
-});
+}).RemoveAllLoggers(); // the default handlers log URLs, and some providers put tokens in paths (HubSpot)
 
 var app = builder.Build();
 if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);
@@ -71,6 +72,7 @@ api.MapAppsApi();
 api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi();
 app.MapOAuthCallback();
 app.MapCatalogLogos();
+app.MapSandbox();
 app.MapRazorComponents<Root>()
     .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null); // UseSecurityHeaders sends frame-ancestors 'none'
 

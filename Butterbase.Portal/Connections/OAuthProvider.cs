@@ -43,7 +43,8 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
         var (clientId, secret) = config?.ClientId is { } customId
             ? (customId, clientSecret ?? "")
             : (Setting("ClientId", null), Setting("ClientSecret", null));
-        if (clientId is null && toolkit.Slug == "sandbox" && services.GetService<ISandboxClient>() is { } sandbox)
+        // The built-in Sandbox registers its own client (configuration overrides included): always ask it.
+        if (config?.ClientId is null && toolkit.Slug == "sandbox" && services.GetService<ISandboxClient>() is { } sandbox)
             (clientId, secret) = (sandbox.ClientId, sandbox.ClientSecret);
         if (string.IsNullOrEmpty(clientId))
             return (null, $"No OAuth client for {toolkit.Name}: set Butterbase:Toolkits:{toolkit.Slug}:ClientId and ClientSecret, or configure your own credentials for the toolkit.");
