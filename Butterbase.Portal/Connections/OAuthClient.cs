@@ -106,7 +106,7 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
                 ? ra.Delta ?? (ra.Date is { } d ? d - clock.GetUtcNow() : null) : null;
 
             // Slack answers 200 with {ok:false,error} (slack_v2); GitHub answers 200 with {error} (token endpoint errors).
-            var error = Text(body, "error");
+            var error = Text(body, "error") ?? HubSpotError(Text(body, "status"));
             if (body.TryGetValue("ok", out var ok) && ok.ValueKind == JsonValueKind.False) error ??= "invalid_request";
             if (!response.IsSuccessStatusCode || error is not null)
             {
@@ -235,6 +235,18 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
         }
         catch (JsonException) { return []; }
     }
+
+    /// <summary>
+    /// HubSpot's token errors have no `error` member but a `status` such as BAD_REFRESH_TOKEN
+    /// (https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide): mapped to RFC 6749 codes.
+    /// </summary>
+    private static string? HubSpotError(string? status) => status switch
+    {
+        "BAD_REFRESH_TOKEN" or "BAD_AUTH_CODE" or "EXPIRED_AUTH_CODE" => "invalid_grant",
+        "BAD_CLIENT_ID" or "BAD_CLIENT_SECRET" => "invalid_client",
+        "BAD_REDIRECT_URI" or "BAD_GRANT_TYPE" => "invalid_request",
+        _ => null,
+    };
 
     public static string? Text(IReadOnlyDictionary<string, JsonElement> body, string name) =>
         body.TryGetValue(name, out var v) ? v.ValueKind switch

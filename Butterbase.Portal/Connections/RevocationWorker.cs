@@ -28,23 +28,39 @@ public sealed class RevocationWorker(
         }
     }
 
+    private readonly SemaphoreSlim _pass = new(1, 1);
+
     public async Task RunOnceAsync(CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var due = await db.RevocationJobs.Where(j => j.NextAttemptAt <= now).OrderBy(j => j.NextAttemptAt).Take(50).ToListAsync(ct);
-        foreach (var job in due)
+        await _pass.WaitAsync(ct);
+        try
         {
-            var done = await TryRevokeAsync(job, ct);
-            job.Attempts++;
-            if (done || job.Attempts >= MaxAttempts)
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var due = await db.RevocationJobs.AsNoTracking().Where(j => j.NextAttemptAt <= now).OrderBy(j => j.NextAttemptAt).Take(50).ToListAsync(ct);
+            foreach (var job in due)
             {
-                if (!done) logger.LogWarning("Giving up revoking a {Toolkit} token after {Attempts} attempts", job.ToolkitSlug, job.Attempts);
-                db.RevocationJobs.Remove(job);
+                // Claim the job first, so another instance working the same queue skips it.
+                var lease = now + TimeSpan.FromMinutes(5);
+                if (await db.RevocationJobs.Where(j => j.Id == job.Id && j.NextAttemptAt == job.NextAttemptAt)
+                        .ExecuteUpdateAsync(s => s.SetProperty(j => j.NextAttemptAt, lease), ct) != 1)
+                    continue;
+                var done = await TryRevokeAsync(job, ct);
+                var attempts = job.Attempts + 1;
+                if (done || attempts >= MaxAttempts)
+                {
+                    if (!done) logger.LogWarning("Giving up revoking a {Toolkit} token after {Attempts} attempts", job.ToolkitSlug, attempts);
+                    await db.RevocationJobs.Where(j => j.Id == job.Id).ExecuteDeleteAsync(ct);
+                }
+                else
+                {
+                    var next = now + TimeSpan.FromSeconds(Math.Min(3600, 5 * Math.Pow(2, attempts)));
+                    await db.RevocationJobs.Where(j => j.Id == job.Id)
+                        .ExecuteUpdateAsync(s => s.SetProperty(j => j.Attempts, attempts).SetProperty(j => j.NextAttemptAt, next), ct);
+                }
             }
-            else job.NextAttemptAt = now + TimeSpan.FromSeconds(Math.Min(3600, 5 * Math.Pow(2, job.Attempts)));
         }
-        await db.SaveChangesAsync(ct);
+        finally { _pass.Release(); }
     }
 
     private async Task<bool> TryRevokeAsync(RevocationJob job, CancellationToken ct)
