@@ -23,6 +23,7 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseEnvironment("Testing");
         builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:Butterbase", $"Data Source={Path.Combine(_directory, "portal.db")}");
+        builder.UseSetting("Butterbase:Sandbox:Enabled", "true");
     }
 
     public async Task InitializeAsync()

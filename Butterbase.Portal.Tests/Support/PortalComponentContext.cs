@@ -32,6 +32,14 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<ApiKeys>();
         Services.AddSingleton(_ => SharedCatalog.Value);
         Services.AddSingleton<Butterbase.Portal.Toolkits.ToolkitConfigs>();
+        Services.AddSingleton<Butterbase.Portal.Connections.CredentialProtector>();
+        Services.AddSingleton<Butterbase.Portal.Connections.ConnectionStore>();
+        Services.AddSingleton<Butterbase.Portal.Connections.RevocationWorker>();
+        Services.AddSingleton<Butterbase.Portal.Connections.OAuthProviders>();
+        Services.AddSingleton<Butterbase.Portal.Connections.OAuthClient>();
+        Services.AddSingleton<Butterbase.Portal.Connections.ConnectFlow>();
+        Services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        Services.AddHttpClient();
         Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton);
         Services.AddLogging();
         Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);

@@ -1,3 +1,4 @@
+using FluentValidation;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Data;
 using Microsoft.AspNetCore.DataProtection;
@@ -10,7 +11,9 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
 {
     private const string SecretPurpose = "Butterbase.Toolkits.ClientSecret.v1";
 
-    public sealed record Change(Toolkit Toolkit, string? DisplayName, IReadOnlyList<string>? Scopes, string? AuthScheme, string? ClientId, string? ClientSecret);
+    /// <summary>Null fields keep what is stored; <paramref name="UseManagedClient"/> drops the app's own OAuth client.</summary>
+    public sealed record Change(Toolkit Toolkit, string? DisplayName, IReadOnlyList<string>? Scopes, string? AuthScheme, string? ClientId, string? ClientSecret,
+        bool UseManagedClient = false);
 
     /// <summary>Idempotent upsert: configuring again updates the row and re-enables it.</summary>
     public async Task<ToolkitConfig> ConfigureAsync(string appId, Change change, CancellationToken ct = default)
@@ -27,10 +30,15 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
         row.DisplayName = string.IsNullOrWhiteSpace(change.DisplayName) ? (row.DisplayName is "" ? change.Toolkit.Name : row.DisplayName) : change.DisplayName.Trim();
         row.Scopes = change.Scopes?.Select(s => s.Trim()).Where(s => s.Length > 0).Distinct().ToList() ?? row.Scopes;
         row.AuthScheme = change.AuthScheme ?? (row.AuthScheme is "" ? change.Toolkit.DefaultAuth.Type : row.AuthScheme);
-        if (change.ClientId is not null)
+        if (change.UseManagedClient)
         {
-            row.ClientId = change.ClientId.Trim();
-            row.ClientSecret = Protector(appId, row.ToolkitSlug).Protect(change.ClientSecret!);
+            row.ClientId = null;
+            row.ClientSecret = null;
+        }
+        else
+        {
+            if (change.ClientId is not null) row.ClientId = change.ClientId.Trim();
+            if (change.ClientSecret is not null) row.ClientSecret = Protector(appId, row.ToolkitSlug).Protect(change.ClientSecret);
         }
         row.UpdatedAt = now;
         try { await db.SaveChangesAsync(ct); }
@@ -71,4 +79,28 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
         row.ClientSecret is null ? null : Protector(row.AppId, row.ToolkitSlug).Unprotect(row.ClientSecret);
 
     private IDataProtector Protector(string appId, string slug) => dataProtection.CreateProtector(SecretPurpose, appId, slug);
+}
+
+/// <summary>The portal's toolkit settings form; the secret is write-only (empty = keep the stored one).</summary>
+public sealed class ToolkitConfigForm
+{
+    public string DisplayName { get; set; } = "";
+    public string AuthScheme { get; set; } = "";
+    public IReadOnlyCollection<string> Scopes { get; set; } = [];
+    public bool UseCustomClient { get; set; }
+    public string ClientId { get; set; } = "";
+    public string ClientSecret { get; set; } = "";
+    public bool HasStoredSecret { get; set; }
+}
+
+public sealed class ToolkitConfigFormValidator : AbstractValidator<ToolkitConfigForm>
+{
+    public ToolkitConfigFormValidator()
+    {
+        RuleFor(x => x.DisplayName).MaximumLength(100).WithMessage("At most 100 characters.");
+        RuleFor(x => x.ClientId).NotEmpty().When(x => x.UseCustomClient).WithMessage("Enter your OAuth app's client id.")
+            .MaximumLength(500);
+        RuleFor(x => x.ClientSecret).NotEmpty().When(x => x.UseCustomClient && !x.HasStoredSecret).WithMessage("Enter your OAuth app's client secret.")
+            .MaximumLength(2000);
+    }
 }
