@@ -5,6 +5,8 @@ internal sealed class SearchEntry
 {
     public required Toolkit Toolkit { get; init; }
     public required string Slug { get; init; }
+    /// <summary>The slug without dashes ("googlecalendar"), matched against a query without spaces.</summary>
+    public required string CompactSlug { get; init; }
     public required string Name { get; init; }
     /// <summary>The name and the aliases: other names people know the toolkit by ("crm" for HubSpot).</summary>
     public required string[] Names { get; init; }
@@ -31,6 +33,7 @@ internal sealed class SearchEntry
         {
             Toolkit = t,
             Slug = t.Slug,
+            CompactSlug = t.Slug.Replace("-", ""),
             Name = name,
             Names = [name, .. (t.Aliases ?? []).Select(Normalize)],
             Words = words,
@@ -57,24 +60,42 @@ internal sealed class SearchEntry
 
     public static string[] Tokens(string normalized) => normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>A normalised query with the forms every entry compares against, computed once per search.</summary>
+    public readonly record struct Query(string Text, string Dashed, string Compact, string[] Tokens, string[] Stems)
+    {
+        public static Query From(string normalized)
+        {
+            var tokens = SearchEntry.Tokens(normalized);
+            // "issues" finds CREATE_ISSUE: a plural's stem is matched in descriptions and tool names.
+            var stems = tokens.Select(t => t.Length > 3 && t.EndsWith('s') ? t[..^1] : t).ToArray();
+            return new(normalized, normalized.Replace(' ', '-'), normalized.Replace(" ", ""), tokens, stems);
+        }
+    }
+
     /// <summary>-1 when some query word matches nothing; higher is better.</summary>
-    public int Score(string query, string[] tokens)
+    public int Score(in Query query)
     {
         var score = 0;
-        if (Slug == query.Replace(' ', '-') || Slug.Replace("-", "") == query.Replace(" ", "")) score += 10_000;
-        else if (Array.IndexOf(Names, query) >= 0) score += 9_000;
-        else if (Names.Any(n => n.StartsWith(query, StringComparison.Ordinal))) score += 5_000;
-
-        foreach (var token in tokens)
+        if (Slug == query.Dashed || CompactSlug == query.Compact) score += 10_000;
+        else if (Array.IndexOf(Names, query.Text) >= 0) score += 9_000;
+        else if (AnyNameStartsWith(query.Text)) score += 5_000;
+        for (var i = 0; i < query.Tokens.Length; i++)
         {
-            var best = TokenScore(token);
+            var best = TokenScore(query.Tokens[i], query.Stems[i]);
             if (best == 0) return -1;
             score += best;
         }
         return score;
     }
 
-    private int TokenScore(string token)
+    private bool AnyNameStartsWith(string text)
+    {
+        foreach (var name in Names)
+            if (name.StartsWith(text, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    private int TokenScore(string token, string stem)
     {
         var best = 0;
         foreach (var word in Words)
@@ -85,7 +106,6 @@ internal sealed class SearchEntry
         }
         if (best > 0) return best;
         foreach (var c in Categories) if (c == token || c.StartsWith(token + " ", StringComparison.Ordinal)) return 300;
-        var stem = token.Length > 3 && token.EndsWith('s') ? token[..^1] : token;
         if (ContainsWord(Description, stem)) return 200;
         if (ContainsWord(ToolText, stem)) return 150;
         return 0;

@@ -128,19 +128,20 @@ public sealed class ToolkitCatalog
     /// </summary>
     public List<Toolkit> Search(string? query, string? category = null, string? authScheme = null)
     {
-        var q = SearchEntry.Normalize(query);
-        var tokens = SearchEntry.Tokens(q);
+        var q = SearchEntry.Query.From(SearchEntry.Normalize(query));
         var results = new List<(Toolkit Toolkit, int Score)>();
         foreach (var entry in _entries)
         {
-            if (category is not null && !entry.Toolkit.Categories.Contains(category)) continue;
-            if (authScheme is not null && !entry.AuthSchemes.Contains(authScheme)) continue;
-            var score = tokens.Length == 0 ? 0 : entry.Score(q, tokens);
+            if (category is not null && Array.IndexOf(entry.Toolkit.Categories, category) < 0) continue;
+            if (authScheme is not null && Array.IndexOf(entry.AuthSchemes, authScheme) < 0) continue;
+            var score = q.Tokens.Length == 0 ? 0 : entry.Score(q);
             if (score < 0) continue;
             results.Add((entry.Toolkit, score + (entry.Toolkit.Curated ? 5 : 0)));
         }
         // Stable sort: equal scores keep the catalog order (curated first, then by name).
-        return results.OrderByDescending(r => r.Score).Select(r => r.Toolkit).ToList();
+        var ranked = new List<Toolkit>(results.Count);
+        foreach (var (toolkit, _) in results.OrderByDescending(r => r.Score)) ranked.Add(toolkit);
+        return ranked;
     }
 
     public static string[] AuthSchemeNames(Toolkit toolkit) => toolkit.Auth.Select(a => a.Type).Distinct().ToArray();
