@@ -1,6 +1,7 @@
 using Butterbase.Portal.Accounts;
 using Butterbase.Portal.Apps;
 using Butterbase.Portal.Connections;
+using Butterbase.Portal.Execution;
 using Butterbase.Portal.Toolkits;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +21,8 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
     public DbSet<ConnectionRequest> ConnectionRequests => Set<ConnectionRequest>();
     public DbSet<ConnectionEvent> ConnectionEvents => Set<ConnectionEvent>();
     public DbSet<RevocationJob> RevocationJobs => Set<RevocationJob>();
+    public DbSet<ExecutionRecord> Executions => Set<ExecutionRecord>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder model)
@@ -28,6 +31,8 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
         App.Configure(model);
         ToolkitConfig.Configure(model);
         Connection.Configure(model);
+        ExecutionRecord.Configure(model);
+        IdempotencyRecord.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)

@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Data;
+using Butterbase.Portal.Toolkits;
+using Microsoft.EntityFrameworkCore;
+
+namespace Butterbase.Portal.Connections;
+
+/// <summary>
+/// Fresh credentials for a connection: refreshed ahead of expiry (a margin) or when a provider said 401,
+/// at most one refresh per connection at a time in this process (a shared task per connection), re-reading
+/// the row once inside, and saving with compare-and-swap on the version so instances on one database agree.
+/// A rotated refresh token is saved before anything can use it. `invalid_grant` marks the connection expired.
+/// </summary>
+public sealed class TokenRefresher(
+    IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers,
+    OAuthClient oauth, CredentialProtector protector, TimeProvider clock, ILogger<TokenRefresher> logger)
+{
+    public static readonly TimeSpan Margin = TimeSpan.FromMinutes(2);
+    private readonly ConcurrentDictionary<string, Lazy<Task<Outcome>>> _inflight = new();
+
+    public sealed record Outcome(StoredCredentials? Credentials, string? Error, bool Expired, bool Transient);
+
+    public bool NeedsRefresh(StoredCredentials credentials) =>
+        credentials.Scheme == "oauth2" && credentials.ExpiresAt is { } expires && expires - Margin <= clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>
+    /// Refreshes unless someone already did since <paramref name="seenVersion"/> (then the newer credentials are returned).
+    /// Concurrent callers for one connection share one refresh.
+    /// </summary>
+    public async Task<Outcome> RefreshAsync(Connection connection, int seenVersion, string origin, CancellationToken ct)
+    {
+        var lazy = _inflight.GetOrAdd(connection.Id, _ => new Lazy<Task<Outcome>>(() => RefreshCoreAsync(connection.Id, seenVersion, origin)));
+        try { return await lazy.Value.WaitAsync(ct); }
+        finally { _inflight.TryRemove(new KeyValuePair<string, Lazy<Task<Outcome>>>(connection.Id, lazy)); }
+    }
+
+    private async Task<Outcome> RefreshCoreAsync(string connectionId, int seenVersion, string origin)
+    {
+        // Not the caller's token: one caller giving up must not cancel the refresh others wait on.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == connectionId, ct);
+        if (connection is null) return new(null, "no_connection", false, false);
+        var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
+        if (connection.Status == ConnectionStatus.Expired) return new(null, "connection_expired", true, false);
+        // Someone refreshed while we waited (another request, another instance): use theirs.
+        if (connection.Version != seenVersion && !NeedsRefresh(credentials)) return new(credentials, null, false, false);
+        if (credentials.RefreshToken is null)
+            return await ExpireAsync(db, connection, "The provider gave no refresh token; the user must reconnect.", ct);
+
+        var toolkit = catalog.Find(connection.ToolkitSlug);
+        var config = (await configs.ListAsync(connection.AppId, ct)).FirstOrDefault(c => c.ToolkitSlug == connection.ToolkitSlug);
+        var (provider, problem) = toolkit is null ? (null, "unknown toolkit") : providers.Resolve(toolkit, config, config is null ? null : configs.ClientSecretOf(config), origin);
+        if (provider is null) return new(null, problem, false, false);
+
+        TokenResult result = TokenResult.Failure("temporarily_unavailable", null);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            result = await oauth.RefreshAsync(provider, credentials.RefreshToken, ct);
+            if (result.Ok || result.IsPermanent) break;
+            // Transient (timeout, 5xx, 429): back off and try again; the connection stays active.
+            var delay = result.RetryAfter is { } ra && ra < TimeSpan.FromSeconds(5) ? ra : TimeSpan.FromMilliseconds(200 * Math.Pow(3, attempt));
+            await Task.Delay(delay, clock, ct);
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (!result.Ok)
+        {
+            if (result.IsPermanent && !result.IsClientError)
+                return await ExpireAsync(db, connection, $"Refresh refused by the provider ({result.Error}).", ct);
+            await Event(db, connection.Id, "refresh_failed", result.Error, now, ct);
+            await db.Connections.Where(c => c.Id == connection.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastError, $"refresh failed: {result.Error}"), ct);
+            return new(null, result.IsClientError ? "oauth_client_rejected" : "refresh_failed", false, !result.IsClientError);
+        }
+
+        var fresh = credentials with
+        {
+            AccessToken = result.AccessToken,
+            RefreshToken = result.RefreshToken ?? credentials.RefreshToken, // no new one: keep the old (RFC 6749 §6)
+            TokenType = result.TokenType ?? credentials.TokenType,
+            ExpiresAt = result.ExpiresAt,
+        };
+        var blob = protector.Protect(connection.AppId, connection.Id, fresh);
+        // Save before anyone can use the rotated token; retry the write, never the refresh (the old refresh token may be dead now).
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var saved = await db.Connections.Where(c => c.Id == connection.Id && c.Version == connection.Version)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(c => c.Credentials, blob).SetProperty(c => c.ExpiresAt, fresh.ExpiresAt)
+                        .SetProperty(c => c.LastRefreshAt, now).SetProperty(c => c.LastError, (string?)null)
+                        .SetProperty(c => c.UpdatedAt, now).SetProperty(c => c.Version, connection.Version + 1), ct);
+                if (saved == 0) logger.LogWarning("Connection {Connection} changed during its refresh; keeping the newer row", connection.Id);
+                break;
+            }
+            catch (Exception e) when (e is DbUpdateException or Microsoft.Data.Sqlite.SqliteException && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1)), clock, ct);
+            }
+        }
+        await Event(db, connection.Id, "refreshed", fresh.ExpiresAt is { } e2 ? $"valid until {e2:u}" : null, now, ct);
+        return new(fresh, null, false, false);
+    }
+
+    private async Task<Outcome> ExpireAsync(PortalDb db, Connection connection, string reason, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Connections.Where(c => c.Id == connection.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Status, ConnectionStatus.Expired).SetProperty(c => c.LastError, reason).SetProperty(c => c.UpdatedAt, now), ct);
+        await Event(db, connection.Id, "expired", reason, now, ct);
+        return new(null, "connection_expired", true, false);
+    }
+
+    private static async Task Event(PortalDb db, string connectionId, string kind, string? detail, DateTime at, CancellationToken ct)
+    {
+        db.ConnectionEvents.Add(new ConnectionEvent { ConnectionId = connectionId, Kind = kind, Detail = detail, At = at });
+        await db.SaveChangesAsync(ct);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Threading.Channels;
+using Butterbase.Portal.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Butterbase.Portal.Execution;
+
+/// <summary>One tool run, as the portal's Executions page shows it. Request and response are stored redacted.</summary>
+public sealed class ExecutionRecord
+{
+    public required string Id { get; init; }
+    public required string AppId { get; init; }
+    public required string UserId { get; init; }
+    public required string ToolName { get; init; }
+    public required string ToolkitSlug { get; init; }
+    public string? ConnectionId { get; init; }
+    public bool Successful { get; init; }
+    public string? ErrorCode { get; init; }
+    public int? UpstreamStatus { get; init; }
+    public int DurationMs { get; init; }
+    public string? Request { get; init; }
+    public string? Response { get; init; }
+    public DateTime CreatedAt { get; init; }
+
+    internal static void Configure(ModelBuilder model) => model.Entity<ExecutionRecord>(e =>
+    {
+        e.ToTable("Executions");
+        e.HasKey(x => x.Id);
+        e.Property(x => x.Id).HasMaxLength(40);
+        e.HasIndex(x => new { x.AppId, x.CreatedAt });
+        e.HasIndex(x => x.CreatedAt);
+    });
+}
+
+/// <summary>
+/// Writes execution records off the hot path: a bounded channel drained in batches by one background
+/// writer; old records are pruned by age. When the channel is full the oldest pending record is dropped
+/// rather than slowing the caller (the log is a diagnostic, not a ledger).
+/// </summary>
+public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfiguration configuration, TimeProvider clock, ILogger<ExecutionLog> logger) : BackgroundService
+{
+    private readonly Channel<ExecutionRecord> _queue = Channel.CreateBounded<ExecutionRecord>(
+        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private DateTime _lastPrune;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _touched = new();
+
+    public void Add(ExecutionRecord record) => _queue.Writer.TryWrite(record);
+
+    /// <summary>Marks a connection used; its last-used time is written with the next batch, not per call.</summary>
+    public void Touch(string connectionId) => _touched[connectionId] = clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>Waits until everything queued so far is written (tests, shutdown).</summary>
+    public async Task FlushAsync(CancellationToken ct = default)
+    {
+        while (_queue.Reader.Count > 0 || _writing) await Task.Delay(10, ct);
+    }
+
+    private volatile bool _writing;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<ExecutionRecord>(256);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                _writing = true;
+                while (batch.Count < 256 && _queue.Reader.TryRead(out var record)) batch.Add(record);
+                try
+                {
+                    await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
+                    db.AddRange(batch);
+                    await db.SaveChangesAsync(stoppingToken);
+                    foreach (var (id, at) in _touched)
+                    {
+                        _touched.TryRemove(new KeyValuePair<string, DateTime>(id, at));
+                        await db.Connections.Where(c => c.Id == id).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastUsedAt, at), stoppingToken);
+                    }
+                    await PruneAsync(db, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "Writing {Count} execution records failed", batch.Count); }
+                finally { batch.Clear(); _writing = false; }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task PruneAsync(PortalDb db, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (now - _lastPrune < TimeSpan.FromMinutes(10)) return;
+        _lastPrune = now;
+        var days = configuration.GetValue("Butterbase:Executions:RetentionDays", 14);
+        await db.Set<ExecutionRecord>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
+    }
+}

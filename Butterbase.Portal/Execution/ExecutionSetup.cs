@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Http.Resilience;
+
+namespace Butterbase.Portal.Execution;
+
+public static class ExecutionSetup
+{
+    public static void AddExecution(this IServiceCollection services)
+    {
+        services.AddSingleton<ToolParameters>();
+        services.AddSingleton<ToolRunner>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<ExecutionLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExecutionLog>());
+        foreach (var tool in new CodedTool[] { new GmailSendEmail(), new SlackMethod(), new GoogleCalendarEventsList(), new HubSpotCreate(), new NotionCreatePage(), new OutlookSendEmail(), new GitHubGetFileContents() })
+            services.AddSingleton(tool);
+
+        services.AddHttpClient(ToolRunner.HttpClientName, c =>
+            {
+                c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0");
+                c.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline owns timeouts
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Never follow a redirect: it could carry the Authorization header to another host.
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = 256,
+            })
+            .RemoveAllLoggers() // default handlers log URLs, which may carry api keys in the query
+            .AddStandardResilienceHandler(o =>
+            {
+                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(20);
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(45);
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(40);
+                o.Retry.MaxRetryAttempts = 2;
+                o.Retry.ShouldRetryAfterHeader = true;          // 429/503 Retry-After, seconds or a date
+                o.Retry.MaxDelay = TimeSpan.FromSeconds(10);    // never wait longer than this for a retry
+                o.Retry.DisableForUnsafeHttpMethods();          // a POST is never retried blindly
+            })
+            .SelectPipelineByAuthority(); // one circuit breaker per provider host
+    }
+}

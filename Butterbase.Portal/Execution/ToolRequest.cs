@@ -1,0 +1,165 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Connections;
+
+namespace Butterbase.Portal.Execution;
+
+/// <summary>Why a request could not be built from the parameters (answered as 422 invalid_params).</summary>
+public sealed class InvalidToolParameter(string field, string message) : Exception(message)
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>
+/// Turns a declarative tool and validated parameters into the provider's HTTP request. Path parameters are
+/// escaped and may not climb out of the path; the URL must stay under the toolkit's API base URL (no SSRF);
+/// the caller's own headers are never forwarded, only the tool's declared header parameters.
+/// </summary>
+public static class ToolRequest
+{
+    private static readonly HashSet<string> ForbiddenHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Authorization", "Cookie", "Host", "Content-Length", "Transfer-Encoding", "Connection", "Proxy-Authorization",
+        "Proxy-Connection", "Upgrade", "Te", "Trailer", "Keep-Alive", "X-Forwarded-For", "X-Forwarded-Host",
+    };
+
+    public static HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
+    {
+        var baseUrl = ResolveFields(apiBaseUrl, credentials);
+        var path = tool.Path;
+        var query = new List<KeyValuePair<string, string>>();
+        var headers = new List<KeyValuePair<string, string>>();
+        var body = new JsonObject();
+        JsonNode? wholeBody = null;
+
+        foreach (var (name, value) in parameters)
+        {
+            if (value is null) continue; // an optional parameter left out
+            var wire = tool.WireNames?.GetValueOrDefault(name) ?? name;
+            var node = tool.Json?.Contains(name) == true ? ParseJson(name, value) : value;
+            switch (tool.In.GetValueOrDefault(name, "body"))
+            {
+                case "path":
+                    path = path.Replace("{" + wire + "}", PathSegment(name, node));
+                    break;
+                case "query":
+                    foreach (var item in node is JsonArray array ? array.Where(i => i is not null).Select(i => i!) : [node])
+                        query.Add(new(wire, Scalar(item)));
+                    break;
+                case "header":
+                    if (!ForbiddenHeaders.Contains(wire)) headers.Add(new(wire, Scalar(node)));
+                    break;
+                default:
+                    if (tool.BodyKey == name) wholeBody = node.DeepClone();
+                    else body[wire] = node.DeepClone();
+                    break;
+            }
+        }
+
+        var url = baseUrl.TrimEnd('/') + path;
+        if (query.Count > 0) url += "?" + string.Join("&", query.Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value)));
+        var uri = new Uri(url);
+        var root = new Uri(baseUrl.TrimEnd('/') + "/");
+        // The request must stay on the toolkit's declared host and under its base path.
+        if (uri.Scheme != root.Scheme || !string.Equals(uri.Host, root.Host, StringComparison.OrdinalIgnoreCase) || uri.Port != root.Port
+            || !(uri.AbsolutePath + "/").StartsWith(root.AbsolutePath, StringComparison.Ordinal))
+            throw new InvalidToolParameter("params", "The parameters would send the request outside the toolkit's API.");
+
+        var request = new HttpRequestMessage(new HttpMethod(tool.Method), uri);
+        foreach (var (key, value) in toolkit.Headers ?? []) request.Headers.TryAddWithoutValidation(key, value);
+        foreach (var (key, value) in headers) request.Headers.TryAddWithoutValidation(key, value);
+        var content = wholeBody ?? (body.Count > 0 ? body : null);
+        if (content is not null) request.Content = Content(tool.ContentType, content);
+        Authenticate(request, toolkit, credentials);
+        return request;
+    }
+
+    /// <summary>Puts the connection's credentials on the request the way its scheme says.</summary>
+    public static void Authenticate(HttpRequestMessage request, Toolkit toolkit, StoredCredentials credentials)
+    {
+        switch (credentials.Scheme)
+        {
+            case "oauth2" or "bearer":
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credentials.AccessToken);
+                break;
+            case "basic":
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                    Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.Username}:{credentials.Password}")));
+                break;
+            case "api_key":
+                var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == "api_key");
+                var value = (scheme?.Prefix ?? "") + credentials.ApiKey;
+                if (scheme?.In == "query")
+                {
+                    var separator = request.RequestUri!.Query.Length > 0 ? "&" : "?";
+                    request.RequestUri = new Uri(request.RequestUri + separator + Uri.EscapeDataString(scheme.Name!) + "=" + Uri.EscapeDataString(value));
+                }
+                else request.Headers.TryAddWithoutValidation(scheme?.Name ?? "X-API-Key", value);
+                break;
+        }
+        // Second credentials some APIs need beside the key (fields with "in": header|query).
+        foreach (var field in toolkit.Fields ?? [])
+        {
+            if (field.In is null || credentials.Fields?.GetValueOrDefault(field.Name) is not { } extra) continue;
+            if (field.In == "header") request.Headers.TryAddWithoutValidation(field.Name, extra);
+            else
+            {
+                var separator = request.RequestUri!.Query.Length > 0 ? "&" : "?";
+                request.RequestUri = new Uri(request.RequestUri + separator + Uri.EscapeDataString(field.Name) + "=" + Uri.EscapeDataString(extra));
+            }
+        }
+    }
+
+    private static string ResolveFields(string baseUrl, StoredCredentials credentials)
+    {
+        foreach (var (name, value) in credentials.Fields ?? [])
+            baseUrl = baseUrl.Replace("{" + name + "}", value);
+        if (baseUrl.Contains('{'))
+            throw new InvalidToolParameter("connection", "The connection lacks a value this toolkit's address needs; reconnect it and fill in every field.");
+        return baseUrl;
+    }
+
+    /// <summary>One escaped path segment; values that could climb out of the path are refused (SECURITY.md 16).</summary>
+    private static string PathSegment(string name, JsonNode value)
+    {
+        var text = Scalar(value);
+        var decoded = Uri.UnescapeDataString(text);
+        if (text.Length == 0 || decoded is "." or ".." || decoded.Contains("../") || decoded.Contains("..\\") || decoded.StartsWith("//")
+            || decoded.Contains("://") || decoded.Contains('@') && decoded.Contains('/') || decoded.Any(char.IsControl))
+            throw new InvalidToolParameter(name, "This value cannot be used in the request path.");
+        return Uri.EscapeDataString(text);
+    }
+
+    private static string Scalar(JsonNode value) => value switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
+        _ => value.ToJsonString(),
+    };
+
+    private static JsonNode ParseJson(string name, JsonNode value)
+    {
+        try { return JsonNode.Parse(Scalar(value)) ?? throw new JsonException(); }
+        catch (JsonException) { throw new InvalidToolParameter(name, "This parameter takes a JSON value, as a string; it is not valid JSON."); }
+    }
+
+    private static HttpContent Content(string? contentType, JsonNode body)
+    {
+        switch (contentType)
+        {
+            case "application/x-www-form-urlencoded" when body is JsonObject form:
+                return new FormUrlEncodedContent(form.Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>(p.Key, Scalar(p.Value!))));
+            case "multipart/form-data" when body is JsonObject parts:
+                var multipart = new MultipartFormDataContent();
+                foreach (var (key, value) in parts) if (value is not null) multipart.Add(new StringContent(Scalar(value)), key);
+                return multipart;
+            default:
+                var json = new StringContent(body.ToJsonString(), Encoding.UTF8);
+                json.Headers.ContentType = new MediaTypeHeaderValue(contentType is { Length: > 0 } t && t.Contains("json") ? t : "application/json") { CharSet = "utf-8" };
+                return json;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Butterbase.Portal.Api;
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Connections;
+using Butterbase.Portal.Data;
+using Butterbase.Portal.Toolkits;
+using Microsoft.EntityFrameworkCore;
+
+namespace Butterbase.Portal.Execution;
+
+/// <summary>The `POST /execute` result envelope.</summary>
+public sealed record ExecuteResult(bool Successful, JsonNode? Data, ExecuteError? Error, string ExecutionId);
+
+public sealed record ExecuteError(string Code, string Message, bool Retryable, long? RetryAfterMs, int? UpstreamStatus);
+
+/// <summary>
+/// Runs a tool for an end user: validate, pick the connection, get fresh credentials, call the provider
+/// (declaratively or through the tool's <see cref="CodedTool"/>), force one refresh and retry once on a 401,
+/// and log the run. Expected failures come back as <see cref="ApiError"/>s, never exceptions.
+/// </summary>
+public sealed class ToolRunner(
+    IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, ToolParameters parameters,
+    OAuthProviders providers, CredentialProtector protector, TokenRefresher refresher, IHttpClientFactory httpClientFactory,
+    IEnumerable<CodedTool> codedTools, ExecutionLog log, TimeProvider clock)
+{
+    public const string HttpClientName = "execution";
+    private readonly Dictionary<string, CodedTool> _coded = codedTools.SelectMany(t => t.Names.Select(n => (n, t))).ToDictionary(p => p.n, p => p.t);
+
+    public sealed record Call(string AppId, string UserId, string ToolName, JsonElement? Params, string? ConnectionId, string Origin);
+
+    public async Task<(ExecuteResult? Result, ApiError? Error, int Status)> ExecuteAsync(Call call, CancellationToken ct)
+    {
+        var found = catalog.FindTool(call.ToolName);
+        if (found is not { } f) return Fail(404, "unknown_tool", $"There is no tool '{call.ToolName}'. List tools with GET /tools?toolkit=….");
+        var (tool, toolkit) = f;
+        var config = (await configs.ListAsync(call.AppId, ct)).FirstOrDefault(c => c.ToolkitSlug == toolkit.Slug);
+        if (config is null) return Fail(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure).");
+        if (!config.Enabled) return Fail(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app.");
+
+        var (validated, problems) = parameters.Validate(toolkit, tool, call.Params);
+        if (validated is null) return (null, new ApiError("invalid_params", "The parameters do not match the tool's schema: see details.", problems), 422);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var candidates = await db.Connections.AsNoTracking()
+            .Where(c => c.AppId == call.AppId && c.UserId == call.UserId && c.ToolkitSlug == toolkit.Slug
+                && (call.ConnectionId == null || c.Id == call.ConnectionId))
+            .OrderByDescending(c => c.UpdatedAt).Take(5).ToListAsync(ct);
+        if (candidates.Count == 0)
+            return call.ConnectionId is null
+                ? Fail(409, "no_connection", $"User '{call.UserId}' has not connected {toolkit.Name}: start with POST /connect {{\"toolkit\":\"{toolkit.Slug}\"}}.")
+                : Fail(404, "connection_not_found", "No such connection for this user and toolkit.");
+        var usable = candidates.Where(c => c.Status != ConnectionStatus.Failed).ToList();
+        if (call.ConnectionId is null && usable.Count(c => c.Status == ConnectionStatus.Active) > 1)
+            return Fail(409, "connection_ambiguous", $"User '{call.UserId}' has several {toolkit.Name} accounts: pass connectionId (GET /connections lists them).");
+        var connection = usable.FirstOrDefault(c => c.Status == ConnectionStatus.Active) ?? usable.FirstOrDefault() ?? candidates[0];
+        if (connection.Status != ConnectionStatus.Active)
+            return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: reconnect it with POST /connect {{\"toolkit\":\"{toolkit.Slug}\",\"connectionId\":\"{connection.Id}\"}}.");
+
+        var started = Stopwatch.GetTimestamp();
+        var executionId = Ids.New("ex_", 20);
+        var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
+        if (refresher.NeedsRefresh(credentials))
+        {
+            var refreshed = await refresher.RefreshAsync(connection, connection.Version, call.Origin, ct);
+            if (refreshed.Expired) return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
+            if (refreshed.Credentials is null)
+                return Done(call, toolkit, tool, connection, executionId, started, new ToolOutcome(false, null, refreshed.Transient ? "timeout" : "unauthorized",
+                    refreshed.Transient ? "The provider did not answer the token refresh; try again." : "The provider refused the token refresh."), null, null, null);
+            credentials = refreshed.Credentials;
+        }
+
+        var apiBase = providers.ApiBaseUrl(toolkit, call.Origin);
+        var sent = await SendAsync(toolkit, tool, validated, credentials, apiBase, ct);
+        if (sent.Status == 401 && credentials.Scheme == "oauth2" && credentials.RefreshToken is not null)
+        {
+            // The provider says the token is bad although we thought it fresh: force one refresh, retry once.
+            var current = await db.Connections.AsNoTracking().FirstAsync(c => c.Id == connection.Id, ct);
+            var refreshed = await refresher.RefreshAsync(current, current.Version == connection.Version ? -1 : connection.Version, call.Origin, ct);
+            if (refreshed.Credentials is { } again) sent = await SendAsync(toolkit, tool, validated, again, apiBase, ct);
+            else if (refreshed.Expired)
+                return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
+        }
+        if (sent.Invalid is { } invalid)
+            return (null, new ApiError("invalid_params", "The parameters cannot be sent to the provider: see details.", [new ApiErrorDetail(invalid.Field, invalid.Message)]), 422);
+        return Done(call, toolkit, tool, connection, executionId, started, sent.Outcome!, sent.Status, sent.RetryAfterMs, sent.Request);
+    }
+
+    private sealed record Sent(ToolOutcome? Outcome, int? Status, long? RetryAfterMs, string? Request, InvalidToolParameter? Invalid = null);
+
+    private async Task<Sent> SendAsync(
+        Toolkit toolkit, ToolDefinition tool, JsonObject validated, StoredCredentials credentials, string apiBase, CancellationToken ct)
+    {
+        HttpRequestMessage request;
+        var coded = _coded.GetValueOrDefault(tool.Name);
+        try
+        {
+            request = coded is not null
+                ? coded.Build(toolkit, tool, (JsonObject)validated.DeepClone(), credentials, apiBase)
+                : ToolRequest.Build(toolkit, tool, validated, credentials, apiBase);
+        }
+        catch (InvalidToolParameter e) { return new Sent(null, null, null, null, e); }
+        if (tool.Kind == "coded" && coded is null)
+        {
+            request.Dispose();
+            return new Sent(new ToolOutcome(false, null, "not_implemented", $"{tool.Name} is not implemented on this server yet."), null, null, null);
+        }
+
+        using (request)
+        {
+            var described = Describe(request);
+            HttpResponseMessage response;
+            try { response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, ct); }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            { return new Sent(new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time."), null, null, described); }
+            catch (HttpRequestException e)
+            { return new Sent(new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} could not be reached: {e.Message}"), null, null, described); }
+            // Polly's rejections (matched by name: OpenIddict brings Polly 7 beside the resilience package's Polly 8).
+            catch (Exception e) when (e.GetType().Name == "TimeoutRejectedException")
+            { return new Sent(new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time."), null, null, described); }
+            catch (Exception e) when (e.GetType().Name is "BrokenCircuitException" or "IsolatedCircuitException")
+            { return new Sent(new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} is failing; calls are paused for a moment."), null, null, described); }
+
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                var body = await ReadAsync(response, ct);
+                long? retryAfter = response.Headers.RetryAfter is { } ra
+                    ? (long)(ra.Delta ?? (ra.Date is { } d ? d - clock.GetUtcNow() : TimeSpan.Zero)).TotalMilliseconds : null;
+                if (response.IsSuccessStatusCode)
+                    return new Sent((coded ?? Passthrough).Read(body), status, null, described);
+                var code = status switch
+                {
+                    429 => "rate_limited",
+                    401 => "unauthorized",
+                    403 => "insufficient_scope",
+                    408 or 504 => "timeout",
+                    _ => "upstream_error",
+                };
+                return new Sent(new ToolOutcome(false, body, code, $"{toolkit.Name} answered {status} {response.ReasonPhrase}."), status, retryAfter is < 0 ? 0 : retryAfter, described);
+            }
+        }
+    }
+
+    private static readonly CodedTool Passthrough = new PassthroughTool();
+
+    private sealed class PassthroughTool : CodedTool
+    {
+        public override IEnumerable<string> Names => [];
+        public override HttpRequestMessage Build(Toolkit t, ToolDefinition d, JsonObject p, StoredCredentials c, string b) => throw new NotSupportedException();
+    }
+
+    private static async Task<JsonNode?> ReadAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (text.Length == 0) return null;
+        if (text.Length > 1_000_000) text = text[..1_000_000];
+        try { return JsonNode.Parse(text); }
+        catch (JsonException) { return JsonValue.Create(text); }
+    }
+
+    /// <summary>Method and URL without credentials: query values of api-key schemes are masked.</summary>
+    private static string Describe(HttpRequestMessage request)
+    {
+        var uri = request.RequestUri!;
+        var query = uri.Query.Length <= 1 ? "" : "?" + string.Join("&", uri.Query[1..].Split('&').Select(p =>
+            p.Split('=') is [var k, _] && Sensitive(Uri.UnescapeDataString(k)) ? k + "=***" : p));
+        return $"{request.Method} {uri.GetLeftPart(UriPartial.Path)}{query}";
+    }
+
+    private static bool Sensitive(string name) =>
+        name.Contains("key", StringComparison.OrdinalIgnoreCase) || name.Contains("token", StringComparison.OrdinalIgnoreCase)
+        || name.Contains("secret", StringComparison.OrdinalIgnoreCase) || name.Contains("password", StringComparison.OrdinalIgnoreCase)
+        || name.Contains("auth", StringComparison.OrdinalIgnoreCase) || name.Contains("signature", StringComparison.OrdinalIgnoreCase);
+
+    private (ExecuteResult?, ApiError?, int) Done(Call call, Toolkit toolkit, ToolDefinition tool, Connection connection, string executionId,
+        long started, ToolOutcome outcome, int? status, long? retryAfter, string? request)
+    {
+        var elapsed = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var error = outcome.Successful ? null : new ExecuteError(outcome.ErrorCode ?? "upstream_error", outcome.ErrorMessage ?? "The provider call failed.",
+            outcome.ErrorCode is "rate_limited" or "timeout" || status >= 500, retryAfter, status);
+        log.Add(new ExecutionRecord
+        {
+            Id = executionId, AppId = call.AppId, UserId = call.UserId, ToolName = tool.Name, ToolkitSlug = toolkit.Slug,
+            ConnectionId = connection.Id, Successful = outcome.Successful, ErrorCode = error?.Code, UpstreamStatus = status,
+            DurationMs = elapsed, Request = request, Response = Truncate(outcome.Data?.ToJsonString()),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        });
+        log.Touch(connection.Id);
+        return (new ExecuteResult(outcome.Successful, outcome.Data, error, executionId), null, 200);
+    }
+
+    private static string? Truncate(string? text) => text is { Length: > 4000 } ? text[..4000] + "…" : text;
+
+    private static (ExecuteResult?, ApiError?, int) Fail(int status, string code, string message) => (null, new ApiError(code, message), status);
+}
