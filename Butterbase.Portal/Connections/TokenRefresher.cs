@@ -25,17 +25,18 @@ public sealed class TokenRefresher(
         credentials.Scheme == "oauth2" && credentials.ExpiresAt is { } expires && expires - Margin <= clock.GetUtcNow().UtcDateTime;
 
     /// <summary>
-    /// Refreshes unless someone already did since <paramref name="seenVersion"/> (then the newer credentials are returned).
+    /// The credentials of version <paramref name="spentVersion"/> are no good (expired, or refused by the provider):
+    /// refresh, unless someone already did since (then their newer credentials are returned).
     /// Concurrent callers for one connection share one refresh.
     /// </summary>
-    public async Task<Outcome> RefreshAsync(Connection connection, int seenVersion, string origin, CancellationToken ct)
+    public async Task<Outcome> RefreshAsync(Connection connection, int spentVersion, string origin, CancellationToken ct)
     {
-        var lazy = _inflight.GetOrAdd(connection.Id, _ => new Lazy<Task<Outcome>>(() => RefreshCoreAsync(connection.Id, seenVersion, origin)));
+        var lazy = _inflight.GetOrAdd(connection.Id, _ => new Lazy<Task<Outcome>>(() => RefreshCoreAsync(connection.Id, spentVersion, origin)));
         try { return await lazy.Value.WaitAsync(ct); }
         finally { _inflight.TryRemove(new KeyValuePair<string, Lazy<Task<Outcome>>>(connection.Id, lazy)); }
     }
 
-    private async Task<Outcome> RefreshCoreAsync(string connectionId, int seenVersion, string origin)
+    private async Task<Outcome> RefreshCoreAsync(string connectionId, int spentVersion, string origin)
     {
         // Not the caller's token: one caller giving up must not cancel the refresh others wait on.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -45,8 +46,8 @@ public sealed class TokenRefresher(
         if (connection is null) return new(null, "no_connection", false, false);
         var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
         if (connection.Status == ConnectionStatus.Expired) return new(null, "connection_expired", true, false);
-        // Someone refreshed while we waited (another request, another instance): use theirs.
-        if (connection.Version != seenVersion && !NeedsRefresh(credentials)) return new(credentials, null, false, false);
+        // Someone refreshed after those credentials were read (another request, another instance): use theirs.
+        if (connection.Version != spentVersion && !NeedsRefresh(credentials)) return new(credentials, null, false, false);
         if (credentials.RefreshToken is null)
             return await ExpireAsync(db, connection, "The provider gave no refresh token; the user must reconnect.", ct);
 

@@ -21,9 +21,7 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
         if (input is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null) })
             return (null, [new ApiErrorDetail("params", "params must be a JSON object.")]);
         var given = input is { ValueKind: JsonValueKind.Object } o ? JsonNode.Parse(o.GetRawText())!.AsObject() : new JsonObject();
-        var properties = tool.Parameters["properties"]?.AsObject() ?? [];
-        foreach (var (name, schema) in properties)
-            if (!given.ContainsKey(name) && AllowsNull(schema)) given[name] = null;
+        FillOptional(given, tool.Parameters, catalog.ToolsOf(toolkit).Defs, depth: 0);
 
         var compiled = _schemas.GetOrAdd(tool.Name, _ => JsonSchema.FromText(ToolSchemas.WithDefs(tool, catalog.ToolsOf(toolkit).Defs).ToJsonString()));
         using var document = JsonDocument.Parse(given.ToJsonString());
@@ -53,6 +51,38 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
         var end = message.IndexOf("\"]", StringComparison.Ordinal);
         return start >= 0 && end > start ? message[(start + 2)..end].Split("\",\"")[0] : null;
     }
+
+    /// <summary>Optional properties left out are read as null, at every depth the schema describes.</summary>
+    private static void FillOptional(JsonObject value, JsonObject schema, IReadOnlyDictionary<string, JsonObject> defs, int depth)
+    {
+        if (depth > 10 || schema["properties"] is not JsonObject properties) return;
+        foreach (var (name, property) in properties)
+        {
+            if (!value.ContainsKey(name)) { if (AllowsNull(property)) value[name] = null; continue; }
+            switch (value[name])
+            {
+                case JsonObject child when ObjectSchema(property, defs) is { } childSchema:
+                    FillOptional(child, childSchema, defs, depth + 1);
+                    break;
+                case JsonArray items when property is JsonObject p && ItemsSchema(p, defs) is { } itemSchema:
+                    foreach (var item in items.OfType<JsonObject>()) FillOptional(item, itemSchema, defs, depth + 1);
+                    break;
+            }
+        }
+    }
+
+    private static JsonObject? ObjectSchema(JsonNode? schema, IReadOnlyDictionary<string, JsonObject> defs) => schema switch
+    {
+        JsonObject s when s["$ref"]?.GetValue<string>() is { } r && r.StartsWith("#/$defs/") => defs.GetValueOrDefault(r["#/$defs/".Length..]),
+        JsonObject s when s["properties"] is JsonObject => s,
+        JsonObject s when s["anyOf"] is JsonArray any => any.Select(a => ObjectSchema(a, defs)).FirstOrDefault(x => x is not null),
+        _ => null,
+    };
+
+    private static JsonObject? ItemsSchema(JsonObject schema, IReadOnlyDictionary<string, JsonObject> defs) =>
+        schema["items"] is JsonNode items ? ObjectSchema(items, defs)
+        : schema["anyOf"] is JsonArray any ? any.OfType<JsonObject>().Select(a => ItemsSchema(a, defs)).FirstOrDefault(x => x is not null)
+        : null;
 
     private static bool AllowsNull(JsonNode? schema) => schema switch
     {

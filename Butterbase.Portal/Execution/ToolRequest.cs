@@ -127,7 +127,7 @@ public static class ToolRequest
     {
         var text = Scalar(value);
         var decoded = Uri.UnescapeDataString(text);
-        if (text.Length == 0 || decoded is "." or ".." || decoded.Contains("../") || decoded.Contains("..\\") || decoded.StartsWith("//")
+        if (text.Length == 0 || decoded is "." or ".." || decoded.Contains("../") || decoded.Contains("..\\") || decoded.StartsWith("//") || decoded.StartsWith('@')
             || decoded.Contains("://") || decoded.Contains('@') && decoded.Contains('/') || decoded.Any(char.IsControl))
             throw new InvalidToolParameter(name, "This value cannot be used in the request path.");
         return Uri.EscapeDataString(text);

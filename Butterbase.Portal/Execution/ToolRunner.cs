@@ -62,6 +62,7 @@ public sealed class ToolRunner(
         var started = Stopwatch.GetTimestamp();
         var executionId = Ids.New("ex_", 20);
         var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
+        var spentVersion = connection.Version;
         if (refresher.NeedsRefresh(credentials))
         {
             var refreshed = await refresher.RefreshAsync(connection, connection.Version, call.Origin, ct);
@@ -70,6 +71,7 @@ public sealed class ToolRunner(
                 return Done(call, toolkit, tool, connection, executionId, started, new ToolOutcome(false, null, refreshed.Transient ? "timeout" : "unauthorized",
                     refreshed.Transient ? "The provider did not answer the token refresh; try again." : "The provider refused the token refresh."), null, null, null);
             credentials = refreshed.Credentials;
+            spentVersion = -1; // these came from a refresh: a 401 now is not the token's age
         }
 
         var apiBase = providers.ApiBaseUrl(toolkit, call.Origin);
@@ -77,8 +79,7 @@ public sealed class ToolRunner(
         if (sent.Status == 401 && credentials.Scheme == "oauth2" && credentials.RefreshToken is not null)
         {
             // The provider says the token is bad although we thought it fresh: force one refresh, retry once.
-            var current = await db.Connections.AsNoTracking().FirstAsync(c => c.Id == connection.Id, ct);
-            var refreshed = await refresher.RefreshAsync(current, current.Version == connection.Version ? -1 : connection.Version, call.Origin, ct);
+            var refreshed = await refresher.RefreshAsync(connection, spentVersion, call.Origin, ct);
             if (refreshed.Credentials is { } again) sent = await SendAsync(toolkit, tool, validated, again, apiBase, ct);
             else if (refreshed.Expired)
                 return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
