@@ -5,7 +5,7 @@ namespace Butterbase.E2E;
 public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<PortalServer>
 {
     [Fact]
-    public async Task Enable_the_sandbox_connect_a_test_user_through_consent_see_it_and_disconnect_it()
+    public async Task Enable_the_sandbox_connect_a_test_user_run_a_tool_in_the_playground_see_it_and_disconnect()
     {
         var page = await portal.NewPageAsync();
         await PortalServer.SignUpAsync(page, "connect@example.com");
@@ -45,6 +45,32 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await PortalServer.ScreenshotAsync(page, "25-connection-detail");
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
 
+        // Run a tool as that user from the Playground, then find the run in Executions.
+        await page.ClickAsync("a[href$='/playground']");
+        await Assertions.Expect(page.Locator("[data-testid=pg-tool]")).ToContainTextAsync("SANDBOX_SEND_MESSAGE");
+        await page.FillAsync("input[data-testid=pg-param-to]", "bob@sandbox.test");
+        await page.FillAsync("input[data-testid=pg-param-text]", "Hello from the Playground");
+        await page.ClickAsync("[data-testid=pg-run]");
+        await Assertions.Expect(page.Locator("[data-testid=pg-result-status]")).ToHaveTextAsync("successful");
+        await Assertions.Expect(page.Locator("[data-testid=pg-result]")).ToContainTextAsync("Hello from the Playground");
+        await PortalServer.ScreenshotAsync(page, "27-playground");
+
+        await page.ClickAsync("a[href$='/executions']");
+        var tool = page.Locator("[data-testid=execution-tool]");
+        for (var i = 0; i < 20 && await tool.CountAsync() == 0; i++)
+        {
+            await page.WaitForTimeoutAsync(250); // the execution log is written off the request path, in batches
+            await page.ClickAsync("[data-testid=refresh-executions]");
+        }
+        await Assertions.Expect(tool.First).ToHaveTextAsync("SANDBOX_SEND_MESSAGE");
+        await Assertions.Expect(page.Locator("[data-testid=execution-result]").First).ToHaveTextAsync("successful");
+        await tool.First.ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=execution-request]")).ToContainTextAsync("POST ");
+        await Assertions.Expect(page.Locator("[data-testid=execution-response]")).ToContainTextAsync("Hello from the Playground");
+        await PortalServer.ScreenshotAsync(page, "28-executions");
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+
+        await page.ClickAsync("a[href$='/connections']");
         await page.ClickAsync("[data-testid=disconnect]");
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Disconnect", Exact = true }).ClickAsync();
         await page.Locator("[data-testid=empty-state]").GetByText("No connections yet").WaitForAsync();
