@@ -37,15 +37,7 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
-        // Timestamps are stored as UTC and come back marked as UTC (SQLite keeps no kind).
-        conventions.Properties<DateTime>().HaveConversion<UtcConverter>();
-        conventions.Properties<DateTime?>().HaveConversion<NullableUtcConverter>();
+        conventions.UseUtcTimestamps();
     }
 
-    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
-        v => v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
-
-    private sealed class NullableUtcConverter() : ValueConverter<DateTime?, DateTime?>(
-        v => v.HasValue ? v.Value.ToUniversalTime() : v,
-        v => v.HasValue ? DateTime.SpecifyKind(v.Value, DateTimeKind.Utc) : v);
 }

@@ -1,3 +1,4 @@
+using Butterbase.Portal.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -30,17 +31,9 @@ public sealed class SandboxDb(DbContextOptions<SandboxDb> options) : DbContext(o
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
-        // SQLite keeps no DateTimeKind: timestamps are written as UTC and read back marked as UTC.
-        conventions.Properties<DateTime>().HaveConversion<UtcConverter>();
-        conventions.Properties<DateTime?>().HaveConversion<NullableUtcConverter>();
+        conventions.UseUtcTimestamps();
     }
 
-    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
-        v => v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
-
-    private sealed class NullableUtcConverter() : ValueConverter<DateTime?, DateTime?>(
-        v => v.HasValue ? v.Value.ToUniversalTime() : v,
-        v => v.HasValue ? DateTime.SpecifyKind(v.Value, DateTimeKind.Utc) : v);
 }
 
 /// <summary>Lets `dotnet ef migrations add --context SandboxDb` build the model without starting the host.</summary>
