@@ -8,7 +8,8 @@ public sealed class RateLimitTests : IAsyncLifetime
 {
     private readonly PortalApplication _portal = new PortalApplication()
         .With("Butterbase:RateLimit:PermitsPerApp", "5")
-        .With("Butterbase:RateLimit:WindowSeconds", "60");
+        .With("Butterbase:RateLimit:WindowSeconds", "60")
+        .With("Butterbase:RateLimit:ConnectPerUserPerMinute", "3");
     public async Task InitializeAsync() => await Task.CompletedTask;
     public async Task DisposeAsync() => await _portal.DisposeAsync();
 
@@ -45,5 +46,23 @@ public sealed class RateLimitTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"v1/{app.Id}/settings")).StatusCode);
         using var client = _portal.Http(app.ApiKey);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"v1/{app.Id}/settings")).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_end_user_may_start_only_a_few_connections_a_minute_and_others_are_unaffected()
+    {
+        var app = await _portal.CreateAppAsync("Connecting", "https://app.example.com/");
+        using (var admin = _portal.Http(app.ApiKey))
+            await JsonAssert.OkAsync(await admin.PostAsync($"v1/{app.Id}/integrations/configure", JsonAssert.Body(new { toolkit = "sendgrid" })));
+        using var eager = _portal.Http(await _portal.UserTokenAsync(app, "eager"));
+        var body = new { toolkit = "sendgrid", redirectUrl = "https://app.example.com/back" };
+        for (var i = 0; i < 3; i++)
+            await JsonAssert.OkAsync(await eager.PostAsync($"v1/{app.Id}/integrations/connect", JsonAssert.Body(body)));
+        var limited = await eager.PostAsync($"v1/{app.Id}/integrations/connect", JsonAssert.Body(body));
+        await JsonAssert.ErrorAsync(limited, HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.True(limited.Headers.Contains("Retry-After"));
+
+        using var calm = _portal.Http(await _portal.UserTokenAsync(app, "calm"));
+        await JsonAssert.OkAsync(await calm.PostAsync($"v1/{app.Id}/integrations/connect", JsonAssert.Body(body)));
     }
 }

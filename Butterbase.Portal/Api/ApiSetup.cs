@@ -17,6 +17,8 @@ public sealed class RateLimitOptions
     /// <summary>Requests per app per window on `/v1/{appId}/…` (SECURITY.md 22).</summary>
     public int PermitsPerApp { get; set; } = 6000;
     public int WindowSeconds { get; set; } = 60;
+    /// <summary>`POST /connect` per end user (JWT callers) per minute (SECURITY.md 9).</summary>
+    public int ConnectPerUserPerMinute { get; set; } = 30;
 }
 
 public static class ApiSetup
@@ -81,6 +83,21 @@ public static class ApiSetup
                 {
                     PermitLimit = limits.PermitsPerApp,
                     Window = TimeSpan.FromSeconds(limits.WindowSeconds),
+                    QueueLimit = 0,
+                });
+            });
+            // In addition to the per-app policy: each end user may start only so many connections a minute.
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                var user = context.User.FindFirst("sub")?.Value;
+                if (user is null || !HttpMethods.IsPost(context.Request.Method) || !context.Request.Path.Value!.EndsWith("/integrations/connect", StringComparison.Ordinal))
+                    return RateLimitPartition.GetNoLimiter("");
+                var limits = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<RateLimitOptions>>().CurrentValue;
+                var appId = context.GetRouteValue("appId") as string ?? "";
+                return RateLimitPartition.GetFixedWindowLimiter($"connect:{appId}:{user}", _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limits.ConnectPerUserPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
                     QueueLimit = 0,
                 });
             });
