@@ -177,4 +177,31 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
         Assert.False(_fake.IsAccessTokenActive(token));
         Assert.Equal(0, await DbAsync(db => db.RevocationJobs.CountAsync()));
     }
+
+    [Fact]
+    public async Task A_wrong_iss_in_the_authorization_response_is_rejected_and_the_right_one_accepted()
+    {
+        var configuration = _portal.Services.GetRequiredService<IConfiguration>();
+        configuration[$"Butterbase:Toolkits:{Slug}:Issuer"] = "https://issuer.example";
+        try
+        {
+            _fake.Options.Issuer = "https://attacker.example"; // RFC 9207: a mix-up shows as another issuer
+            var before = _fake.TokenRequests.Count;
+            var wrong = await GetAsync(await AuthorizedCallbackAsync("mixed-up"));
+            var result = QueryHelpers.ParseQuery(wrong.Headers.Location!.Query);
+            Assert.Equal("failed", result["status"]);
+            Assert.Equal("issuer_mismatch", result["error"]);
+            Assert.Equal(before, _fake.TokenRequests.Count);
+            Assert.Equal(0, await DbAsync(db => db.Connections.CountAsync(c => c.UserId == "mixed-up")));
+
+            _fake.Options.Issuer = "https://issuer.example";
+            var right = await GetAsync(await AuthorizedCallbackAsync("mixed-up"));
+            Assert.Equal("connected", QueryHelpers.ParseQuery(right.Headers.Location!.Query)["status"]);
+        }
+        finally
+        {
+            configuration[$"Butterbase:Toolkits:{Slug}:Issuer"] = null;
+            _fake.Options.Issuer = null;
+        }
+    }
 }

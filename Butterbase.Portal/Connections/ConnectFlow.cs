@@ -135,7 +135,8 @@ public sealed class ConnectFlow(
         if (toolkit is null || config is null || !config.Enabled) return await Fail("toolkit_disabled");
         var (resolved, problem) = providers.Resolve(toolkit, config, configs.ClientSecretOf(config), origin);
         if (resolved is null) return await Fail("toolkit_not_ready", problem);
-        if (resolved.Issuer is not null && iss is not null && iss != resolved.Issuer) return await Fail("issuer_mismatch"); // RFC 9207
+        // RFC 9207: a provider known to send `iss` must send the right one; a missing one is a mix-up too.
+        if (resolved.Issuer is not null && iss != resolved.Issuer) return await Fail("issuer_mismatch");
         // The token endpoint is the one fixed when the flow started, never one derived from this request.
         var provider = resolved with { TokenUrl = request.TokenUrl! };
 
