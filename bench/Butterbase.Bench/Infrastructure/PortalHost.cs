@@ -21,6 +21,12 @@ public sealed class PortalHost : IDisposable
     public string ConnectionString { get; }
     public Uri? BaseAddress { get; private set; }
 
+    /// <summary>
+    /// More environment variables for every portal process started after they are set (`apps create` and the server),
+    /// e.g. `Butterbase__Toolkits__asana__TokenUrl` to point a toolkit at a stand-in provider. They win over the defaults.
+    /// </summary>
+    public Dictionary<string, string> ExtraEnvironment { get; } = new(StringComparer.Ordinal);
+
     public PortalHost(ChildProcesses children, string? portalDll = null)
     {
         _children = children;
@@ -30,6 +36,9 @@ public sealed class PortalHost : IDisposable
     }
 
     public string PortalDll => _portalDll;
+
+    /// <summary>The scratch folder holding the portal's database (deleted with this host): same disk for baselines.</summary>
+    public string ScratchDirectory => _scratch.FullName;
 
     /// <summary>The portal assembly to start: the given path, else the portal's build output for this configuration.</summary>
     public static string ResolvePortalDll(string? portalDll)
@@ -62,6 +71,7 @@ public sealed class PortalHost : IDisposable
         info.Environment["ConnectionStrings__Butterbase"] = ConnectionString;
         info.Environment["Butterbase__RateLimit__PermitsPerApp"] = "1000000";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in ExtraEnvironment) info.Environment[key] = value;
         return info;
     }
 

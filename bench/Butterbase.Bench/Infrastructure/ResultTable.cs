@@ -13,6 +13,9 @@ public sealed class ResultTable
 
     public void Info(string metric, string value) => _rows.Add((metric, value, "—", Verdict.Info));
 
+    /// <summary>A figure with no goal that must still come out right (e.g. every callback connected): "—", then pass or FAIL.</summary>
+    public void Check(string metric, string value, bool ok) => _rows.Add((metric, value, "—", ok ? Verdict.Pass : Verdict.Fail));
+
     public bool AllPassed => _rows.All(r => r.Verdict != Verdict.Fail);
 
     public void Print(TextWriter writer)
