@@ -7,7 +7,6 @@ using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
 using Butterbase.Portal.Execution;
 using Butterbase.Portal.Toolkits;
-using Microsoft.AspNetCore.DataProtection;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
 
@@ -17,7 +16,7 @@ if (AppsCli.IsCli(args))
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddPortalDatabase();
-builder.Services.AddDataProtection().SetApplicationName("Butterbase").PersistKeysToDbContext<PortalDb>();
+builder.AddPortalDataProtection();
 builder.AddPortalAuth();
 builder.AddPortalApi();
 builder.AddSandbox();
@@ -50,6 +49,7 @@ var app = builder.Build();
 if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);
 
 await app.Services.MigrateDatabaseAsync();
+await app.Services.EnsureKeyRingAsync();
 _ = app.Services.GetRequiredService<ToolkitCatalog>(); // load the catalog at start, not on the first request
 
 app.UseExceptionHandler(new ExceptionHandlerOptions

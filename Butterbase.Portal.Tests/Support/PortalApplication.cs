@@ -15,17 +15,26 @@ namespace Butterbase.Portal.Tests.Support;
 /// </summary>
 public sealed class PortalApplication : WebApplicationFactory<Program>
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("bb-portal-test-").FullName;
+    private readonly string _directory;
     private readonly Dictionary<string, string?> _settings = new();
     private readonly List<Action<IServiceCollection>> _services = [];
     private Uri? _address;
 
-    public PortalApplication(bool kestrel = true)
+    /// <param name="directory">Reuse another instance's folder (and so its database), e.g. to restart "the same" portal.</param>
+    public PortalApplication(bool kestrel = true, string? directory = null)
     {
+        _directory = directory ?? System.IO.Directory.CreateTempSubdirectory("bb-portal-test-").FullName;
+        _ownsDirectory = directory is null;
         if (kestrel) UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
     }
 
+    private readonly bool _ownsDirectory;
+    public string Directory => _directory;
+
     public string DatabasePath => Path.Combine(_directory, "portal.db");
+
+    /// <summary>Leave the folder behind on dispose, for a second instance to start on it.</summary>
+    public bool KeepDirectory { get; set; }
 
     public PortalApplication With(string key, string? value) { _settings[key] = value; return this; }
 
@@ -80,7 +89,8 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+        if (_ownsDirectory && !KeepDirectory)
+            try { System.IO.Directory.Delete(_directory, recursive: true); } catch (IOException) { }
     }
 }
 
