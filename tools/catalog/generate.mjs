@@ -10,6 +10,7 @@ import {
   SLUG_RE, PROP_NAME_RE, ALLOWED_FORMATS, MAX_ENUM, MAX_DEPTH, MAX_PROPS_PER_TOOL,
   MAX_SCHEMA_DESC, MAX_TOOL_DESC, MAX_TOOLKIT_DESC, CURATED_SLUGS, isAbsoluteHttps,
 } from './lib.mjs';
+import { assignNames } from './naming.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -1038,11 +1039,26 @@ function main() {
       origin: { source: SOURCE, api: m.api, version: m.version, license: m.license },
       curated: false,
       _m: m, _u: u, _ov: ov, _authInfo: authInfo,
+      _specName: name, // the spec title: field labels and the logo match keep using it
+      _texts: { titles: [plain(info.title)].filter(Boolean), contacts: [plain(info.contact?.name)].filter(Boolean), descriptions: [plain(info.description, 4000)].filter(Boolean) },
     };
     for (const k of Object.keys(ov)) if (!['slug', 'auth', 'authPatch', 'apiBaseUrl', 'origin', 'curated', 'toolCount', 'toolNames'].includes(k)) tk[k] = ov[k];
     toolkits.push(tk);
   }
   for (const k of Object.keys(overlay)) if (!k.startsWith('_') && !overlayUsed.has(k)) console.warn(`overlay key not matched (excluded or unknown api): ${k}`);
+
+  // names (naming.mjs, FORMAT.md "Name rule"): brand-style, from provider + spec metadata; an overlay "name" wins
+  const nameItems = toolkits.map((tk) => {
+    const base = PROVIDER_SLUG[tk._m.provider] || providerBase(tk._m.provider) || slugify(tk._m.provider);
+    return { provider: tk._m.provider, service: tk._m.service, version: tk._m.version, base, title: tk._texts.titles[0] || tk._m.api, texts: tk._texts, iconTitle: icons.bySlug.get(base.replace(/-/g, ''))?.title || null };
+  });
+  const named = assignNames(nameItems);
+  toolkits.forEach((tk, i) => {
+    if (tk._ov.name) return;
+    tk.name = named[i].name;
+    const al = named[i].alias;
+    if (al && !(tk.aliases || []).some((a) => a.toLowerCase() === al.toLowerCase())) tk.aliases = [...(tk.aliases || []), al];
+  });
 
   // slugs: collisions between generated toolkits get the full provider form
   const bySlug = new Map();
@@ -1164,7 +1180,7 @@ function main() {
     }
     // logo
     if (tk._ov.logo === undefined) {
-      const ic = findIcon(tk.slug, tk.name, tk._m.provider);
+      const ic = findIcon(tk.slug, tk._ov.name || tk._specName, tk._m.provider);
       if (ic) { tk.logo = iconSvg(ic); tk.logoLicense = ic.lic; tk._icon = ic; }
     }
     tk.toolCount = tools.length;
@@ -1173,7 +1189,7 @@ function main() {
   }
   const kept = toolkits.filter((t) => !t._drop);
   for (const tk of kept) {
-    const { _m, _u, _ov, _authInfo, _icon, _drop, ...pub } = tk;
+    const { _m, _u, _ov, _authInfo, _icon, _drop, _specName, _texts, ...pub } = tk;
     if (!pub.aliases?.length) delete pub.aliases;
     if (!pub.fields?.length) delete pub.fields;
     index.push(pub);
