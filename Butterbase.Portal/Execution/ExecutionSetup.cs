@@ -11,8 +11,16 @@ public static class ExecutionSetup
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<ExecutionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionLog>());
-        foreach (var tool in new CodedTool[] { new GmailSendEmail(), new SlackMethod(), new GoogleCalendarEventsList(), new HubSpotCreate(), new NotionCreatePage(), new OutlookSendEmail(), new GitHubGetFileContents() })
+        foreach (var tool in new CodedTool[]
+                 {
+                     new GmailSendEmail(), new SlackMethod(), new GoogleCalendarEventsList(), new GoogleCalendarWriteEvent(), new GoogleDriveUploadFile(),
+                     new GoogleDriveDownloadFile(), new HubSpotCreate(), new NotionCreatePage(), new OutlookSendEmail(), new OutlookListMessages(),
+                     new OutlookListEvents(), new OutlookCreateEvent(), new GitHubGetFileContents(),
+                 })
             services.AddSingleton(tool);
+        services.AddSingleton<CodedTool>(sp => new DiscordSendMessage(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<CodedTool>(sp => new DiscordListChannels(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<CodedTool>(sp => new DiscordCreateChannel(sp.GetRequiredService<IConfiguration>()));
 
         services.AddHttpClient(ToolRunner.HttpClientName, c =>
             {
@@ -27,6 +35,7 @@ public static class ExecutionSetup
                 MaxConnectionsPerServer = 256,
             })
             .RemoveAllLoggers() // default handlers log URLs, which may carry api keys in the query
+            .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // outside the pipeline: each of its two calls is retried on its own
             .AddStandardResilienceHandler(o =>
             {
                 o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(20);

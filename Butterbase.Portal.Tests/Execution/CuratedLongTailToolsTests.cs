@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Butterbase.Portal.Tests.Support.Fakes;
+
+namespace Butterbase.Portal.Tests.Execution;
+
+/// <summary>Three generated (OpenAPI) toolkits behind one generic OAuth provider, each API under its real base path.</summary>
+public sealed class LongTailToolkitsFixture() : CuratedToolsFixture(FakeProviderStyle.Generic, new Dictionary<string, string>
+{
+    ["asana"] = "/api/1.0", // https://app.asana.com/api/1.0
+    ["zoom"] = "/v2",       // https://api.zoom.us/v2
+    ["box"] = "/2.0",       // https://api.box.com/2.0
+});
+
+/// <summary>
+/// Long-tail tools (kind "http", generated from APIs.guru specs) run declaratively: path parameters escaped into the
+/// template, query parameters in the URL, the rest as the JSON body — checked against the exact request received.
+/// Beside the curated toolkits, so the whole curated set proves the declarative path too.
+/// </summary>
+public sealed class CuratedLongTailToolsTests(LongTailToolkitsFixture longTail) : IClassFixture<LongTailToolkitsFixture>
+{
+    private FakeProviderApi Api => longTail.Api;
+
+    private static JsonNode Json(string json) => JsonNode.Parse(json)!;
+
+    [Fact]
+    public async Task Asana_create_section_puts_the_project_in_the_path_options_in_the_query_and_data_in_the_body()
+    {
+        // https://developers.asana.com/reference/createsectionforproject
+        Api.On("POST", "/api/1.0/projects/1204567890123456/sections", r => (201, Json($$$"""
+            {"data":{"gid":"1209999999999999","resource_type":"section","name":{{{r.Json!["data"]!["name"]!.ToJsonString()}}}}}
+            """), null));
+        var data = await longTail.SucceedsAsync("ASANA_CREATE_SECTION_FOR_PROJECT", new { project_gid = "1204567890123456", opt_pretty = true, data = new { name = "Backlog / Q3" } });
+        Assert.Equal("1209999999999999", data.GetProperty("data").GetProperty("gid").GetString());
+
+        var sent = longTail.Received("POST", "/api/1.0/projects/1204567890123456/sections");
+        Assert.Equal("?opt_pretty=true", sent.Query);
+        Assert.StartsWith("Bearer at-", sent.Headers["Authorization"]);
+        Assert.StartsWith("application/json", sent.Headers["Content-Type"]);
+        // Strict-mode schemas make every optional property present: the ones left out arrive as null.
+        Assert.True(JsonNode.DeepEquals(Json("""{"data":{"name":"Backlog / Q3","insert_after":null,"insert_before":null}}"""), sent.Json), sent.Body);
+    }
+
+    [Fact]
+    public async Task Zoom_update_meeting_patches_with_a_64_bit_id_in_the_path_and_the_occurrence_in_the_query()
+    {
+        // https://developers.zoom.us/docs/api/meetings/#tag/meetings/PATCH/meetings/{meetingId}: 204 No Content.
+        Api.On("PATCH", "/v2/meetings/85746065432", _ => (204, null, null));
+        await longTail.SucceedsAsync("ZOOM_MEETING_UPDATE", new { meetingId = 85746065432L, occurrence_id = "1648194360000", topic = "Weekly sync", duration = 45, timezone = "Europe/Berlin" });
+
+        var sent = longTail.Received("PATCH", "/v2/meetings/85746065432");
+        Assert.Equal("?occurrence_id=1648194360000", sent.Query);
+        Assert.True(JsonNode.DeepEquals(Json("""{"topic":"Weekly sync","duration":45,"timezone":"Europe/Berlin"}"""), sent.Json), sent.Body);
+    }
+
+    [Fact]
+    public async Task Box_copy_file_escapes_the_path_parameter_and_sends_a_nested_parent()
+    {
+        // https://developer.box.com/reference/post-files-id-copy/
+        Api.On("POST", "/2.0/files/12345/copy", _ => (201, Json("""{"type":"file","id":"67890","name":"Copy of report.pdf","parent":{"type":"folder","id":"0"}}"""), null));
+        var data = await longTail.SucceedsAsync("BOX_POST_FILES_ID_COPY", new { file_id = "12345", fields = new[] { "name" }, name = "Copy of report.pdf", parent = new { id = "0" } });
+        Assert.Equal("67890", data.GetProperty("id").GetString());
+
+        var sent = longTail.Received("POST", "/2.0/files/12345/copy");
+        Assert.Equal("?fields=name", sent.Query);
+        Assert.True(JsonNode.DeepEquals(Json("""{"name":"Copy of report.pdf","parent":{"id":"0"}}"""), sent.Json), sent.Body);
+
+        // A path parameter is one escaped segment: it cannot add a query or reach another endpoint.
+        await longTail.FailsAsync("BOX_POST_FILES_ID_COPY", new { file_id = "a b?x=1#y", parent = new { id = "0" } }, "upstream_error", 404);
+        var escaped = Api.Requests.Last();
+        Assert.Equal("POST", escaped.Method);
+        Assert.Equal("", escaped.Query);
+        Assert.Equal("/2.0/files/a b?x=1#y/copy", Uri.UnescapeDataString(escaped.Path));
+    }
+}
