@@ -35,6 +35,8 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
         });
         _api.On("POST", "/projects", _ => (500, new { errors = new[] { new { message = "Server error" } } }, null));
         _api.On("GET", "/goals/g1", _ => (200, new { data = new { gid = "g1" } }, null));
+        _api.On("GET", "/goals/limited", _ => (403, new { error = new { code = 403, errors = new[] { new { reason = "userRateLimitExceeded" } } } }, null));
+        _api.On("GET", "/goals/forbidden", _ => (403, new { errors = new[] { new { message = "Not authorized" } } }, null));
         _portal = new PortalApplication().With("Butterbase:RateLimit:PermitsPerApp", "100000");
         foreach (var (key, value) in _oauth.SettingsFor(Slug)) _portal.With(key, value);
         _portal.With($"Butterbase:Toolkits:{Slug}:ApiBaseUrl", _api.BaseUrl);
@@ -232,5 +234,17 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
         Assert.Equal(500, error.GetProperty("upstreamStatus").GetInt32());
         Assert.True(error.GetProperty("retryable").GetBoolean());
         Assert.Equal(1, _api.Requests.Count(r => r.Method == "POST") - before);
+    }
+
+    [Fact]
+    public async Task A_403_that_is_a_rate_limit_reads_as_rate_limited_and_a_real_403_as_insufficient_scope()
+    {
+        await ConnectAsync("limited");
+        using var admin = _portal.Http(_app.ApiKey);
+        var limited = await JsonAssert.OkAsync(await ExecuteAsync(admin, "limited", "ASANA_GET_GOAL", new { goal_gid = "limited" }));
+        Assert.Equal("rate_limited", limited.GetProperty("error").GetProperty("code").GetString());
+        Assert.True(limited.GetProperty("error").GetProperty("retryable").GetBoolean());
+        var forbidden = await JsonAssert.OkAsync(await ExecuteAsync(admin, "limited", "ASANA_GET_GOAL", new { goal_gid = "forbidden" }));
+        Assert.Equal("insufficient_scope", forbidden.GetProperty("error").GetProperty("code").GetString());
     }
 }

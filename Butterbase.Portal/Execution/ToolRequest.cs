@@ -53,8 +53,8 @@ public static class ToolRequest
                     if (!ForbiddenHeaders.Contains(wire)) headers.Add(new(wire, Scalar(node)));
                     break;
                 default:
-                    if (tool.BodyKey == name) wholeBody = node.DeepClone();
-                    else body[wire] = node.DeepClone();
+                    if (tool.BodyKey == name) wholeBody = WithoutNulls(node.DeepClone());
+                    else body[wire] = WithoutNulls(node.DeepClone());
                     break;
             }
         }
@@ -131,6 +131,25 @@ public static class ToolRequest
             || decoded.Contains("://") || decoded.Contains('@') && decoded.Contains('/') || decoded.Any(char.IsControl))
             throw new InvalidToolParameter(name, "This value cannot be used in the request path.");
         return Uri.EscapeDataString(text);
+    }
+
+    /// <summary>
+    /// Drops null members of objects at every depth: in strict-mode schemas a null is how an optional field is
+    /// left out, and providers (Notion, Asana) reject explicit nulls where they expect nothing.
+    /// </summary>
+    internal static JsonNode WithoutNulls(JsonNode node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var key in obj.Where(p => p.Value is null).Select(p => p.Key).ToList()) obj.Remove(key);
+                foreach (var (_, child) in obj) if (child is not null) WithoutNulls(child);
+                break;
+            case JsonArray array:
+                foreach (var item in array) if (item is not null) WithoutNulls(item);
+                break;
+        }
+        return node;
     }
 
     private static string Scalar(JsonNode value) => value switch

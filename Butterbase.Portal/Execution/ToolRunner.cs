@@ -135,6 +135,7 @@ public sealed class ToolRunner(
                 var code = status switch
                 {
                     429 => "rate_limited",
+                    403 when IsRateLimit(response, body) => "rate_limited",
                     401 => "unauthorized",
                     403 => "insufficient_scope",
                     408 or 504 => "timeout",
@@ -144,6 +145,16 @@ public sealed class ToolRunner(
             }
         }
     }
+
+    /// <summary>
+    /// Some providers answer a rate limit with 403, not 429: Google (`rateLimitExceeded`, `userRateLimitExceeded`,
+    /// https://developers.google.com/workspace/gmail/api/guides/handle-errors) and GitHub (`x-ratelimit-remaining: 0`,
+    /// https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api).
+    /// </summary>
+    private static bool IsRateLimit(HttpResponseMessage response, JsonNode? body) =>
+        response.Headers.TryGetValues("x-ratelimit-remaining", out var remaining) && remaining.FirstOrDefault() == "0"
+        || body?.ToJsonString() is { } text && (text.Contains("rateLimitExceeded", StringComparison.Ordinal)
+            || text.Contains("userRateLimitExceeded", StringComparison.Ordinal) || text.Contains("rate limit exceeded", StringComparison.OrdinalIgnoreCase));
 
     private static readonly CodedTool Passthrough = new PassthroughTool();
 
