@@ -20,6 +20,7 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
     private TestApp _app = default!;
     private string Base => $"v1/{_app.Id}/integrations";
     private int _getProjectsCalls;
+    private int _busyCalls;
 
     public async Task InitializeAsync()
     {
@@ -35,6 +36,9 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
         });
         _api.On("POST", "/projects", _ => (500, new { errors = new[] { new { message = "Server error" } } }, null));
         _api.On("GET", "/goals/g1", _ => (200, new { data = new { gid = "g1" } }, null));
+        _api.On("GET", "/goals/busy", _ => Interlocked.Increment(ref _busyCalls) == 1
+            ? (429, new { errors = new[] { new { message = "Too many requests" } } }, new Dictionary<string, string> { ["Retry-After"] = "1" })
+            : (200, new { data = new { gid = "busy" } }, null));
         _api.On("GET", "/goals/limited", _ => (403, new { error = new { code = 403, errors = new[] { new { reason = "userRateLimitExceeded" } } } }, null));
         _api.On("GET", "/goals/forbidden", _ => (403, new { errors = new[] { new { message = "Not authorized" } } }, null));
         _portal = new PortalApplication().With("Butterbase:RateLimit:PermitsPerApp", "100000");
@@ -246,5 +250,17 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
         Assert.True(limited.GetProperty("error").GetProperty("retryable").GetBoolean());
         var forbidden = await JsonAssert.OkAsync(await ExecuteAsync(admin, "limited", "ASANA_GET_GOAL", new { goal_gid = "forbidden" }));
         Assert.Equal("insufficient_scope", forbidden.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_get_answered_429_with_retry_after_is_retried_after_the_wait_and_succeeds()
+    {
+        await ConnectAsync("waiter");
+        using var admin = _portal.Http(_app.ApiKey);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var result = await JsonAssert.OkAsync(await ExecuteAsync(admin, "waiter", "ASANA_GET_GOAL", new { goal_gid = "busy" }));
+        Assert.True(result.GetProperty("successful").GetBoolean(), result.ToString());
+        Assert.Equal(2, _busyCalls);
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(0.9), $"retried after {started.Elapsed}, before Retry-After");
     }
 }
