@@ -75,6 +75,20 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
         return provider;
     }
 
+    /// <summary>Whether this provider issued <paramref name="accessToken"/> (at `/token`, or by <see cref="IssueAccessToken"/>).</summary>
+    public bool IsAccessToken(string accessToken) => _accessTokens.ContainsKey(accessToken);
+
+    /// <summary>
+    /// An access token issued without the authorization-code dance, as if to another client of this provider: for a
+    /// suite that calls a stand-in provider API itself (e.g. the `execute` suite's direct and relay paths).
+    /// </summary>
+    public string IssueAccessToken()
+    {
+        var accessToken = "at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        _accessTokens[accessToken] = Interlocked.Increment(ref _accounts);
+        return accessToken;
+    }
+
     /// <summary>The portal settings (as environment variables) that point <paramref name="toolkit"/> at this provider.</summary>
     public IEnumerable<KeyValuePair<string, string>> PortalEnvironment(string toolkit)
     {

@@ -37,6 +37,9 @@ public sealed class PortalHost : IDisposable
 
     public string PortalDll => _portalDll;
 
+    /// <summary>The running server process (null when stopped): for suites that sample its memory or CPU time.</summary>
+    public Process? ServerProcess => _server?.Process;
+
     /// <summary>The scratch folder holding the portal's database (deleted with this host): same disk for baselines.</summary>
     public string ScratchDirectory => _scratch.FullName;
 

@@ -20,9 +20,9 @@ public sealed class ConnectSuite : ISuite
     public string Description => "POST /connect and OAuth callback latency against a stand-in provider on loopback (options: "
         + "--connect-iterations 2000 --callback-iterations 1000 --users 500 --portal-dll PATH)";
 
-    private const string OAuthToolkit = "asana";      // oauth2 in the catalog: PKCE (S256), client_secret_post, an identity URL
+    internal const string OAuthToolkit = "asana";      // oauth2 in the catalog: PKCE (S256), client_secret_post, an identity URL
     private const string ApiKeyToolkit = "sendgrid";  // api_key in the catalog: /connect answers with the hosted connect page
-    private const string ReturnUrl = "https://app.example.com/back";
+    internal const string ReturnUrl = "https://app.example.com/back";
 
     public async Task<int> RunAsync(BenchOptions options, ChildProcesses children)
     {
@@ -164,10 +164,10 @@ public sealed class ConnectSuite : ISuite
     private static void Progress(string what) => Console.Error.WriteLine($"... {what}");
 
     /// <summary>One OAuth round; <c>Phases</c> splits the callback (see <see cref="Driver.ConnectUserAsync"/>).</summary>
-    private sealed record Round(bool Connected, string? Problem, long CallbackTicks, long EndToEndTicks, long[]? Phases);
+    internal sealed record Round(bool Connected, string? Problem, long CallbackTicks, long EndToEndTicks, long[]? Phases);
 
-    /// <summary>The HTTP side of the suite: the app's server (API key) and the end user's browser.</summary>
-    private sealed class Driver(HttpClient api, HttpClient browser, FakeOAuthProvider provider, Uri portal, string appId)
+    /// <summary>The HTTP side of the suite: the app's server (API key) and the end user's browser. Also used by the `execute` suite to connect its user.</summary>
+    internal sealed class Driver(HttpClient api, HttpClient browser, FakeOAuthProvider provider, Uri portal, string appId)
     {
         private readonly string _appPath = $"v1/{Uri.EscapeDataString(appId)}/";
         private readonly string _callbackPrefix = new Uri(portal, $"v1/oauth/callback/{OAuthToolkit}?").ToString();
