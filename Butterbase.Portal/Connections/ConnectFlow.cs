@@ -44,7 +44,7 @@ public sealed class ConnectFlow(
     {
         var toolkit = catalog.Find(toolkitSlug);
         if (toolkit is null) return (null, new(404, "unknown_toolkit", $"There is no toolkit '{toolkitSlug}'."));
-        var config = (await configs.ListAsync(app.Id, ct)).FirstOrDefault(c => c.ToolkitSlug == toolkit.Slug);
+        var config = await configs.FindAsync(app.Id, toolkit.Slug, ct);
         if (config is null) return (null, new(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure)."));
         if (!config.Enabled) return (null, new(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app; configure it again to re-enable it."));
         var allowed = portalRedirect ? [origin + "/apps/" + app.Id + "/"] : app.AllowedRedirectUrls;
@@ -61,7 +61,7 @@ public sealed class ConnectFlow(
         ConnectionRequest request;
         if (config.AuthScheme == "oauth2")
         {
-            var (provider, problem) = providers.Resolve(toolkit, config, configs.ClientSecretOf(config), origin);
+            var (provider, problem) = providers.Resolve(toolkit, config, origin);
             if (provider is null) return (null, new(409, "toolkit_not_ready", problem!));
             var state = OAuthClient.NewState();
             // Always PKCE when the provider takes it; a verifier per flow, encrypted at rest, never in a URL.
@@ -131,9 +131,9 @@ public sealed class ConnectFlow(
         if (string.IsNullOrEmpty(code)) return await Fail("missing_code");
 
         var toolkit = catalog.Find(request.ToolkitSlug);
-        var config = (await configs.ListAsync(request.AppId, ct)).FirstOrDefault(c => c.ToolkitSlug == request.ToolkitSlug);
+        var config = await configs.FindAsync(request.AppId, request.ToolkitSlug, ct);
         if (toolkit is null || config is null || !config.Enabled) return await Fail("toolkit_disabled");
-        var (resolved, problem) = providers.Resolve(toolkit, config, configs.ClientSecretOf(config), origin);
+        var (resolved, problem) = providers.Resolve(toolkit, config, origin);
         if (resolved is null) return await Fail("toolkit_not_ready", problem);
         // RFC 9207: a provider known to send `iss` must send the right one; a missing one is a mix-up too.
         if (resolved.Issuer is not null && iss != resolved.Issuer) return await Fail("issuer_mismatch");

@@ -30,10 +30,10 @@ public sealed record OAuthProvider
     public bool Has(string quirk) => Quirks.Contains(quirk);
 }
 
-public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services)
+public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services, ToolkitConfigs configs)
 {
     /// <summary>The provider, or the reason it cannot be used yet (no client credentials anywhere).</summary>
-    public (OAuthProvider? Provider, string? Problem) Resolve(Toolkit toolkit, ToolkitConfig? config, string? clientSecret, string origin)
+    public (OAuthProvider? Provider, string? Problem) Resolve(Toolkit toolkit, ToolkitConfig? config, string origin)
     {
         var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2");
         if (scheme is null) return (null, $"{toolkit.Name} does not use OAuth 2.");
@@ -41,7 +41,7 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
         string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
 
         var (clientId, secret) = config?.ClientId is { } customId
-            ? (customId, clientSecret ?? "")
+            ? (customId, configs.ClientSecretOf(config) ?? "")
             : (Setting("ClientId", null), Setting("ClientSecret", null));
         // The built-in Sandbox registers its own client (configuration overrides included): always ask it.
         if (config?.ClientId is null && toolkit.Slug == "sandbox" && services.GetService<ISandboxClient>() is { } sandbox)

@@ -67,9 +67,9 @@ public sealed class RevocationWorker(
     {
         var toolkit = catalog.Find(job.ToolkitSlug);
         if (toolkit is null) return true;
-        var config = (await configs.ListAsync(job.AppId, ct)).FirstOrDefault(c => c.ToolkitSlug == job.ToolkitSlug);
+        var config = await configs.FindAsync(job.AppId, job.ToolkitSlug, ct);
         var origin = configuration["Butterbase:PublicBaseUrl"] is { Length: > 0 } configured ? configured : job.Origin;
-        var (provider, _) = providers.Resolve(toolkit, config, config is null ? null : configs.ClientSecretOf(config), origin);
+        var (provider, _) = providers.Resolve(toolkit, config, origin);
         if (provider is null) return true;
         var credentials = JsonSerializer.Deserialize<StoredCredentials>(protector.For("revocation", job.AppId).Unprotect(job.Credentials))!;
         return await oauth.RevokeAsync(provider, credentials, ct);

@@ -52,8 +52,8 @@ public sealed class TokenRefresher(
             return await ExpireAsync(db, connection, "The provider gave no refresh token; the user must reconnect.", ct);
 
         var toolkit = catalog.Find(connection.ToolkitSlug);
-        var config = (await configs.ListAsync(connection.AppId, ct)).FirstOrDefault(c => c.ToolkitSlug == connection.ToolkitSlug);
-        var (provider, problem) = toolkit is null ? (null, "unknown toolkit") : providers.Resolve(toolkit, config, config is null ? null : configs.ClientSecretOf(config), origin);
+        var config = await configs.FindAsync(connection.AppId, connection.ToolkitSlug, ct);
+        var (provider, problem) = toolkit is null ? (null, "unknown toolkit") : providers.Resolve(toolkit, config, origin);
         if (provider is null) return new(null, problem, false, false);
 
         TokenResult result = TokenResult.Failure("temporarily_unavailable", null);

@@ -36,7 +36,7 @@ public sealed class ToolRunner(
         var found = catalog.FindTool(call.ToolName);
         if (found is not { } f) return Fail(404, "unknown_tool", $"There is no tool '{call.ToolName}'. List tools with GET /tools?toolkit=….");
         var (tool, toolkit) = f;
-        var config = (await configs.ListAsync(call.AppId, ct)).FirstOrDefault(c => c.ToolkitSlug == toolkit.Slug);
+        var config = await configs.FindAsync(call.AppId, toolkit.Slug, ct);
         if (config is null) return Fail(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure).");
         if (!config.Enabled) return Fail(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app.");
 
@@ -131,7 +131,7 @@ public sealed class ToolRunner(
                 long? retryAfter = response.Headers.RetryAfter is { } ra
                     ? (long)(ra.Delta ?? (ra.Date is { } d ? d - clock.GetUtcNow() : TimeSpan.Zero)).TotalMilliseconds : null;
                 if (response.IsSuccessStatusCode)
-                    return new Sent((coded ?? Passthrough).Read(body), status, null, described);
+                    return new Sent(coded?.Read(body) ?? new ToolOutcome(true, body), status, null, described);
                 var code = status switch
                 {
                     429 => "rate_limited",
@@ -155,14 +155,6 @@ public sealed class ToolRunner(
         response.Headers.TryGetValues("x-ratelimit-remaining", out var remaining) && remaining.FirstOrDefault() == "0"
         || body?.ToJsonString() is { } text && (text.Contains("rateLimitExceeded", StringComparison.Ordinal)
             || text.Contains("userRateLimitExceeded", StringComparison.Ordinal) || text.Contains("rate limit exceeded", StringComparison.OrdinalIgnoreCase));
-
-    private static readonly CodedTool Passthrough = new PassthroughTool();
-
-    private sealed class PassthroughTool : CodedTool
-    {
-        public override IEnumerable<string> Names => [];
-        public override HttpRequestMessage Build(Toolkit t, ToolDefinition d, JsonObject p, StoredCredentials c, string b) => throw new NotSupportedException();
-    }
 
     private static async Task<JsonNode?> ReadAsync(HttpResponseMessage response, CancellationToken ct)
     {

@@ -67,6 +67,13 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
         return await db.ToolkitConfigs.AsNoTracking().Where(c => c.AppId == appId).OrderBy(c => c.ToolkitSlug).ToListAsync(ct);
     }
 
+    /// <summary>One app's configuration of one toolkit, or null when it was never configured.</summary>
+    public async Task<ToolkitConfig?> FindAsync(string appId, string slug, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ToolkitConfigs.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == appId && c.ToolkitSlug == slug, ct);
+    }
+
     public async Task<HashSet<string>> EnabledSlugsAsync(string appId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
