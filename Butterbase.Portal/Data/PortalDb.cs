@@ -2,6 +2,7 @@ using Butterbase.Portal.Accounts;
 using Butterbase.Portal.Apps;
 using Butterbase.Portal.Connections;
 using Butterbase.Portal.Execution;
+using Butterbase.Portal.Functions;
 using Butterbase.Portal.Toolkits;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -23,6 +24,8 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
     public DbSet<RevocationJob> RevocationJobs => Set<RevocationJob>();
     public DbSet<ExecutionRecord> Executions => Set<ExecutionRecord>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<AppFunction> Functions => Set<AppFunction>();
+    public DbSet<FunctionInvocation> FunctionInvocations => Set<FunctionInvocation>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder model)
@@ -33,6 +36,7 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
         Connection.Configure(model);
         ExecutionRecord.Configure(model);
         IdempotencyRecord.Configure(model);
+        AppFunction.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)

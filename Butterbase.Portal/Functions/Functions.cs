@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Butterbase.Portal.Data;
+using FluentValidation;
+using Jint;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Butterbase.Portal.Functions;
+
+/// <summary>What an app deploys: `POST /v1/{appId}/functions` and the portal's editor send the same thing.</summary>
+public sealed record FunctionDeploy(string? Name, string? Code, Dictionary<string, string>? EnvVars, int? TimeoutMs);
+
+public sealed class FunctionDeployValidator : AbstractValidator<FunctionDeploy>
+{
+    public FunctionDeployValidator(IOptions<FunctionLimits> options)
+    {
+        var limits = options.Value;
+        RuleFor(x => x.Name).NotEmpty().WithMessage("Name the function, e.g. \"welcome-email\".")
+            .Matches("^[a-z0-9][a-z0-9_-]{0,62}$").WithMessage("Use 1–63 lowercase letters, digits, - and _, starting with a letter or digit.")
+            .OverridePropertyName("name");
+        RuleFor(x => x.Code).NotEmpty().WithMessage("Paste the handler's code: `export default async function handler(ctx) { … }`.")
+            .Must(c => c is null || System.Text.Encoding.UTF8.GetByteCount(c) <= limits.MaxCodeBytes).WithMessage($"The code is over {limits.MaxCodeBytes / 1024} KB.")
+            .OverridePropertyName("code");
+        RuleFor(x => x.Code).Custom((code, context) => { if (!string.IsNullOrEmpty(code) && Functions.CodeProblem(code) is { } problem) context.AddFailure("code", problem); });
+        RuleFor(x => x.TimeoutMs).InclusiveBetween(100, limits.MaxTimeoutMs).When(x => x.TimeoutMs is not null)
+            .WithMessage($"Use a timeout from 100 to {limits.MaxTimeoutMs} ms.").OverridePropertyName("timeoutMs");
+        RuleFor(x => x.EnvVars).Must(e => e!.Count <= 50).When(x => x.EnvVars is not null).WithMessage("At most 50 environment variables.").OverridePropertyName("envVars");
+        RuleForEach(x => x.EnvVars).OverrideIndexer((_, _, kv, _) => "." + kv.Key)
+            .Must(kv => System.Text.RegularExpressions.Regex.IsMatch(kv.Key, "^[A-Za-z_][A-Za-z0-9_]{0,63}$"))
+            .WithMessage((_, kv) => $"'{kv.Key}' is not a valid variable name: letters, digits and _, not starting with a digit.")
+            .Must(kv => kv.Value is not null && kv.Value.Length <= 4096).WithMessage((_, kv) => $"The value of {kv.Key} is missing or over 4096 characters.")
+            .OverridePropertyName("envVars");
+    }
+}
+
+/// <summary>
+/// Deploys, finds and runs an app's functions. The prepared (parsed and analysed) module of each function
+/// version is cached; every invocation still gets a fresh engine, so nothing leaks between calls.
+/// </summary>
+public sealed class Functions(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, IOptions<FunctionLimits> options, TimeProvider clock)
+{
+    private const string EnvPurpose = "Butterbase.Functions.EnvVars.v1";
+    private readonly ConcurrentDictionary<string, (int Version, Prepared<Acornima.Ast.Module> Module)> _prepared = new();
+    private readonly ConcurrentDictionary<string, int> _running = new();
+    public FunctionLimits Limits => options.Value;
+
+    /// <summary>Why the code cannot be deployed (a syntax error with its place, an import, no default export), or null.</summary>
+    public static string? CodeProblem(string code)
+    {
+        Prepared<Acornima.Ast.Module> prepared;
+        try { prepared = Engine.PrepareModule(code, "handler.js"); }
+        catch (ScriptPreparationException e)
+        {
+            return System.Text.RegularExpressions.Regex.Replace(e.InnerException?.Message ?? e.Message, @"\(handler\.js:(\d+):(\d+)\)", "(line $1, column $2)");
+        }
+        var body = prepared.Program!.Body;
+        if (body.Any(s => s is Acornima.Ast.ImportDeclaration))
+            return "Imports are not available to functions: everything a handler can use arrives in ctx (ctx.integrations, ctx.env, ctx.body).";
+        if (!body.Any(s => s is Acornima.Ast.ExportDefaultDeclaration))
+            return "Export the handler as the module's default: `export default async function handler(ctx) { … }`.";
+        return null;
+    }
+
+    public Prepared<Acornima.Ast.Module> Prepared(AppFunction function)
+    {
+        if (_prepared.TryGetValue(function.Id, out var cached) && cached.Version == function.Version) return cached.Module;
+        var module = Engine.PrepareModule(function.Code, "handler.js");
+        _prepared[function.Id] = (function.Version, module);
+        return module;
+    }
+
+    public async Task<(AppFunction Function, bool Created)> DeployAsync(string appId, FunctionDeploy deploy, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var row = await db.Set<AppFunction>().FirstOrDefaultAsync(f => f.AppId == appId && f.Name == deploy.Name, ct);
+        var created = row is null;
+        row ??= new AppFunction { Id = Ids.New("fn_"), AppId = appId, Name = deploy.Name!, Code = "", CreatedAt = now };
+        row.Code = deploy.Code!;
+        row.TimeoutMs = deploy.TimeoutMs ?? (created ? Limits.DefaultTimeoutMs : row.TimeoutMs);
+        if (deploy.EnvVars is not null) // left out: the variables already set stay (redeploying code keeps its secrets)
+        {
+            row.EnvVarsProtected = deploy.EnvVars.Count == 0 ? null : Protector(appId, row.Id).Protect(JsonSerializer.Serialize(deploy.EnvVars));
+            row.EnvVarNames = string.Join(',', deploy.EnvVars.Keys.Order(StringComparer.Ordinal));
+        }
+        row.Version++;
+        row.UpdatedAt = now;
+        if (created) db.Add(row);
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateException) when (created) // a concurrent first deploy of the same name won: update that one
+        {
+            return await DeployAsync(appId, deploy, ct);
+        }
+        return (row, created);
+    }
+
+    public async Task<AppFunction?> FindAsync(string appId, string name, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Set<AppFunction>().AsNoTracking().FirstOrDefaultAsync(f => f.AppId == appId && f.Name == name, ct);
+    }
+
+    public async Task<List<AppFunction>> ListAsync(string appId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Set<AppFunction>().AsNoTracking().Where(f => f.AppId == appId).OrderBy(f => f.Name).ToListAsync(ct);
+    }
+
+    public async Task<bool> DeleteAsync(string appId, string name, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var deleted = await db.Set<AppFunction>().Where(f => f.AppId == appId && f.Name == name).ExecuteDeleteAsync(ct);
+        return deleted > 0;
+    }
+
+    public IReadOnlyDictionary<string, string> EnvOf(AppFunction function) =>
+        function.EnvVarsProtected is null
+            ? new Dictionary<string, string>()
+            : JsonSerializer.Deserialize<Dictionary<string, string>>(Protector(function.AppId, function.Id).Unprotect(function.EnvVarsProtected))!;
+
+    private IDataProtector Protector(string appId, string functionId) => dataProtection.CreateProtector(EnvPurpose, appId, functionId);
+
+    /// <summary>Takes one of the app's concurrent-invocation slots; false when all are busy.</summary>
+    public bool TryEnter(string appId)
+    {
+        var now = _running.AddOrUpdate(appId, 1, (_, n) => n + 1);
+        if (now <= Limits.MaxConcurrentPerApp) return true;
+        Exit(appId);
+        return false;
+    }
+
+    public void Exit(string appId) => _running.AddOrUpdate(appId, 0, (_, n) => n - 1);
+
+    public async Task RecordAsync(FunctionInvocation invocation, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.Add(invocation);
+        await db.SaveChangesAsync(ct);
+        if (Interlocked.Increment(ref _recorded) % 1000 == 1) // prune now and then, not on every call
+        {
+            var cutoff = clock.GetUtcNow().UtcDateTime.AddDays(-14);
+            await db.Set<FunctionInvocation>().Where(i => i.CreatedAt < cutoff).ExecuteDeleteAsync(ct);
+        }
+    }
+
+    private long _recorded;
+
+    public async Task<(List<FunctionInvocation> Items, int Total)> InvocationsAsync(string appId, string? name, int limit, int offset, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Set<FunctionInvocation>().AsNoTracking().Where(i => i.AppId == appId);
+        if (name is not null) query = query.Where(i => i.FunctionName == name);
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id).Skip(offset).Take(limit).ToListAsync(ct);
+        return (items, total);
+    }
+}

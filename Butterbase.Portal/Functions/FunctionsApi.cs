@@ -1,0 +1,192 @@
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using Butterbase.Portal.Api;
+using Butterbase.Portal.Connections;
+using Butterbase.Portal.Data;
+using Butterbase.Portal.Execution;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Butterbase.Portal.Functions;
+
+/// <summary>`/v1/{appId}/functions` (deploy, list, get, delete, invocations; API key) and `POST /v1/{appId}/fn/{name}` (any credential of the app).</summary>
+public static class FunctionsApi
+{
+    public static RouteGroupBuilder MapFunctionsApi(this RouteGroupBuilder app)
+    {
+        var functions = app.MapGroup("/functions").WithTags("Functions").RequireAuthorization(ApiPolicies.AppAdmin);
+        functions.MapPost("", Deploy).Validate<FunctionDeploy>();
+        functions.MapGet("", List);
+        functions.MapGet("/{name}", Get);
+        functions.MapDelete("/{name}", Delete);
+        functions.MapGet("/{name}/invocations", Invocations);
+        app.MapPost("/fn/{name}", InvokeAsync).WithTags("Functions"); // any body type: JSON becomes ctx.body as a value, other text as a string
+        return app;
+    }
+
+    public sealed record FunctionRow(string Id, string Name, IReadOnlyList<string> EnvVars, int TimeoutMs, int Version, DateTime CreatedAt, DateTime UpdatedAt, string? Code)
+    {
+        public static FunctionRow From(AppFunction f, bool withCode) =>
+            new(f.Id, f.Name, Names(f), f.TimeoutMs, f.Version, f.CreatedAt, f.UpdatedAt, withCode ? f.Code : null);
+    }
+
+    public static IReadOnlyList<string> Names(AppFunction f) => f.EnvVarNames.Length == 0 ? [] : f.EnvVarNames.Split(',');
+
+    public sealed record LogLine(string Level, string Message);
+
+    public sealed record InvocationRow(string Id, string FunctionName, string? UserId, string Outcome, int HttpStatus, int DurationMs, string? Error,
+        IReadOnlyList<LogLine> Logs, DateTime CreatedAt)
+    {
+        public static InvocationRow From(FunctionInvocation i) => new(i.Id, i.FunctionName, i.UserId, i.Outcome, i.HttpStatus, i.DurationMs, i.Error, LogsOf(i), i.CreatedAt);
+    }
+
+    public static IReadOnlyList<LogLine> LogsOf(FunctionInvocation i) =>
+        string.IsNullOrEmpty(i.Logs) ? [] : i.Logs.Split('\n').Select(l => l.Split('\t', 2) is [var level, var message] ? new LogLine(level, message.Replace("\\n", "\n")) : new LogLine("log", l)).ToList();
+
+    private static async Task<IResult> Deploy(string appId, FunctionDeploy body, Functions functions, CancellationToken ct)
+    {
+        var (row, created) = await functions.DeployAsync(appId, body, ct);
+        var view = FunctionRow.From(row, withCode: false);
+        return created ? TypedResults.Json(view, ApiJson.Snake, statusCode: 201) : TypedResults.Json(view, ApiJson.Snake);
+    }
+
+    private static async Task<IResult> List(string appId, Functions functions, CancellationToken ct)
+    {
+        var all = await functions.ListAsync(appId, ct);
+        return TypedResults.Json(new Page<FunctionRow>(all.Select(f => FunctionRow.From(f, false)).ToList(), all.Count, all.Count, 0), ApiJson.Snake);
+    }
+
+    private static async Task<IResult> Get(string appId, string name, Functions functions, CancellationToken ct) =>
+        await functions.FindAsync(appId, name, ct) is { } f
+            ? TypedResults.Json(FunctionRow.From(f, withCode: true), ApiJson.Snake)
+            : NotFound(name);
+
+    private static async Task<IResult> Delete(string appId, string name, Functions functions, CancellationToken ct) =>
+        await functions.DeleteAsync(appId, name, ct) ? TypedResults.NoContent() : NotFound(name);
+
+    private static async Task<IResult> Invocations(string appId, string name, int? limit, int? offset, Functions functions, CancellationToken ct)
+    {
+        var (l, o, problems) = Paging.Read(limit, offset);
+        if (problems.Count > 0) return ApiErrors.Validation(problems);
+        var (items, total) = await functions.InvocationsAsync(appId, name, l, o, ct);
+        return TypedResults.Json(new Page<InvocationRow>(items.Select(InvocationRow.From).ToList(), total, l, o), ApiJson.Snake);
+    }
+
+    private static JsonHttpResult<ApiError> NotFound(string name) =>
+        ApiErrors.NotFound("function_not_found", $"This app has no function named '{name}'. Deploy it with POST /functions.");
+
+    private static readonly HashSet<string> PrivateHeaders = new(StringComparer.OrdinalIgnoreCase) { "authorization", "cookie", "proxy-authorization" };
+
+    /// <summary>Runs the function as the caller: a user token's subject is ctx.user; the API key has service rights (asUser).</summary>
+    private static async Task InvokeAsync(string appId, string name, HttpContext http, ClaimsPrincipal principal, Functions functions,
+        FunctionRuntime runtime, ToolRunner runner, ConnectFlow flow, TimeProvider clock, ILogger<FunctionRuntime> logger)
+    {
+        var ct = http.RequestAborted;
+        var function = await functions.FindAsync(appId, name, ct);
+        if (function is null) { await NotFound(name).ExecuteAsync(http); return; }
+
+        var bodyJson = await ReadBodyAsync(http.Request, ct);
+        if (bodyJson is null) { await ApiErrors.WriteAsync(http, 400, "invalid_json", "The body is not valid JSON (send Content-Type: application/json with a JSON value, or text)."); return; }
+
+        if (!functions.TryEnter(appId))
+        {
+            http.Response.Headers.RetryAfter = "1";
+            await ApiErrors.WriteAsync(http, 429, "too_many_invocations", $"This app already has {functions.Limits.MaxConcurrentPerApp} functions running; retry shortly.");
+            return;
+        }
+
+        var caller = principal.Caller();
+        var started = clock.GetTimestamp();
+        FunctionRuntime.Outcome outcome;
+        try
+        {
+            var call = new FunctionRuntime.Invocation(bodyJson, caller.IsApiKey ? null : caller.UserId, caller.IsApiKey, functions.EnvOf(function),
+                http.Request.Method, "/fn/" + name,
+                http.Request.Headers.Where(h => !PrivateHeaders.Contains(h.Key)).ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+                http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()));
+            var origin = flow.Origin(http.Request);
+            outcome = await runtime.RunAsync(functions.Prepared(function), call, function.TimeoutMs,
+                (asUser, tool, json, connectionId, token) => ExecuteAsync(runner, appId, caller, asUser, tool, json, connectionId, origin, logger, token), ct);
+        }
+        finally { functions.Exit(appId); }
+
+        var invocationId = Ids.New("inv_");
+        var elapsed = clock.GetElapsedTime(started);
+        await functions.RecordAsync(new FunctionInvocation
+        {
+            Id = invocationId, AppId = appId, FunctionName = name, UserId = caller.IsApiKey ? null : caller.UserId, Outcome = outcome.Kind,
+            HttpStatus = outcome.Status, DurationMs = (int)elapsed.TotalMilliseconds, Error = outcome.Error,
+            Logs = outcome.Logs.Count == 0 ? null : string.Join('\n', outcome.Logs.Select(l => l.Replace("\n", "\\n"))),
+            FunctionVersion = function.Version, CreatedAt = clock.GetUtcNow().UtcDateTime,
+        }, CancellationToken.None);
+
+        http.Response.Headers["X-Butterbase-Invocation-Id"] = invocationId;
+        if (outcome.Kind != FunctionRuntime.Outcome.Ok)
+        {
+            var code = outcome.Kind switch
+            {
+                FunctionRuntime.Outcome.TimedOut => "function_timeout",
+                FunctionRuntime.Outcome.LimitExceeded => "function_limit_exceeded",
+                _ => "function_error",
+            };
+            await ApiErrors.WriteAsync(http, outcome.Status, code, outcome.Error!);
+            return;
+        }
+
+        http.Response.StatusCode = outcome.Status;
+        foreach (var (key, value) in outcome.Headers) http.Response.Headers.Append(key, value);
+        if (outcome.ContentType is not null) http.Response.ContentType = outcome.ContentType;
+        if (outcome.Body is not null && outcome.Status != 204) await http.Response.WriteAsync(outcome.Body, ct);
+    }
+
+    /// <summary>The body as a JSON text for ctx.body: JSON as sent, any other text as a JSON string, nothing as "". Null when JSON was promised but is malformed.</summary>
+    private static async Task<string?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var text = await reader.ReadToEndAsync(ct);
+        if (text.Length == 0) return "";
+        var isJson = request.ContentType is null || request.ContentType.Contains("json", StringComparison.OrdinalIgnoreCase);
+        if (!isJson) return JsonSerializer.Serialize(text);
+        try { using var _ = JsonDocument.Parse(text); return text; }
+        catch (JsonException) { return null; }
+    }
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never };
+
+    /// <summary>ctx.integrations: `{ data, error }` like the SDK; never throws into the handler.</summary>
+    private static async Task<string> ExecuteAsync(ToolRunner runner, string appId, ClaimsPrincipalCaller caller, string? asUser, string tool, string paramsJson,
+        string? connectionId, string origin, ILogger logger, CancellationToken ct)
+    {
+        string userId;
+        if (asUser is null)
+        {
+            if (caller.IsApiKey)
+                return Error("no_user", "This call came with the app's API key, so there is no calling user: use ctx.integrations.asUser(userId).execute(…).", 400);
+            userId = caller.UserId!;
+        }
+        else
+        {
+            if (!caller.IsApiKey && asUser != caller.UserId)
+                return Error("forbidden", "asUser(userId) needs service rights: only a call made with the app's API key may act for another user.", 403);
+            if (asUser.Length is 0 or > 256) return Error("validation_failed", "asUser needs a user id of 1–256 characters.", 422);
+            userId = asUser;
+        }
+
+        try
+        {
+            using var parameters = JsonDocument.Parse(paramsJson);
+            var (result, error, status) = await runner.ExecuteAsync(new ToolRunner.Call(appId, userId, tool, parameters.RootElement.Clone(), connectionId, origin), ct);
+            if (error is not null) return JsonSerializer.Serialize(new { data = (object?)null, error = new { code = error.Error, message = error.Message, status, details = error.Details } }, Web);
+            return JsonSerializer.Serialize(new { data = result, error = (object?)null }, Web);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        catch (Exception e)
+        {
+            logger.LogError(e, "ctx.integrations.execute failed in the host for {Tool}", tool);
+            return Error("internal_error", "The host could not run the tool.", 500);
+        }
+
+        static string Error(string code, string message, int status) =>
+            JsonSerializer.Serialize(new { data = (object?)null, error = new { code, message, status } }, Web);
+    }
+}
