@@ -61,7 +61,9 @@ public sealed class CuratedGoogleToolsTests(GoogleToolkitsFixture google) : ICla
         Assert.StartsWith("Bearer ya29.", sent.Headers["Authorization"]);
         Assert.StartsWith("application/json", sent.Headers["Content-Type"]);
         Assert.Equal(["raw"], sent.Json!.AsObject().Select(p => p.Key));
-        var message = MimeMessage.Load(new MemoryStream(WebEncoders.Base64UrlDecode(sent.Json!["raw"]!.GetValue<string>())));
+        var rawBytes = WebEncoders.Base64UrlDecode(sent.Json!["raw"]!.GetValue<string>());
+        Assert.DoesNotMatch("[^\r]\n", Encoding.ASCII.GetString(rawBytes)); // RFC 5322: CRLF line endings only
+        var message = MimeMessage.Load(new MemoryStream(rawBytes));
         Assert.Equal("ann@example.com", message.To.Mailboxes.Single().Address);
         Assert.Equal("audit@example.com", message.Bcc.Mailboxes.Single().Address);
         Assert.Equal("<p>See <b>attached</b></p>", message.HtmlBody?.Trim());

@@ -23,7 +23,7 @@ public sealed class GmailSendEmail : CodedTool
         message.Subject = Text(parameters, "subject") ?? "";
         message.Body = new TextPart(Flag(parameters, "is_html") ? "html" : "plain") { Text = Text(parameters, "body") ?? "" };
         using var stream = new MemoryStream();
-        message.WriteTo(stream);
+        message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, stream); // RFC 5322 lines end in CRLF, whatever the host OS
         var raw = Convert.ToBase64String(stream.ToArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         return Declarative(toolkit, tool, parameters, credentials, apiBaseUrl, new JsonObject { ["raw"] = raw });
     }
