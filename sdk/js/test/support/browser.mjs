@@ -35,13 +35,17 @@ export class Browser {
     return response;
   }
 
-  /** Requests `url` and follows redirects (GET) until a page that is not a redirect. */
-  async navigate(url, init = {}) {
+  /**
+   * Requests `url` and follows redirects (GET) until a page that is not a redirect, or until a redirect to a URL
+   * starting with `stopBefore` (an app origin the test cannot reach): then `url` is that location, not visited.
+   */
+  async navigate(url, init = {}, { stopBefore } = {}) {
     let response = await this.request(url, init);
     for (let hops = 0; response.status >= 300 && response.status < 400; hops++) {
       if (hops > 10) throw new Error('Too many redirects');
       url = new URL(response.headers.get('location'), url).href;
       await response.arrayBuffer();
+      if (stopBefore && url.startsWith(stopBefore)) return { response, url, html: '' };
       response = await this.request(url);
     }
     return { response, url, html: await response.text() };
@@ -106,9 +110,9 @@ export async function consentAtSandbox(authUrl, { email = 'alice@sandbox.test', 
 }
 
 /** Follows an OAuth provider's authorize URL (a fake that redirects at once) through the callback to the app. */
-export async function followAuthUrl(authUrl) {
+export async function followAuthUrl(authUrl, options) {
   const browser = new Browser();
-  const done = await browser.navigate(authUrl);
+  const done = await browser.navigate(authUrl, {}, options);
   return { ...done, visited: browser.visited };
 }
 
