@@ -66,6 +66,9 @@ export async function startPortal({ env = {}, redirectUrls = [], port } = {}) {
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+  // If the test process ends without reaching stop() (a crash, a runner timeout), do not leave the portal running.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
 
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -97,6 +100,7 @@ export async function startPortal({ env = {}, redirectUrls = [], port } = {}) {
       return (await response.json()).access_token;
     },
     async stop() {
+      process.off('exit', orphanGuard);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
