@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need when missing (Debian chromium for Playwright),
-# builds the solution once, runs each test project without rebuilding, and ends with one line
+# builds the solution once, runs each test project without rebuilding, then the TypeScript SDK's
+# tests (sdk/js: npm ci, tsc, node --test against the built portal), and ends with one line
 # "N passed, N failed". Exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,35 @@ for project in Butterbase.Portal.Tests Butterbase.E2E; do
   [ "$code" -ne 0 ] && status=1
   rm -f "$log"
 done
+
+# The TypeScript SDK (sdk/js): its tests start the portal built above as a real process.
+echo "==> sdk/js (@butterbase/sdk)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "==> installing Debian nodejs and npm for the SDK tests"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || echo "could not install nodejs"
+fi
+log=$(mktemp)
+(
+  set -e
+  cd sdk/js
+  node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("node >= 20 is needed, found " + process.version); process.exit(1) }'
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run build --silent
+  node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=tap test/*.test.mjs
+) 2>&1 | tee "$log"
+code=${PIPESTATUS[0]}
+p=$(grep -oE '^# pass [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+')
+f=$(grep -oE '^# fail [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+')
+c=$(grep -oE '^# cancelled [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+')
+if [ -n "$p" ] && [ -n "$f" ]; then
+  passed=$((passed + p)); failed=$((failed + f + ${c:-0}))
+  [ "$code" -ne 0 ] && [ "$((f + ${c:-0}))" -eq 0 ] && failed=$((failed + 1)) # non-zero exit with no failed test: count it
+elif [ "$code" -ne 0 ] || [ -z "$p" ]; then
+  failed=$((failed + 1)) # install, build or the runner died before it could report: count it as a failure
+fi
+[ "$code" -ne 0 ] && status=1
+rm -f "$log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -gt 0 ] && status=1
