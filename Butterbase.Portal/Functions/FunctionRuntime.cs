@@ -20,13 +20,19 @@ public sealed class FunctionRuntime(Microsoft.Extensions.Options.IOptions<Functi
 
     public delegate Task<string> ExecuteTool(string? asUserId, string toolName, string paramsJson, string? connectionId, CancellationToken ct);
 
+    /// <summary>The HTTP request as the handler sees it: the body as JSON text ("" for none), no credentials among the headers.</summary>
+    public sealed record Request(string BodyJson, string Method, IReadOnlyDictionary<string, string> Headers, IReadOnlyDictionary<string, string> Query);
+
     public sealed record Invocation(
-        string BodyJson, string? UserId, bool IsService, IReadOnlyDictionary<string, string> Env,
+        string BodyJson, string? UserId, IReadOnlyDictionary<string, string> Env,
         string Method, string Path, IReadOnlyDictionary<string, string> Headers, IReadOnlyDictionary<string, string> Query);
 
     public sealed record Outcome(string Kind, int Status, string? ContentType, string? Body, IReadOnlyList<KeyValuePair<string, string>> Headers, string? Error, IReadOnlyList<string> Logs)
     {
         public const string Ok = "ok", Failed = "error", TimedOut = "timeout", LimitExceeded = "limit";
+
+        /// <summary>The API error code for a run that did not finish.</summary>
+        public string ErrorCode => Kind switch { TimedOut => "function_timeout", LimitExceeded => "function_limit_exceeded", _ => "function_error" };
     }
 
     public async Task<Outcome> RunAsync(Prepared<Acornima.Ast.Module> prepared, Invocation call, int timeoutMs, ExecuteTool execute, CancellationToken requestAborted)

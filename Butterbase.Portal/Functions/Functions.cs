@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Butterbase.Portal.Data;
+using Butterbase.Portal.Execution;
 using FluentValidation;
 using Jint;
 using Microsoft.AspNetCore.DataProtection;
@@ -39,7 +40,9 @@ public sealed class FunctionDeployValidator : AbstractValidator<FunctionDeploy>
 /// Deploys, finds and runs an app's functions. The prepared (parsed and analysed) module of each function
 /// version is cached; every invocation still gets a fresh engine, so nothing leaks between calls.
 /// </summary>
-public sealed class Functions(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, IOptions<FunctionLimits> options, TimeProvider clock)
+public sealed class Functions(
+    IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, IOptions<FunctionLimits> options, TimeProvider clock,
+    FunctionRuntime runtime, ToolRunner runner, ILogger<Functions> logger)
 {
     private const string EnvPurpose = "Butterbase.Functions.EnvVars.v1";
     private readonly ConcurrentDictionary<string, (int Version, Prepared<Acornima.Ast.Module> Module)> _prepared = new();
@@ -155,5 +158,76 @@ public sealed class Functions(IDbContextFactory<PortalDb> dbFactory, IDataProtec
         var total = await query.CountAsync(ct);
         var items = await query.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id).Skip(offset).Take(limit).ToListAsync(ct);
         return (items, total);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="function"/> for <paramref name="userId"/> (an end user's call) or with service rights (null: the app's API key,
+    /// or the portal), records the invocation, and answers its outcome and id; a null outcome when the app's concurrency cap is reached.
+    /// </summary>
+    public async Task<(FunctionRuntime.Outcome? Outcome, string InvocationId)> InvokeAsync(
+        AppFunction function, FunctionRuntime.Request request, string? userId, string origin, CancellationToken ct)
+    {
+        if (!TryEnter(function.AppId)) return (null, "");
+        var started = clock.GetTimestamp();
+        FunctionRuntime.Outcome outcome;
+        try
+        {
+            var call = new FunctionRuntime.Invocation(request.BodyJson, userId, EnvOf(function), request.Method, "/fn/" + function.Name, request.Headers, request.Query);
+            outcome = await runtime.RunAsync(Prepared(function), call, function.TimeoutMs,
+                (asUser, tool, json, connectionId, token) => ExecuteAsync(function.AppId, userId, asUser, tool, json, connectionId, origin, token), ct);
+        }
+        finally { Exit(function.AppId); }
+
+        var invocation = new FunctionInvocation
+        {
+            Id = Ids.New("inv_"), AppId = function.AppId, FunctionName = function.Name, UserId = userId, Outcome = outcome.Kind,
+            HttpStatus = outcome.Status, DurationMs = (int)clock.GetElapsedTime(started).TotalMilliseconds, Error = outcome.Error,
+            Logs = outcome.Logs.Count == 0 ? null : string.Join('\n', outcome.Logs.Select(l => l.Replace("\n", "\\n"))),
+            FunctionVersion = function.Version, CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        await RecordAsync(invocation, CancellationToken.None);
+        return (outcome, invocation.Id);
+    }
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// ctx.integrations: `{ data, error }` like the SDK, never a throw into the handler. Without `asUser` the tool runs as the calling
+    /// end user; `asUser(id)` needs service rights (an API-key call), except that a user may name itself.
+    /// </summary>
+    private async Task<string> ExecuteAsync(string appId, string? callerUserId, string? asUser, string tool, string paramsJson,
+        string? connectionId, string origin, CancellationToken ct)
+    {
+        string userId;
+        if (asUser is null)
+        {
+            if (callerUserId is null)
+                return Error("no_user", "This call came with the app's API key, so there is no calling user: use ctx.integrations.asUser(userId).execute(…).", 400);
+            userId = callerUserId;
+        }
+        else
+        {
+            if (callerUserId is not null && asUser != callerUserId)
+                return Error("forbidden", "asUser(userId) needs service rights: only a call made with the app's API key may act for another user.", 403);
+            if (asUser.Length is 0 or > 256) return Error("validation_failed", "asUser needs a user id of 1–256 characters.", 422);
+            userId = asUser;
+        }
+
+        try
+        {
+            using var parameters = JsonDocument.Parse(paramsJson);
+            var (result, error, status) = await runner.ExecuteAsync(new ToolRunner.Call(appId, userId, tool, parameters.RootElement.Clone(), connectionId, origin), ct);
+            if (error is not null) return JsonSerializer.Serialize(new { data = (object?)null, error = new { code = error.Error, message = error.Message, status, details = error.Details } }, Web);
+            return JsonSerializer.Serialize(new { data = result, error = (object?)null }, Web);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        catch (Exception e)
+        {
+            logger.LogError(e, "ctx.integrations.execute failed in the host for {Tool}", tool);
+            return Error("internal_error", "The host could not run the tool.", 500);
+        }
+
+        static string Error(string code, string message, int status) =>
+            JsonSerializer.Serialize(new { data = (object?)null, error = new { code, message, status } }, Web);
     }
 }

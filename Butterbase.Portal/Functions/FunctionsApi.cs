@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Butterbase.Portal.Api;
 using Butterbase.Portal.Connections;
-using Butterbase.Portal.Data;
-using Butterbase.Portal.Execution;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Butterbase.Portal.Functions;
@@ -78,8 +76,7 @@ public static class FunctionsApi
     private static readonly HashSet<string> PrivateHeaders = new(StringComparer.OrdinalIgnoreCase) { "authorization", "cookie", "proxy-authorization" };
 
     /// <summary>Runs the function as the caller: a user token's subject is ctx.user; the API key has service rights (asUser).</summary>
-    private static async Task InvokeAsync(string appId, string name, HttpContext http, ClaimsPrincipal principal, Functions functions,
-        FunctionRuntime runtime, ToolRunner runner, ConnectFlow flow, TimeProvider clock, ILogger<FunctionRuntime> logger)
+    private static async Task InvokeAsync(string appId, string name, HttpContext http, ClaimsPrincipal principal, Functions functions, ConnectFlow flow)
     {
         var ct = http.RequestAborted;
         var function = await functions.FindAsync(appId, name, ct);
@@ -88,48 +85,22 @@ public static class FunctionsApi
         var bodyJson = await ReadBodyAsync(http.Request, ct);
         if (bodyJson is null) { await ApiErrors.WriteAsync(http, 400, "invalid_json", "The body is not valid JSON (send Content-Type: application/json with a JSON value, or text)."); return; }
 
-        if (!functions.TryEnter(appId))
+        var caller = principal.Caller();
+        var request = new FunctionRuntime.Request(bodyJson, http.Request.Method,
+            http.Request.Headers.Where(h => !PrivateHeaders.Contains(h.Key)).ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+            http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()));
+        var (outcome, invocationId) = await functions.InvokeAsync(function, request, caller.IsApiKey ? null : caller.UserId, flow.Origin(http.Request), ct);
+        if (outcome is null)
         {
             http.Response.Headers.RetryAfter = "1";
             await ApiErrors.WriteAsync(http, 429, "too_many_invocations", $"This app already has {functions.Limits.MaxConcurrentPerApp} functions running; retry shortly.");
             return;
         }
 
-        var caller = principal.Caller();
-        var started = clock.GetTimestamp();
-        FunctionRuntime.Outcome outcome;
-        try
-        {
-            var call = new FunctionRuntime.Invocation(bodyJson, caller.IsApiKey ? null : caller.UserId, caller.IsApiKey, functions.EnvOf(function),
-                http.Request.Method, "/fn/" + name,
-                http.Request.Headers.Where(h => !PrivateHeaders.Contains(h.Key)).ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
-                http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()));
-            var origin = flow.Origin(http.Request);
-            outcome = await runtime.RunAsync(functions.Prepared(function), call, function.TimeoutMs,
-                (asUser, tool, json, connectionId, token) => ExecuteAsync(runner, appId, caller, asUser, tool, json, connectionId, origin, logger, token), ct);
-        }
-        finally { functions.Exit(appId); }
-
-        var invocationId = Ids.New("inv_");
-        var elapsed = clock.GetElapsedTime(started);
-        await functions.RecordAsync(new FunctionInvocation
-        {
-            Id = invocationId, AppId = appId, FunctionName = name, UserId = caller.IsApiKey ? null : caller.UserId, Outcome = outcome.Kind,
-            HttpStatus = outcome.Status, DurationMs = (int)elapsed.TotalMilliseconds, Error = outcome.Error,
-            Logs = outcome.Logs.Count == 0 ? null : string.Join('\n', outcome.Logs.Select(l => l.Replace("\n", "\\n"))),
-            FunctionVersion = function.Version, CreatedAt = clock.GetUtcNow().UtcDateTime,
-        }, CancellationToken.None);
-
         http.Response.Headers["X-Butterbase-Invocation-Id"] = invocationId;
         if (outcome.Kind != FunctionRuntime.Outcome.Ok)
         {
-            var code = outcome.Kind switch
-            {
-                FunctionRuntime.Outcome.TimedOut => "function_timeout",
-                FunctionRuntime.Outcome.LimitExceeded => "function_limit_exceeded",
-                _ => "function_error",
-            };
-            await ApiErrors.WriteAsync(http, outcome.Status, code, outcome.Error!);
+            await ApiErrors.WriteAsync(http, outcome.Status, outcome.ErrorCode, outcome.Error!);
             return;
         }
 
@@ -149,44 +120,5 @@ public static class FunctionsApi
         if (!isJson) return JsonSerializer.Serialize(text);
         try { using var _ = JsonDocument.Parse(text); return text; }
         catch (JsonException) { return null; }
-    }
-
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never };
-
-    /// <summary>ctx.integrations: `{ data, error }` like the SDK; never throws into the handler.</summary>
-    private static async Task<string> ExecuteAsync(ToolRunner runner, string appId, ClaimsPrincipalCaller caller, string? asUser, string tool, string paramsJson,
-        string? connectionId, string origin, ILogger logger, CancellationToken ct)
-    {
-        string userId;
-        if (asUser is null)
-        {
-            if (caller.IsApiKey)
-                return Error("no_user", "This call came with the app's API key, so there is no calling user: use ctx.integrations.asUser(userId).execute(…).", 400);
-            userId = caller.UserId!;
-        }
-        else
-        {
-            if (!caller.IsApiKey && asUser != caller.UserId)
-                return Error("forbidden", "asUser(userId) needs service rights: only a call made with the app's API key may act for another user.", 403);
-            if (asUser.Length is 0 or > 256) return Error("validation_failed", "asUser needs a user id of 1–256 characters.", 422);
-            userId = asUser;
-        }
-
-        try
-        {
-            using var parameters = JsonDocument.Parse(paramsJson);
-            var (result, error, status) = await runner.ExecuteAsync(new ToolRunner.Call(appId, userId, tool, parameters.RootElement.Clone(), connectionId, origin), ct);
-            if (error is not null) return JsonSerializer.Serialize(new { data = (object?)null, error = new { code = error.Error, message = error.Message, status, details = error.Details } }, Web);
-            return JsonSerializer.Serialize(new { data = result, error = (object?)null }, Web);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-        catch (Exception e)
-        {
-            logger.LogError(e, "ctx.integrations.execute failed in the host for {Tool}", tool);
-            return Error("internal_error", "The host could not run the tool.", 500);
-        }
-
-        static string Error(string code, string message, int status) =>
-            JsonSerializer.Serialize(new { data = (object?)null, error = new { code, message, status } }, Web);
     }
 }
