@@ -50,12 +50,15 @@ public sealed class FluentValidationValidator : ComponentBase, IDisposable
 
     private static string ModelProperty(object model, string propertyPath)
     {
-        var last = propertyPath.Split('.').Last();
-        var bracket = last.IndexOf('[');
-        if (bracket >= 0) last = last[..bracket];
-        var wanted = last.Replace("_", "");
-        return model.GetType().GetProperties()
-            .FirstOrDefault(p => string.Equals(p.Name, wanted, StringComparison.OrdinalIgnoreCase))?.Name ?? last;
+        // The first segment naming a property of the model wins: `envVars.API_KEY` → EnvVars; `jwt.issuer` → Issuer.
+        var segments = propertyPath.Split('.').Select(s => s.IndexOf('[') is var b and >= 0 ? s[..b] : s).ToList();
+        foreach (var segment in segments)
+        {
+            var wanted = segment.Replace("_", "");
+            var match = model.GetType().GetProperties().FirstOrDefault(p => string.Equals(p.Name, wanted, StringComparison.OrdinalIgnoreCase));
+            if (match is not null) return match.Name;
+        }
+        return segments[^1];
     }
 
     private void Unsubscribe()

@@ -1,0 +1,105 @@
+using Bunit;
+using Butterbase.Portal.Apps;
+using Butterbase.Portal.Connections;
+using Butterbase.Portal.Execution;
+using Butterbase.Portal.Functions;
+using Butterbase.Portal.Functions.Pages;
+using Butterbase.Portal.Tests.Support;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+
+namespace Butterbase.Portal.Tests.Components;
+
+public sealed class FunctionsPageTests : PortalComponentContext
+{
+    private App _app = default!;
+
+    public FunctionsPageTests()
+    {
+        Services.AddExecution();
+        Services.AddSingleton<TokenRefresher>();
+        Services.Configure<FunctionLimits>(_ => { });
+        Services.AddSingleton<FunctionRuntime>();
+        Services.AddSingleton<Butterbase.Portal.Functions.Functions>();
+    }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _app = await Service<AppRegistry>().CreateAsync("Acme", DeveloperId);
+    }
+
+    private Butterbase.Portal.Functions.Functions Functions => Service<Butterbase.Portal.Functions.Functions>();
+
+    [Fact]
+    public void With_no_functions_it_offers_to_write_one()
+    {
+        var page = Render<FunctionsPage>(p => p.Add(x => x.AppId, _app.Id));
+        page.WaitForAssertion(() => Assert.Contains("No functions yet", page.Find("[data-testid=empty-state]").TextContent));
+        Assert.EndsWith($"/apps/{_app.Id}/new-function", page.Find("[data-testid=new-function]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task The_editor_shows_the_apis_rules_inline_and_deploys_with_encrypted_variables()
+    {
+        Render<MudPopoverProvider>();
+        var page = Render<FunctionEditorPage>(p => p.Add(x => x.AppId, _app.Id));
+        var code = page.WaitForElement("[data-testid=function-code]");
+        Assert.Contains("export default async function handler(ctx)", code.GetAttribute("value") ?? code.TextContent); // starts from a runnable example
+
+        page.Find("[data-testid=function-name-input]").Input("Not A Name");
+        page.Find("[data-testid=function-code]").Change("export function handler(ctx) {}");
+        page.Find("#function-form").Submit();
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("lowercase letters", page.Markup);
+            Assert.Contains("Export the handler as the module", page.Markup);
+        });
+        Assert.Empty(await Functions.ListAsync(_app.Id, default));
+
+        page.Find("[data-testid=function-name-input]").Input("welcome");
+        page.Find("[data-testid=function-code]").Change("export default (ctx) => ({ region: ctx.env.REGION })");
+        page.Find("[data-testid=add-env-var]").Click();
+        page.Find("[data-testid=env-var-key]").Change("REGION");
+        page.Find("[data-testid=env-var-value]").Change("eu-west-1");
+        Assert.Equal("password", page.Find("[data-testid=env-var-value]").GetAttribute("type")); // masked while typed
+        page.Find("#function-form").Submit();
+
+        page.WaitForAssertion(() => Assert.EndsWith($"/apps/{_app.Id}/functions/welcome", Services.GetRequiredService<NavigationManager>().Uri));
+        var saved = Assert.Single(await Functions.ListAsync(_app.Id, default));
+        Assert.Equal("REGION", saved.EnvVarNames);
+        Assert.DoesNotContain("eu-west-1", saved.EnvVarsProtected);
+        Assert.Equal("eu-west-1", Functions.EnvOf(saved)["REGION"]);
+    }
+
+    [Fact]
+    public async Task A_test_run_shows_the_response_and_the_console_output_in_the_invocation_log()
+    {
+        await Functions.DeployAsync(_app.Id, new FunctionDeploy("greet", "export default (ctx) => { console.warn('greeting', ctx.body.name); return { hello: ctx.body.name }; }", null, null), default);
+        var page = Render<FunctionEditorPage>(p => p.Add(x => x.AppId, _app.Id).Add(x => x.Name, "greet"));
+        page.WaitForAssertion(() => Assert.Contains("Not run yet", page.Markup));
+        page.Find("[data-testid=test-body]").Change("{\"name\":\"Ada\"}");
+        page.Find("[data-testid=run-function]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("\"hello\": \"Ada\"", page.Find("[data-testid=run-response]").TextContent));
+        Assert.Contains("HTTP 200", page.Find("[data-testid=run-status]").TextContent);
+        Assert.Contains("greeting Ada", page.Find("[data-testid=invocation-logs]").TextContent);
+        page.Find("[data-testid=invocations-table] tbody tr").Click();
+        page.WaitForAssertion(() => Assert.Contains("greeting Ada", page.Find("[data-testid=invocation-detail]").TextContent));
+        Assert.Contains("API key", page.Find("[data-testid=invocations-table]").TextContent);
+
+        var list = Render<FunctionsPage>(p => p.Add(x => x.AppId, _app.Id));
+        list.WaitForAssertion(() => Assert.Contains("ok", list.Find("[data-testid=functions-table] [data-testid=invocation-outcome]").TextContent));
+    }
+
+    [Fact]
+    public async Task A_failed_run_shows_its_error()
+    {
+        await Functions.DeployAsync(_app.Id, new FunctionDeploy("broken", "export default () => { throw new Error('bad input'); }", null, null), default);
+        var page = Render<FunctionEditorPage>(p => p.Add(x => x.AppId, _app.Id).Add(x => x.Name, "broken"));
+        page.WaitForElement("[data-testid=run-function]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Error: bad input", page.Find("[data-testid=run-error]").TextContent));
+        Assert.Contains("HTTP 500", page.Find("[data-testid=run-status]").TextContent);
+    }
+}
