@@ -5,7 +5,7 @@ namespace Butterbase.E2E;
 public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<PortalServer>
 {
     [Fact]
-    public async Task Enable_the_sandbox_connect_a_test_user_run_a_tool_in_the_playground_see_it_and_disconnect()
+    public async Task Enable_the_sandbox_connect_a_test_user_run_a_tool_in_the_playground_and_from_a_function_see_it_and_disconnect()
     {
         var page = await portal.NewPageAsync();
         await PortalServer.SignUpAsync(page, "connect@example.com");
@@ -69,6 +69,32 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await Assertions.Expect(page.Locator("[data-testid=execution-response]")).ToContainTextAsync("Hello from the Playground");
         await PortalServer.ScreenshotAsync(page, "28-executions");
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+
+        // A function that runs a tool for that user through ctx.integrations, deployed and test-run from the portal.
+        await page.ClickAsync("a[href$='/functions']");
+        await page.Locator("[data-testid=empty-state]").GetByText("No functions yet").WaitForAsync();
+        await PortalServer.ScreenshotAsync(page, "29-functions-empty");
+        await page.ClickAsync("[data-testid=new-function]");
+        await page.FillAsync("input[data-testid=function-name-input]", "notify");
+        await page.FillAsync("textarea[data-testid=function-code]", """
+            export default async function handler(ctx) {
+              const { data, error } = await ctx.integrations.asUser(ctx.body.userId)
+                .execute('SANDBOX_SEND_MESSAGE', { to: 'carol@sandbox.test', text: 'Hello from a function' });
+              console.log('sent', data?.executionId);
+              return { sent: data?.successful ?? false, error };
+            }
+            """);
+        await page.ClickAsync("[data-testid=deploy-function]");
+        await page.WaitForURLAsync($"**/apps/{appId}/functions/notify");
+        await page.FillAsync("textarea[data-testid=test-body]", "{ \"userId\": \"test-user-1\" }");
+        await page.ClickAsync("[data-testid=run-function]");
+        await Assertions.Expect(page.Locator("[data-testid=run-response]")).ToContainTextAsync("\"sent\": true");
+        await Assertions.Expect(page.Locator("[data-testid=invocations-table] [data-testid=invocation-outcome]").First).ToHaveTextAsync("ok");
+        await Assertions.Expect(page.Locator("[data-testid=invocation-logs]")).ToContainTextAsync("sent ex_");
+        await PortalServer.ScreenshotAsync(page, "30-function-editor");
+        await page.ClickAsync("a[href$='/functions']");
+        await Assertions.Expect(page.Locator("[data-testid=function-name]")).ToHaveTextAsync("notify");
+        await PortalServer.ScreenshotAsync(page, "31-functions");
 
         await page.ClickAsync("a[href$='/connections']");
         await page.ClickAsync("[data-testid=disconnect]");
