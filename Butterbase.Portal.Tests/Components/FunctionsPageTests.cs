@@ -27,6 +27,7 @@ public sealed class FunctionsPageTests : PortalComponentContext
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
+        await Service<ExecutionLog>().StartAsync(default); // invocations are written by the log's background writer
         _app = await Service<AppRegistry>().CreateAsync("Acme", DeveloperId);
     }
 

@@ -6,6 +6,7 @@ using Butterbase.Portal.Tests.Execution;
 using Butterbase.Portal.Tests.Support;
 using Butterbase.Portal.Tests.Support.Fakes;
 using MimeKit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Portal.Tests.Functions;
 
@@ -58,6 +59,7 @@ public sealed class FunctionsTests(FunctionsFixture fx) : IClassFixture<Function
 
     private async Task<JsonElement> LastInvocationAsync(string name)
     {
+        await fx.Portal.Services.GetRequiredService<Butterbase.Portal.Execution.ExecutionLog>().FlushAsync(); // written off the request path, in batches
         using var admin = fx.Portal.Http(fx.App.ApiKey);
         var page = await JsonAssert.OkAsync(await admin.GetAsync($"{Functions}/{name}/invocations?limit=1"));
         return page.GetProperty("items")[0];

@@ -32,19 +32,21 @@ public sealed class ExecutionRecord
 }
 
 /// <summary>
-/// Writes execution records off the hot path: a bounded channel drained in batches by one background
+/// Writes execution records (and function invocations, see Functions/) off the hot path: a bounded channel drained in batches by one background
 /// writer; old records are pruned by age. When the channel is full the oldest pending record is dropped
 /// rather than slowing the caller (the log is a diagnostic, not a ledger).
 /// </summary>
 public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfiguration configuration, TimeProvider clock, ILogger<ExecutionLog> logger) : BackgroundService
 {
-    private readonly Channel<ExecutionRecord> _queue = Channel.CreateBounded<ExecutionRecord>(
+    private readonly Channel<object> _queue = Channel.CreateBounded<object>(
         new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private DateTime _lastPrune;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _touched = new();
 
     public void Add(ExecutionRecord record) => _queue.Writer.TryWrite(record);
+
+    public void Add(Functions.FunctionInvocation invocation) => _queue.Writer.TryWrite(invocation);
 
     /// <summary>Marks a connection used; its last-used time is written with the next batch, not per call.</summary>
     public void Touch(string connectionId) => _touched[connectionId] = clock.GetUtcNow().UtcDateTime;
@@ -59,7 +61,7 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<ExecutionRecord>(256);
+        var batch = new List<object>(256);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
@@ -92,5 +94,6 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
         _lastPrune = now;
         var days = configuration.GetValue("Butterbase:Executions:RetentionDays", 14);
         await db.Set<ExecutionRecord>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
+        await db.Set<Functions.FunctionInvocation>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
     }
 }

@@ -75,7 +75,7 @@ public sealed class FunctionRuntime(Microsoft.Extensions.Options.IOptions<Functi
         try
         {
             budget.BeginChunk();
-            var run = engine.Invoke(engine.Evaluate(Prelude), host);
+            var run = engine.Invoke(engine.Evaluate(PreparedPrelude), host);
             engine.Modules.Add("handler", b => b.AddModule(prepared));
             var exports = engine.Modules.Import("handler");
             var handler = exports.Get("default");
@@ -166,6 +166,8 @@ public sealed class FunctionRuntime(Microsoft.Extensions.Options.IOptions<Functi
     /// Defines console and Response, and returns `run(handler, input)`. The host object stays in this
     /// closure: handlers never see it, only the frozen ctx built from it.
     /// </summary>
+    private static readonly Prepared<Acornima.Ast.Script> PreparedPrelude = Engine.PrepareScript(Prelude, "prelude.js");
+
     private const string Prelude = """
         (function (host) {
           'use strict';

@@ -42,7 +42,7 @@ public sealed class FunctionDeployValidator : AbstractValidator<FunctionDeploy>
 /// </summary>
 public sealed class Functions(
     IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, IOptions<FunctionLimits> options, TimeProvider clock,
-    FunctionRuntime runtime, ToolRunner runner, ILogger<Functions> logger)
+    FunctionRuntime runtime, ToolRunner runner, ExecutionLog log, ILogger<Functions> logger)
 {
     private const string EnvPurpose = "Butterbase.Functions.EnvVars.v1";
     private readonly ConcurrentDictionary<string, (int Version, Prepared<Acornima.Ast.Module> Module)> _prepared = new();
@@ -136,19 +136,6 @@ public sealed class Functions(
 
     public void Exit(string appId) => _running.AddOrUpdate(appId, 0, (_, n) => n - 1);
 
-    public async Task RecordAsync(FunctionInvocation invocation, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.Add(invocation);
-        await db.SaveChangesAsync(ct);
-        if (Interlocked.Increment(ref _recorded) % 1000 == 1) // prune now and then, not on every call
-        {
-            var cutoff = clock.GetUtcNow().UtcDateTime.AddDays(-14);
-            await db.Set<FunctionInvocation>().Where(i => i.CreatedAt < cutoff).ExecuteDeleteAsync(ct);
-        }
-    }
-
-    private long _recorded;
 
     public async Task<(List<FunctionInvocation> Items, int Total)> InvocationsAsync(string appId, string? name, int limit, int offset, CancellationToken ct)
     {
@@ -185,7 +172,7 @@ public sealed class Functions(
             Logs = outcome.Logs.Count == 0 ? null : string.Join('\n', outcome.Logs.Select(l => l.Replace("\n", "\\n"))),
             FunctionVersion = function.Version, CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
-        await RecordAsync(invocation, CancellationToken.None);
+        log.Add(invocation); // written in batches with the execution log, pruned with it
         return (outcome, invocation.Id);
     }
 
