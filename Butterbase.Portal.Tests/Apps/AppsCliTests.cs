@@ -19,7 +19,7 @@ public sealed class AppsCliTests : IAsyncLifetime
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["ConnectionStrings__Butterbase"] = $"Data Source={_portal.DatabasePath}";
+        foreach (var (key, value) in _portal.DatabaseEnvironment) start.Environment[key] = value;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

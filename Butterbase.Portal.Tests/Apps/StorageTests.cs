@@ -21,11 +21,8 @@ public sealed class StorageTests : IAsyncLifetime
         using var client = _portal.Http(app.ApiKey);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"v1/{app.Id}/settings")).StatusCode);
 
-        // Checkpoint the WAL so every byte is in the main file, then read the file as an attacker would.
-        await using (var scope = _portal.Services.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<PortalDb>().Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);");
-        var dump = await File.ReadAllBytesAsync(_portal.DatabasePath);
-        var text = Encoding.Latin1.GetString(dump);
+        // Read everything the database holds, as an attacker with a dump would.
+        var text = await _portal.DumpDatabaseAsync();
         var secretPart = app.ApiKey[14..];
         Assert.DoesNotContain(app.ApiKey, text);
         Assert.DoesNotContain(secretPart, text);
@@ -55,7 +52,7 @@ public sealed class StorageTests : IAsyncLifetime
         var key = _portal.Services.GetRequiredService<Butterbase.Portal.Apps.UserTokens>().SigningKey(entity!).Key;
         await using (var scope = _portal.Services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<PortalDb>().Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);");
-        var text = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(_portal.DatabasePath));
+        var text = await _portal.DumpDatabaseAsync();
         Assert.DoesNotContain(Convert.ToBase64String(key), text);
         Assert.DoesNotContain(Encoding.Latin1.GetString(key), text);
         Assert.NotEqual(Convert.ToBase64String(key), entity!.UserTokenKey);

@@ -68,7 +68,7 @@ public sealed class ConfigureApiTests : IAsyncLifetime
 
         await using (var scope = _portal.Services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<PortalDb>().Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);");
-        Assert.DoesNotContain(secret, Encoding.Latin1.GetString(await File.ReadAllBytesAsync(_portal.DatabasePath)));
+        Assert.DoesNotContain(secret, await _portal.DumpDatabaseAsync());
 
         var configs = _portal.Services.GetRequiredService<Butterbase.Portal.Toolkits.ToolkitConfigs>();
         var stored = (await configs.ListAsync(_app.Id)).Single();

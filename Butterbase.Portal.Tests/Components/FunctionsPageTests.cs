@@ -86,7 +86,7 @@ public sealed class FunctionsPageTests : PortalComponentContext
         page.WaitForAssertion(() => Assert.Contains("\"hello\": \"Ada\"", page.Find("[data-testid=run-response]").TextContent));
         Assert.Contains("HTTP 200", page.Find("[data-testid=run-status]").TextContent);
         Assert.Contains("greeting Ada", page.Find("[data-testid=invocation-logs]").TextContent);
-        page.Find("[data-testid=invocations-table] tbody tr").Click();
+        page.WaitForElement("[data-testid=invocations-table] tbody tr").Click(); // the log row is written by the batch writer, then shown
         page.WaitForAssertion(() => Assert.Contains("greeting Ada", page.Find("[data-testid=invocation-detail]").TextContent));
         Assert.Contains("API key", page.Find("[data-testid=invocations-table]").TextContent);
 

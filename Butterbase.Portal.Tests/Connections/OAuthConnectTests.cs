@@ -313,7 +313,7 @@ public sealed class OAuthConnectTests(OAuthConnectTests.Fixture fx) : IClassFixt
         await using var scope = fx.Portal.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
         await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);");
-        var dump = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(fx.Portal.DatabasePath));
+        var dump = await fx.Portal.DumpDatabaseAsync();
         foreach (var (_, slug) in Fixture.Providers)
         {
             var fake = fx.Fakes[slug];

@@ -39,14 +39,8 @@ public sealed class KeyRingTests
                 Assert.NotNull(again.Address);
 
             // …and refuses to start once they are gone.
-            await using (var sql = new SqliteConnection($"Data Source={Path.Combine(directory, "portal.db")}"))
-            {
-                await sql.OpenAsync();
-                await using var delete = sql.CreateCommand();
-                delete.CommandText = "DELETE FROM DataProtectionKeys";
-                await delete.ExecuteNonQueryAsync();
-            }
-            SqliteConnection.ClearAllPools();
+            await using (var stopped = new PortalApplication(directory: directory))
+                await stopped.ExecuteSqlAsync("DELETE FROM \"DataProtectionKeys\""); // not started: only its database is used
             await using var broken = new PortalApplication(directory: directory);
             var error = Assert.ThrowsAny<Exception>(() => broken.Address);
             Assert.Contains("no Data Protection keys", error.ToString());

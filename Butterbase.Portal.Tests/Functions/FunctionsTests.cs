@@ -179,7 +179,7 @@ public sealed class FunctionsTests(FunctionsFixture fx) : IClassFixture<Function
         Assert.Contains("\"env_vars\":[\"REGION\",\"SECRET\"]", detail);
         Assert.DoesNotContain("s3cr3t", detail);
         Assert.DoesNotContain("s3cr3t", await admin.GetStringAsync(Functions));
-        Assert.DoesNotContain("s3cr3t", Encoding.UTF8.GetString(await File.ReadAllBytesAsync(fx.Portal.DatabasePath)));
+        Assert.DoesNotContain("s3cr3t", await fx.Portal.DumpDatabaseAsync());
 
         var invocation = await LastInvocationAsync("echo");
         var logs = invocation.GetProperty("logs");

@@ -26,6 +26,8 @@ public sealed class Connection
     public string? LastError { get; set; }
     /// <summary>Bumped on every credential write: the compare-and-swap token for refreshes.</summary>
     public int Version { get; set; }
+    /// <summary>Set while one instance refreshes this connection (an atomic claim in the database): the others wait for the new version.</summary>
+    public DateTime? RefreshLeaseUntil { get; set; }
 
     internal static void Configure(ModelBuilder model)
     {

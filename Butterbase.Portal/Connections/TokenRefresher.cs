@@ -8,8 +8,9 @@ namespace Butterbase.Portal.Connections;
 
 /// <summary>
 /// Fresh credentials for a connection: refreshed ahead of expiry (a margin) or when a provider said 401,
-/// at most one refresh per connection at a time in this process (a shared task per connection), re-reading
-/// the row once inside, and saving with compare-and-swap on the version so instances on one database agree.
+/// at most one refresh per connection at a time in this process (a shared task per connection) and across
+/// instances on one database (a lease claimed with an atomic UPDATE; the others poll for the new version),
+/// saving with compare-and-swap on the version.
 /// A rotated refresh token is saved before anything can use it. `invalid_grant` marks the connection expired.
 /// </summary>
 public sealed class TokenRefresher(
@@ -17,6 +18,9 @@ public sealed class TokenRefresher(
     OAuthClient oauth, CredentialProtector protector, TimeProvider clock, ILogger<TokenRefresher> logger)
 {
     public static readonly TimeSpan Margin = TimeSpan.FromMinutes(2);
+    /// <summary>How long a claimed refresh may take before another instance may take over (the holder died).</summary>
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(45);
+    private static readonly TimeSpan LeasePoll = TimeSpan.FromMilliseconds(50);
     private readonly ConcurrentDictionary<string, Lazy<Task<Outcome>>> _inflight = new();
 
     public sealed record Outcome(StoredCredentials? Credentials, string? Error, bool Expired, bool Transient);
@@ -42,14 +46,30 @@ public sealed class TokenRefresher(
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ct = timeout.Token;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == connectionId, ct);
-        if (connection is null) return new(null, "no_connection", false, false);
-        var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
-        if (connection.Status == ConnectionStatus.Expired) return new(null, "connection_expired", true, false);
-        // Someone refreshed after those credentials were read (another request, another instance): use theirs.
-        if (connection.Version != spentVersion && !NeedsRefresh(credentials)) return new(credentials, null, false, false);
-        if (credentials.RefreshToken is null)
-            return await ExpireAsync(db, connection, "The provider gave no refresh token; the user must reconnect.", ct);
+        Connection? connection;
+        StoredCredentials credentials;
+        for (var polls = 0; ; polls++)
+        {
+            connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == connectionId, ct);
+            if (connection is null) return new(null, "no_connection", false, false);
+            credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
+            if (connection.Status == ConnectionStatus.Expired) return new(null, "connection_expired", true, false);
+            // Someone refreshed after those credentials were read (another request, another instance): use theirs.
+            if (connection.Version != spentVersion && !NeedsRefresh(credentials)) return new(credentials, null, false, false);
+            if (credentials.RefreshToken is null)
+                return await ExpireAsync(db, connection, "The provider gave no refresh token; the user must reconnect.", ct);
+
+            // Claim the refresh in the database, on the version this decision was made on. Only one instance wins;
+            // a rotating provider would answer a second refresh with invalid_grant (the first one spent the token).
+            var claimedAt = clock.GetUtcNow().UtcDateTime;
+            var version = connection.Version;
+            var claimed = await db.Connections
+                .Where(c => c.Id == connectionId && c.Version == version && (c.RefreshLeaseUntil == null || c.RefreshLeaseUntil < claimedAt))
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.RefreshLeaseUntil, claimedAt + Lease), ct);
+            if (claimed == 1) break;
+            if (polls == 0) logger.LogDebug("Connection {Connection} is being refreshed elsewhere; waiting for its new version", connectionId);
+            await Task.Delay(LeasePoll, ct); // wall time, not the clock: another instance is working in real time
+        }
 
         var toolkit = catalog.Find(connection.ToolkitSlug);
         var config = await configs.FindAsync(connection.AppId, connection.ToolkitSlug, ct);
@@ -71,7 +91,8 @@ public sealed class TokenRefresher(
             if (result.IsPermanent && !result.IsClientError)
                 return await ExpireAsync(db, connection, $"Refresh refused by the provider ({result.Error}).", ct);
             await Event(db, connection.Id, "refresh_failed", result.Error, now, ct);
-            await db.Connections.Where(c => c.Id == connection.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastError, $"refresh failed: {result.Error}"), ct);
+            await db.Connections.Where(c => c.Id == connection.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.LastError, $"refresh failed: {result.Error}").SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
             return new(null, result.IsClientError ? "oauth_client_rejected" : "refresh_failed", false, !result.IsClientError);
         }
 
@@ -92,11 +113,12 @@ public sealed class TokenRefresher(
                     .ExecuteUpdateAsync(s => s
                         .SetProperty(c => c.Credentials, blob).SetProperty(c => c.ExpiresAt, fresh.ExpiresAt)
                         .SetProperty(c => c.LastRefreshAt, now).SetProperty(c => c.LastError, (string?)null)
-                        .SetProperty(c => c.UpdatedAt, now).SetProperty(c => c.Version, connection.Version + 1), ct);
+                        .SetProperty(c => c.UpdatedAt, now).SetProperty(c => c.Version, connection.Version + 1)
+                        .SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
                 if (saved == 0) logger.LogWarning("Connection {Connection} changed during its refresh; keeping the newer row", connection.Id);
                 break;
             }
-            catch (Exception e) when (e is DbUpdateException or Microsoft.Data.Sqlite.SqliteException && attempt < 5)
+            catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException && attempt < 5)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1)), clock, ct);
             }
@@ -109,7 +131,8 @@ public sealed class TokenRefresher(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await db.Connections.Where(c => c.Id == connection.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(c => c.Status, ConnectionStatus.Expired).SetProperty(c => c.LastError, reason).SetProperty(c => c.UpdatedAt, now), ct);
+            .SetProperty(c => c.Status, ConnectionStatus.Expired).SetProperty(c => c.LastError, reason).SetProperty(c => c.UpdatedAt, now)
+            .SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
         await Event(db, connection.Id, "expired", reason, now, ct);
         return new(null, "connection_expired", true, false);
     }

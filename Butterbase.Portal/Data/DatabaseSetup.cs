@@ -5,11 +5,40 @@ namespace Butterbase.Portal.Data;
 
 public static class DatabaseSetup
 {
+    public const string ProviderKey = "Butterbase:Database:Provider";
+
+    /// <summary>`Butterbase:Database:Provider=Postgres` (with `ConnectionStrings:Postgres`) instead of the embedded SQLite file.</summary>
+    public static bool UsesPostgres(IConfiguration configuration) =>
+        configuration[ProviderKey] is { } provider && provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase);
+
+    public static string PostgresConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Postgres") is { Length: > 0 } cs ? cs
+            : throw new InvalidOperationException($"{ProviderKey} is Postgres: set ConnectionStrings:Postgres (e.g. \"Host=db;Database=butterbase;Username=butterbase;Password=…\").");
+
     public static void AddPortalDatabase(this WebApplicationBuilder builder)
     {
+        var provider = builder.Configuration[ProviderKey];
+        if (provider is not null && !UsesPostgres(builder.Configuration) && !provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"{ProviderKey} is '{provider}': use Sqlite (the default) or Postgres.");
+        if (UsesPostgres(builder.Configuration))
+        {
+            builder.Services.AddDbContextFactory<PostgresPortalDb>((services, options) => options.UseNpgsql(
+                PostgresConnectionString(services.GetRequiredService<IConfiguration>())));
+            builder.Services.AddSingleton<IDbContextFactory<PortalDb>>(sp => new Upcast<PostgresPortalDb, PortalDb>(sp.GetRequiredService<IDbContextFactory<PostgresPortalDb>>()));
+            builder.Services.AddScoped<PortalDb>(sp => sp.GetRequiredService<PostgresPortalDb>());
+            return;
+        }
         // Resolved when first used, so hosts and tests that add configuration late still pick it up.
         builder.Services.AddDbContextFactory<PortalDb>((services, options) => options.UseSqlite(
             SqliteConnectionString(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath)));
+    }
+
+    /// <summary>Hands out the provider's context type where the code asks for the common one.</summary>
+    internal sealed class Upcast<TProvider, TContext>(IDbContextFactory<TProvider> inner) : IDbContextFactory<TContext>
+        where TProvider : TContext where TContext : DbContext
+    {
+        public TContext CreateDbContext() => inner.CreateDbContext();
+        public async Task<TContext> CreateDbContextAsync(CancellationToken ct = default) => await inner.CreateDbContextAsync(ct);
     }
 
     /// <summary>

@@ -10,9 +10,17 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Butterbase.Portal.Data;
 
-/// <summary>The one DbContext. Each feature folder owns its entities and their mapping.</summary>
-public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(options), IDataProtectionKeyContext
+/// <summary>
+/// The one DbContext. Each feature folder owns its entities and their mapping. On SQLite (the default) the host uses
+/// it as is; on PostgreSQL it runs as <see cref="PostgresPortalDb"/>, which only exists so each provider keeps its own
+/// migrations (Data/Migrations and Data/Migrations/Postgres): the model is the same.
+/// </summary>
+public class PortalDb : DbContext, IDataProtectionKeyContext
 {
+    public PortalDb(DbContextOptions<PortalDb> options) : base(options) { }
+
+    protected PortalDb(DbContextOptions options) : base(options) { }
+
     public DbSet<Developer> Developers => Set<Developer>();
     public DbSet<App> Apps => Set<App>();
     public DbSet<AppMember> AppMembers => Set<AppMember>();
@@ -45,3 +53,9 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
     }
 
 }
+
+/// <summary>
+/// <see cref="PortalDb"/> on PostgreSQL, with its own migrations. No design-time factory (it would also answer for PortalDb):
+/// `dotnet ef` builds it through the host, run with `Butterbase__Database__Provider=Postgres` (see README).
+/// </summary>
+public sealed class PostgresPortalDb(DbContextOptions<PostgresPortalDb> options) : PortalDb(options);

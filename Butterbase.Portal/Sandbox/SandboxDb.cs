@@ -11,8 +11,12 @@ namespace Butterbase.Portal.Sandbox;
 /// accounts' messages and a few settings. It shares the portal's SQLite file but not its schema: every table
 /// is prefixed `Sandbox` and migrations keep their own history table, so the two evolve independently.
 /// </summary>
-public sealed class SandboxDb(DbContextOptions<SandboxDb> options) : DbContext(options)
+public class SandboxDb : DbContext
 {
+    public SandboxDb(DbContextOptions<SandboxDb> options) : base(options) { }
+
+    protected SandboxDb(DbContextOptions options) : base(options) { }
+
     public const string MigrationsHistoryTable = "__SandboxMigrationsHistory";
 
     public DbSet<SandboxMessage> Messages => Set<SandboxMessage>();
@@ -43,6 +47,9 @@ internal sealed class SandboxDbDesignTimeFactory : IDesignTimeDbContextFactory<S
         .UseSqlite("Data Source=sandbox-design.db", o => o.MigrationsHistoryTable(SandboxDb.MigrationsHistoryTable))
         .Options);
 }
+
+/// <summary><see cref="SandboxDb"/> on PostgreSQL (the portal's database), with its own migrations.</summary>
+public sealed class PostgresSandboxDb(DbContextOptions<PostgresSandboxDb> options) : SandboxDb(options);
 
 /// <summary>A message a sandbox account sent through the sandbox API (`POST /sandbox/api/messages`).</summary>
 public sealed class SandboxMessage

@@ -22,9 +22,19 @@ public static class SandboxSetup
         if (!builder.Configuration.GetValue<bool>(EnabledKey)) return;
         var services = builder.Services;
 
-        services.AddDbContext<SandboxDb>((sp, options) => options.UseSqlite(
-            DatabaseSetup.SqliteConnectionString(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath),
-            sqlite => sqlite.MigrationsHistoryTable(SandboxDb.MigrationsHistoryTable)));
+        if (DatabaseSetup.UsesPostgres(builder.Configuration))
+        {
+            services.AddDbContext<PostgresSandboxDb>((sp, options) => options.UseNpgsql(
+                DatabaseSetup.PostgresConnectionString(sp.GetRequiredService<IConfiguration>()),
+                pg => pg.MigrationsHistoryTable(SandboxDb.MigrationsHistoryTable)));
+            services.AddScoped<SandboxDb>(sp => sp.GetRequiredService<PostgresSandboxDb>());
+        }
+        else
+        {
+            services.AddDbContext<SandboxDb>((sp, options) => options.UseSqlite(
+                DatabaseSetup.SqliteConnectionString(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath),
+                sqlite => sqlite.MigrationsHistoryTable(SandboxDb.MigrationsHistoryTable)));
+        }
         services.AddSingleton<SandboxClient>();
         services.AddSingleton<ISandboxClient>(sp => sp.GetRequiredService<SandboxClient>());
         services.AddSingleton<SandboxStats>();

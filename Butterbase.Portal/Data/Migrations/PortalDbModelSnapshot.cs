@@ -198,6 +198,9 @@ namespace Butterbase.Portal.Data.Migrations
                     b.Property<DateTime?>("LastUsedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("RefreshLeaseUntil")
+                        .HasColumnType("TEXT");
+
                     b.PrimitiveCollection<string>("Scopes")
                         .IsRequired()
                         .HasColumnType("TEXT");
