@@ -31,6 +31,7 @@ builder.Services.AddSingleton<UserTokens>();
 builder.Services.AddSingleton<ToolkitCatalog>();
 builder.Services.AddSingleton<ToolkitConfigs>();
 builder.Services.AddSingleton<CredentialProtector>();
+builder.Services.AddSingleton<ConnectionCache>();
 builder.Services.AddSingleton<OAuthProviders>();
 builder.Services.AddSingleton<OAuthClient>();
 builder.Services.AddSingleton<ConnectFlow>();

@@ -33,6 +33,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(_ => SharedCatalog.Value);
         Services.AddSingleton<Butterbase.Portal.Toolkits.ToolkitConfigs>();
         Services.AddSingleton<Butterbase.Portal.Connections.CredentialProtector>();
+        Services.AddSingleton<Butterbase.Portal.Connections.ConnectionCache>();
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectionStore>();
         Services.AddSingleton<Butterbase.Portal.Connections.RevocationWorker>();
         Services.AddSingleton<Butterbase.Portal.Connections.OAuthProviders>();

@@ -9,13 +9,25 @@ namespace Butterbase.Portal.Apps;
 /// Issues and checks `bb_sk_` keys. A key is `bb_sk_` + 8 lookup characters + 40 secret characters
 /// (≈ 238 random bits in all). Only SHA-256 of the whole key is stored, so a database dump holds no
 /// usable key; the prefix (kept in clear) finds the row and the hash is compared in constant time.
+/// A verified key is kept in memory for a short while (`Butterbase:Cache:ApiKeySeconds`, 30 s by default)
+/// under the SHA-256 of the key, never the key: a revocation here takes effect on the next request, a
+/// revocation by another instance on the same database within that TTL.
 /// </summary>
-public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock)
+public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock, IConfiguration configuration, ILogger<ApiKeys> logger)
 {
     public const string Scheme = "bb_sk_";
     private const int LookupLength = 8;
     private const int SecretLength = 40;
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+    // One partition for all keys: revocations are rare, and the key id is not known before the read.
+    private const string AllKeys = "";
+    private readonly LocalCache<Verified> _verified = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ApiKeySeconds", 30.0)));
+
+    private sealed class Verified(ApiKey key)
+    {
+        public ApiKey Key { get; } = key;
+        public long LastUsedTicks = key.LastUsedAt?.Ticks ?? 0;
+    }
 
     public async Task<(ApiKey Key, string Plaintext)> CreateAsync(string appId, string name, CancellationToken ct = default)
     {
@@ -46,8 +58,10 @@ public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        return await db.ApiKeys.Where(k => k.AppId == appId && k.Id == keyId && k.RevokedAt == null)
+        var revoked = await db.ApiKeys.Where(k => k.AppId == appId && k.Id == keyId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct) == 1;
+        _verified.Invalidate(AllKeys);
+        return revoked;
     }
 
     /// <summary>The live key row for a presented key, or null. Revocation takes effect on the next request.</summary>
@@ -55,19 +69,42 @@ public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider 
     {
         if (presented.Length != Scheme.Length + LookupLength + SecretLength || !presented.StartsWith(Scheme, StringComparison.Ordinal))
             return null;
-        var prefix = presented[..(Scheme.Length + LookupLength)];
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix, ct);
-        if (key is null || !CryptographicOperations.FixedTimeEquals(key.Hash, Hash(presented)) || key.RevokedAt is not null)
-            return null;
+        var hash = Hash(presented);
+        // Looked up by the hash of the whole key, so the dictionary's timing tells nothing about the secret.
+        var cacheKey = Convert.ToBase64String(hash);
+        if (!_verified.TryGet(cacheKey, out var verified))
+        {
+            var version = _verified.Version(AllKeys);
+            var prefix = presented[..(Scheme.Length + LookupLength)];
+            ApiKey? key;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix, ct);
+            if (key is null || !CryptographicOperations.FixedTimeEquals(key.Hash, hash) || key.RevokedAt is not null)
+                return null; // refusals are not cached: a key created a moment later must work
+            verified = new Verified(key);
+            _verified.Set(cacheKey, AllKeys, version, verified);
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        if (key.LastUsedAt is null || now - key.LastUsedAt > LastUsedResolution)
+        var last = Interlocked.Read(ref verified.LastUsedTicks);
+        // Coarse on purpose: one write a minute per key, not one per request, and not awaited by the request.
+        if (now.Ticks - last > LastUsedResolution.Ticks && Interlocked.CompareExchange(ref verified.LastUsedTicks, now.Ticks, last) == last)
+            _ = TouchAsync(verified.Key.Id, now);
+        return verified.Key;
+    }
+
+    private async Task TouchAsync(string keyId, DateTime now)
+    {
+        try
         {
-            // Coarse on purpose: one write a minute per key, not one per request.
-            await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), ct);
+            await Task.Yield();
+            await using var db = await dbFactory.CreateDbContextAsync();
+            await db.ApiKeys.Where(k => k.Id == keyId).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now));
         }
-        return key;
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "Recording the last use of API key {KeyId} failed", keyId);
+        }
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

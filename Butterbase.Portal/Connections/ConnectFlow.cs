@@ -21,6 +21,7 @@ public sealed class ConnectFlow(
     OAuthProviders providers,
     OAuthClient oauth,
     CredentialProtector protector,
+    ConnectionCache cache,
     IConfiguration configuration,
     TimeProvider clock,
     ILogger<ConnectFlow> logger)
@@ -203,6 +204,7 @@ public sealed class ConnectFlow(
         await db.ConnectionRequests.Where(r => r.Id == request.Id).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.Status, "connected").SetProperty(r => r.ConnectionId, connection.Id).SetProperty(r => r.CompletedAt, now), ct);
         await transaction.CommitAsync(ct);
+        cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
         return connection.Id;
     }
 

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Butterbase.Portal.Connections;
 
 /// <summary>Reading and deleting connections; deletion hands provider revocation to <see cref="RevocationWorker"/>.</summary>
-public sealed class ConnectionStore(IDbContextFactory<PortalDb> dbFactory, CredentialProtector protector, ToolkitCatalog catalog, TimeProvider clock)
+public sealed class ConnectionStore(IDbContextFactory<PortalDb> dbFactory, CredentialProtector protector, ToolkitCatalog catalog, ConnectionCache cache, TimeProvider clock)
 {
     public sealed record Filter(string? UserId = null, string? Toolkit = null, string? Status = null);
 
@@ -68,6 +68,7 @@ public sealed class ConnectionStore(IDbContextFactory<PortalDb> dbFactory, Crede
         await db.ConnectionEvents.Where(e => e.ConnectionId == id).ExecuteDeleteAsync(ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
         return true;
     }
 }

@@ -15,7 +15,7 @@ namespace Butterbase.Portal.Connections;
 /// </summary>
 public sealed class TokenRefresher(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers,
-    OAuthClient oauth, CredentialProtector protector, TimeProvider clock, ILogger<TokenRefresher> logger)
+    OAuthClient oauth, CredentialProtector protector, ConnectionCache cache, TimeProvider clock, ILogger<TokenRefresher> logger)
 {
     public static readonly TimeSpan Margin = TimeSpan.FromMinutes(2);
     /// <summary>How long a claimed refresh may take before another instance may take over (the holder died).</summary>
@@ -37,7 +37,12 @@ public sealed class TokenRefresher(
     {
         var lazy = _inflight.GetOrAdd(connection.Id, _ => new Lazy<Task<Outcome>>(() => RefreshCoreAsync(connection.Id, spentVersion, origin)));
         try { return await lazy.Value.WaitAsync(ct); }
-        finally { _inflight.TryRemove(new KeyValuePair<string, Lazy<Task<Outcome>>>(connection.Id, lazy)); }
+        finally
+        {
+            _inflight.TryRemove(new KeyValuePair<string, Lazy<Task<Outcome>>>(connection.Id, lazy));
+            // Whatever happened (refreshed, expired, or someone else's newer row found), what the caller had is old.
+            cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
+        }
     }
 
     private async Task<Outcome> RefreshCoreAsync(string connectionId, int spentVersion, string origin)
@@ -115,6 +120,7 @@ public sealed class TokenRefresher(
                         .SetProperty(c => c.LastRefreshAt, now).SetProperty(c => c.LastError, (string?)null)
                         .SetProperty(c => c.UpdatedAt, now).SetProperty(c => c.Version, connection.Version + 1)
                         .SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
+                cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
                 if (saved == 0) logger.LogWarning("Connection {Connection} changed during its refresh; keeping the newer row", connection.Id);
                 break;
             }
@@ -133,6 +139,7 @@ public sealed class TokenRefresher(
         await db.Connections.Where(c => c.Id == connection.Id).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.Status, ConnectionStatus.Expired).SetProperty(c => c.LastError, reason).SetProperty(c => c.UpdatedAt, now)
             .SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
+        cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
         await Event(db, connection.Id, "expired", reason, now, ct);
         return new(null, "connection_expired", true, false);
     }

@@ -22,14 +22,15 @@ public static class DatabaseSetup
             throw new InvalidOperationException($"{ProviderKey} is '{provider}': use Sqlite (the default) or Postgres.");
         if (UsesPostgres(builder.Configuration))
         {
-            builder.Services.AddDbContextFactory<PostgresPortalDb>((services, options) => options.UseNpgsql(
+            builder.Services.AddPooledDbContextFactory<PostgresPortalDb>((services, options) => options.UseNpgsql(
                 PostgresConnectionString(services.GetRequiredService<IConfiguration>())));
             builder.Services.AddSingleton<IDbContextFactory<PortalDb>>(sp => new Upcast<PostgresPortalDb, PortalDb>(sp.GetRequiredService<IDbContextFactory<PostgresPortalDb>>()));
             builder.Services.AddScoped<PortalDb>(sp => sp.GetRequiredService<PostgresPortalDb>());
             return;
         }
         // Resolved when first used, so hosts and tests that add configuration late still pick it up.
-        builder.Services.AddDbContextFactory<PortalDb>((services, options) => options.UseSqlite(
+        // Pooled: every request creates a few short-lived contexts, and building one from scratch costs more than its query.
+        builder.Services.AddPooledDbContextFactory<PortalDb>((services, options) => options.UseSqlite(
             SqliteConnectionString(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath)));
     }
 

@@ -24,7 +24,7 @@ public sealed record ExecuteError(string Code, string Message, bool Retryable, l
 public sealed class ToolRunner(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, ToolParameters parameters,
     OAuthProviders providers, CredentialProtector protector, TokenRefresher refresher, IHttpClientFactory httpClientFactory,
-    IEnumerable<CodedTool> codedTools, ExecutionLog log, TimeProvider clock)
+    IEnumerable<CodedTool> codedTools, ExecutionLog log, ConnectionCache connections, TimeProvider clock)
 {
     public const string HttpClientName = "execution";
     private readonly Dictionary<string, CodedTool> _coded = codedTools.SelectMany(t => t.Names.Select(n => (n, t))).ToDictionary(p => p.n, p => p.t);
@@ -36,32 +36,30 @@ public sealed class ToolRunner(
         var found = catalog.FindTool(call.ToolName);
         if (found is not { } f) return Fail(404, "unknown_tool", $"There is no tool '{call.ToolName}'. List tools with GET /tools?toolkit=….");
         var (tool, toolkit) = f;
-        var config = await configs.FindAsync(call.AppId, toolkit.Slug, ct);
-        if (config is null) return Fail(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure).");
-        if (!config.Enabled) return Fail(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app.");
+        var state = await configs.StateAsync(call.AppId, toolkit.Slug, ct);
+        if (state == ToolkitConfigs.ToolkitState.NotConfigured) return Fail(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure).");
+        if (state == ToolkitConfigs.ToolkitState.Disabled) return Fail(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app.");
 
         var (validated, problems) = parameters.Validate(toolkit, tool, call.Params);
         if (validated is null) return (null, new ApiError("invalid_params", "The parameters do not match the tool's schema: see details.", problems), 422);
 
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var candidates = await db.Connections.AsNoTracking()
-            .Where(c => c.AppId == call.AppId && c.UserId == call.UserId && c.ToolkitSlug == toolkit.Slug
-                && (call.ConnectionId == null || c.Id == call.ConnectionId))
-            .OrderByDescending(c => c.UpdatedAt).Take(5).ToListAsync(ct);
-        if (candidates.Count == 0)
-            return call.ConnectionId is null
-                ? Fail(409, "no_connection", $"User '{call.UserId}' has not connected {toolkit.Name}: start with POST /connect {{\"toolkit\":\"{toolkit.Slug}\"}}.")
-                : Fail(404, "connection_not_found", "No such connection for this user and toolkit.");
-        var usable = candidates.Where(c => c.Status != ConnectionStatus.Failed).ToList();
-        if (call.ConnectionId is null && usable.Count(c => c.Status == ConnectionStatus.Active) > 1)
-            return Fail(409, "connection_ambiguous", $"User '{call.UserId}' has several {toolkit.Name} accounts: pass connectionId (GET /connections lists them).");
-        var connection = usable.FirstOrDefault(c => c.Status == ConnectionStatus.Active) ?? usable.FirstOrDefault() ?? candidates[0];
-        if (connection.Status != ConnectionStatus.Active)
-            return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: reconnect it with POST /connect {{\"toolkit\":\"{toolkit.Slug}\",\"connectionId\":\"{connection.Id}\"}}.");
+        var pick = await PickConnectionAsync(call, toolkit, ct);
+        switch (pick.Problem)
+        {
+            case "no_connection":
+                return Fail(409, "no_connection", $"User '{call.UserId}' has not connected {toolkit.Name}: start with POST /connect {{\"toolkit\":\"{toolkit.Slug}\"}}.");
+            case "connection_not_found":
+                return Fail(404, "connection_not_found", "No such connection for this user and toolkit.");
+            case "connection_ambiguous":
+                return Fail(409, "connection_ambiguous", $"User '{call.UserId}' has several {toolkit.Name} accounts: pass connectionId (GET /connections lists them).");
+            case "connection_expired":
+                return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: reconnect it with POST /connect {{\"toolkit\":\"{toolkit.Slug}\",\"connectionId\":\"{pick.Connection!.Id}\"}}.");
+        }
+        var connection = pick.Connection!;
 
         var started = Stopwatch.GetTimestamp();
         var executionId = Ids.New("ex_", 20);
-        var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
+        var credentials = pick.Credentials!;
         var spentVersion = connection.Version;
         if (refresher.NeedsRefresh(credentials))
         {
@@ -87,6 +85,40 @@ public sealed class ToolRunner(
         if (sent.Invalid is { } invalid)
             return (null, new ApiError("invalid_params", "The parameters cannot be sent to the provider: see details.", [new ApiErrorDetail(invalid.Field, invalid.Message)]), 422);
         return Done(call, toolkit, tool, connection, executionId, started, sent.Outcome!, sent.Status, sent.RetryAfterMs, sent.Request);
+    }
+
+    /// <summary>
+    /// The connection to use and its decrypted credentials, from <see cref="ConnectionCache"/> or the database.
+    /// Several active accounts need a connection id; failed ones are skipped; an expired one is reported.
+    /// </summary>
+    private async Task<ConnectionCache.Pick> PickConnectionAsync(Call call, Toolkit toolkit, CancellationToken ct)
+    {
+        if (connections.TryGet(call.AppId, call.UserId, toolkit.Slug, call.ConnectionId, out var cached)) return cached;
+        var version = connections.Version(call.AppId, call.UserId, toolkit.Slug);
+        List<Connection> candidates;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            candidates = await db.Connections.AsNoTracking()
+                .Where(c => c.AppId == call.AppId && c.UserId == call.UserId && c.ToolkitSlug == toolkit.Slug
+                    && (call.ConnectionId == null || c.Id == call.ConnectionId))
+                .OrderByDescending(c => c.UpdatedAt).Take(5).ToListAsync(ct);
+        ConnectionCache.Pick pick;
+        if (candidates.Count == 0)
+            pick = new(null, null, call.ConnectionId is null ? "no_connection" : "connection_not_found");
+        else
+        {
+            var usable = candidates.Where(c => c.Status != ConnectionStatus.Failed).ToList();
+            if (call.ConnectionId is null && usable.Count(c => c.Status == ConnectionStatus.Active) > 1)
+                pick = new(null, null, "connection_ambiguous");
+            else
+            {
+                var connection = usable.FirstOrDefault(c => c.Status == ConnectionStatus.Active) ?? usable.FirstOrDefault() ?? candidates[0];
+                pick = connection.Status != ConnectionStatus.Active
+                    ? new(connection, null, "connection_expired")
+                    : new(connection, protector.Unprotect(connection.AppId, connection.Id, connection.Credentials), null);
+            }
+        }
+        connections.Set(call.AppId, call.UserId, toolkit.Slug, call.ConnectionId, version, pick);
+        return pick;
     }
 
     private sealed record Sent(ToolOutcome? Outcome, int? Status, long? RetryAfterMs, string? Request, InvalidToolParameter? Invalid = null);

@@ -7,9 +7,13 @@ using Microsoft.EntityFrameworkCore;
 namespace Butterbase.Portal.Toolkits;
 
 /// <summary>Enabling, changing and disabling toolkits for an app (the `/configure` resource).</summary>
-public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock)
+public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock, IConfiguration configuration)
 {
     private const string SecretPurpose = "Butterbase.Toolkits.ClientSecret.v1";
+    private readonly LocalCache<ToolkitState> _states = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ToolkitConfigSeconds", 30.0)));
+
+    /// <summary>What `/execute` needs to know about an app's toolkit.</summary>
+    public enum ToolkitState { NotConfigured, Disabled, Enabled }
 
     /// <summary>Null fields keep what is stored; <paramref name="UseManagedClient"/> drops the app's own OAuth client.</summary>
     public sealed record Change(Toolkit Toolkit, string? DisplayName, IReadOnlyList<string>? Scopes, string? AuthScheme, string? ClientId, string? ClientSecret,
@@ -47,6 +51,7 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
             // Two first-time configures raced on the unique (app, toolkit) index: the other one won; apply ours over it.
             return await ConfigureAsync(appId, change, ct);
         }
+        finally { _states.Invalidate(StateKey(appId, change.Toolkit.Slug)); }
         return row;
     }
 
@@ -57,7 +62,8 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
         if (row is null) return null;
         row.Enabled = false;
         row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        try { await db.SaveChangesAsync(ct); }
+        finally { _states.Invalidate(StateKey(appId, slug)); }
         return row;
     }
 
@@ -73,6 +79,24 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.ToolkitConfigs.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == appId && c.ToolkitSlug == slug, ct);
     }
+
+    /// <summary>
+    /// Whether the app has the toolkit enabled, for the execute hot path: kept in memory for
+    /// `Butterbase:Cache:ToolkitConfigSeconds` (30 s by default). Configure and disable here make it stale
+    /// at once; another instance's change shows within that TTL.
+    /// </summary>
+    public async Task<ToolkitState> StateAsync(string appId, string slug, CancellationToken ct = default)
+    {
+        var key = StateKey(appId, slug);
+        if (_states.TryGet(key, out var state)) return state;
+        var version = _states.Version(key);
+        var row = await FindAsync(appId, slug, ct);
+        state = row is null ? ToolkitState.NotConfigured : row.Enabled ? ToolkitState.Enabled : ToolkitState.Disabled;
+        _states.Set(key, key, version, state);
+        return state;
+    }
+
+    private static string StateKey(string appId, string slug) => appId + "\n" + slug;
 
     public async Task<HashSet<string>> EnabledSlugsAsync(string appId, CancellationToken ct = default)
     {
