@@ -47,6 +47,7 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
         {
             s.AddSingleton<TimeProvider>(_clock);
             s.ConfigureDbContext<PortalDb>(o => o.AddInterceptors(_crash));
+            s.ConfigureDbContext<PostgresPortalDb>(o => o.AddInterceptors(_crash)); // the context type when the tests run on PostgreSQL
         });
         foreach (var (key, value) in _fake.SettingsFor(Slug)) _portal.With(key, value);
         _app = await _portal.CreateAppAsync("Acme", "https://app.example.com/");

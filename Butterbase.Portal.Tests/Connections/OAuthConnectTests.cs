@@ -310,10 +310,9 @@ public sealed class OAuthConnectTests(OAuthConnectTests.Fixture fx) : IClassFixt
     {
         foreach (var (_, slug) in Fixture.Providers) await ConnectAsync(slug, "logs-" + slug, $"logs.{slug}@example.com");
         var logs = fx.Logs.All;
+        var dump = await fx.Portal.DumpDatabaseAsync();
         await using var scope = fx.Portal.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
-        await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);");
-        var dump = await fx.Portal.DumpDatabaseAsync();
         foreach (var (_, slug) in Fixture.Providers)
         {
             var fake = fx.Fakes[slug];

@@ -12,9 +12,8 @@ public sealed class SandboxRestartTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("bb-sandbox-restart-").FullName;
 
-    private PortalApplication Start() => new PortalApplication()
-        .With("Butterbase:Sandbox:Enabled", "true")
-        .With("ConnectionStrings:Butterbase", $"Data Source={Path.Combine(_directory, "portal.db")}");
+    private PortalApplication Start() => new PortalApplication(directory: _directory) // the same database each time
+        .With("Butterbase:Sandbox:Enabled", "true");
 
     [Fact]
     public async Task Tokens_and_the_client_secret_survive_a_restart()
