@@ -1,0 +1,112 @@
+using Butterbase.Portal.Connections;
+using Butterbase.Portal.Data;
+using Butterbase.Portal.Tests.Support;
+using Butterbase.Portal.Tests.Support.Fakes;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Butterbase.Portal.Tests.Data;
+
+/// <summary>
+/// Two portal instances on one database (PostgreSQL when the test command provides one, else one SQLite file), as
+/// behind a load balancer: everything they must agree on lives in the database, nothing in one instance's memory.
+/// </summary>
+public sealed class MultiInstanceTests : IAsyncLifetime
+{
+    private const string Slug = "asana";
+    private FakeOAuthProvider _oauth = default!;
+    private FakeProviderApi _api = default!;
+    private PortalApplication _a = default!, _b = default!;
+    private TestApp _app = default!;
+    private string Base => $"v1/{_app.Id}/integrations";
+
+    private PortalApplication Configure(PortalApplication portal)
+    {
+        foreach (var (key, value) in _oauth.SettingsFor(Slug)) portal.With(key, value);
+        return portal.With("Butterbase:RateLimit:PermitsPerApp", "100000").With($"Butterbase:Toolkits:{Slug}:ApiBaseUrl", _api.BaseUrl);
+    }
+
+    public async Task InitializeAsync()
+    {
+        _oauth = await FakeOAuthProvider.StartAsync(FakeProviderStyle.Generic, o => o.RotateRefreshTokens = true);
+        _api = await FakeProviderApi.StartAsync();
+        _api.AcceptsToken = _oauth.IsAccessTokenActive;
+        _api.On("GET", "/projects", _ => (200, new { data = new[] { new { gid = "p1", name = "Launch" } } }, null));
+        _a = Configure(new PortalApplication());
+        _app = await _a.CreateAppAsync("Acme", "https://app.example.com/");
+        _b = Configure(new PortalApplication(directory: _a.Directory));
+        _ = _b.Address;
+        using var admin = _a.Http(_app.ApiKey);
+        await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/configure", JsonAssert.Body(new { toolkit = Slug })));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _b.DisposeAsync();
+        await _a.DisposeAsync();
+        await _api.DisposeAsync();
+        await _oauth.DisposeAsync();
+    }
+
+    /// <summary>Starts the connection on <paramref name="start"/> and delivers the provider's redirect to <paramref name="callback"/>.</summary>
+    private async Task<string> ConnectAsync(string user, PortalApplication start, PortalApplication callback)
+    {
+        _oauth.NextAccount(user + "@example.com");
+        using var admin = start.Http(_app.ApiKey);
+        var started = await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/connect", JsonAssert.Body(new { toolkit = Slug, redirectUrl = "https://app.example.com/back", userId = user })));
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var toCallback = (await browser.GetAsync(started.GetProperty("authUrl").GetString())).Headers.Location!;
+        Assert.Equal(start.Address.Authority, toCallback.Authority);
+        // The load balancer sends the browser's return to the other instance.
+        var done = await browser.GetAsync(new Uri(callback.Address, toCallback.PathAndQuery));
+        var query = QueryHelpers.ParseQuery(done.Headers.Location!.Query);
+        Assert.True(query["status"] == "connected", $"the callback on the other instance failed: {done.Headers.Location}");
+        return query["connectionId"].ToString();
+    }
+
+    [Fact]
+    public async Task A_connection_started_on_one_instance_completes_its_callback_on_the_other()
+    {
+        var connectionId = await ConnectAsync("roamer", _a, _b);
+        using var admin = _a.Http(_app.ApiKey);
+        var row = await JsonAssert.OkAsync(await admin.GetAsync($"{Base}/connections/{connectionId}"));
+        Assert.Equal("active", row.GetProperty("status").GetString());
+        Assert.Equal("roamer@example.com", row.GetProperty("account_label").GetString());
+        // And either instance can use it: the credentials were encrypted with the key ring both read from the database.
+        using var onA = _a.Http(_app.ApiKey);
+        var result = await JsonAssert.OkAsync(await onA.PostAsync($"{Base}/execute", JsonAssert.Body(new { toolName = "ASANA_GET_PROJECTS", userId = "roamer", @params = new { } })));
+        Assert.True(result.GetProperty("successful").GetBoolean(), result.ToString());
+    }
+
+    [Fact]
+    public async Task Five_hundred_concurrent_executes_across_both_instances_on_an_expired_token_make_one_refresh()
+    {
+        var connectionId = await ConnectAsync("crowd", _a, _a);
+        await ExpireAsync(connectionId);
+        var refreshesBefore = _oauth.RefreshGrants;
+        using var onA = _a.Http(_app.ApiKey);
+        using var onB = _b.Http(_app.ApiKey);
+        var body = new { toolName = "ASANA_GET_PROJECTS", userId = "crowd", @params = new { } };
+        var results = await Task.WhenAll(Enumerable.Range(0, 500).Select(async i =>
+            await JsonAssert.OkAsync(await (i % 2 == 0 ? onA : onB).PostAsync($"{Base}/execute", JsonAssert.Body(body)))));
+
+        Assert.Equal(1, _oauth.RefreshGrants - refreshesBefore);
+        Assert.Equal(0, _oauth.ReusedRefreshTokenAttempts);
+        Assert.All(results, r => Assert.True(r.GetProperty("successful").GetBoolean(), r.ToString()));
+    }
+
+    /// <summary>The access token dies at the provider and the stored copy says it has expired.</summary>
+    private async Task ExpireAsync(string connectionId)
+    {
+        var protector = _a.Services.GetRequiredService<CredentialProtector>();
+        await using var scope = _a.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+        var row = await db.Connections.SingleAsync(c => c.Id == connectionId);
+        var credentials = protector.Unprotect(_app.Id, connectionId, row.Credentials);
+        _oauth.ExpireAccessToken(credentials.AccessToken!);
+        row.Credentials = protector.Protect(_app.Id, connectionId, credentials with { ExpiresAt = DateTime.UtcNow.AddMinutes(-1) });
+        row.ExpiresAt = DateTime.UtcNow.AddMinutes(-1);
+        await db.SaveChangesAsync();
+    }
+}
