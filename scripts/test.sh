@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need when missing (Debian chromium for Playwright),
-# builds the solution once, runs each test project without rebuilding, then the TypeScript SDK's
+# builds the solution once, runs each test project without rebuilding (the .NET tests once on SQLite and once on
+# PostgreSQL, which scripts/postgres.sh installs and starts), then the TypeScript SDK's
 # tests (sdk/js: npm ci, tsc, node --test against the built portal), and ends with one line
 # "N passed, N failed". Exits non-zero on any failure.
 set -uo pipefail
@@ -19,10 +20,12 @@ echo "==> building"
 dotnet build Butterbase.Portal.sln -v q -nologo || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0; failed=0; status=0
-for project in Butterbase.Portal.Tests Butterbase.E2E; do
-  echo "==> $project"
+# run_tests LABEL PROJECT [FILTER]: one test project without rebuilding; its counts go into the totals.
+run_tests() {
+  echo "==> $1"
+  local log code summary f p
   log=$(mktemp)
-  dotnet test "$project" --no-build -nologo 2>&1 | tee "$log"
+  dotnet test "$2" --no-build -nologo ${3:+--filter "$3"} 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   summary=$(grep -oE "Failed: +[0-9]+, Passed: +[0-9]+" "$log" | tail -n 1)
   if [ -n "$summary" ]; then
@@ -34,7 +37,23 @@ for project in Butterbase.Portal.Tests Butterbase.E2E; do
   fi
   [ "$code" -ne 0 ] && status=1
   rm -f "$log"
-done
+}
+
+run_tests "Butterbase.Portal.Tests on SQLite" Butterbase.Portal.Tests
+run_tests "Butterbase.E2E (Playwright, Debian chromium)" Butterbase.E2E
+
+# The same API, data-layer, refresh and multi-instance tests again on PostgreSQL (installed from Debian's packages
+# when missing; a throw-away cluster under /tmp). Each portal the tests start gets its own database.
+echo "==> PostgreSQL for the database tests"
+if pg=$(bash scripts/postgres.sh); then
+  export BUTTERBASE_TEST_POSTGRES="$pg"
+  # Not again: the bUnit page tests (their own SQLite context), the catalog's data checks and the provider fakes' own tests touch no database.
+  run_tests "Butterbase.Portal.Tests on PostgreSQL" Butterbase.Portal.Tests \
+    "FullyQualifiedName!~Butterbase.Portal.Tests.Components.&FullyQualifiedName!~Butterbase.Portal.Tests.Catalog.CatalogDataTests&FullyQualifiedName!~Butterbase.Portal.Tests.Fakes."
+  unset BUTTERBASE_TEST_POSTGRES
+else
+  echo "could not start PostgreSQL"; failed=$((failed + 1)); status=1
+fi
 
 # The TypeScript SDK (sdk/js): its tests start the portal built above as a real process.
 echo "==> sdk/js (@butterbase/sdk)"
