@@ -24,6 +24,8 @@ namespace Butterbase.Bench.Infrastructure;
 /// <item>`POST /token` (form; client_secret_post) checks the client (401 invalid_client), then the code (single use),
 /// redirect_uri and PKCE verifier (400 invalid_grant), and answers `{access_token, refresh_token, expires_in: 3600,
 /// token_type: "Bearer", scope}`;</item>
+/// <item>`POST /token` with `grant_type=refresh_token` rotates: the refresh token works once (a second use is counted
+/// in <see cref="ReusedRefreshTokens"/> and answered 400 invalid_grant), and a new access and refresh token come back;</item>
 /// <item>`GET /userinfo` (Bearer) answers `{sub, email}`, distinct for every code, so every callback is a new account;</item>
 /// <item>`POST /revoke` answers 200.</item>
 /// </list>
@@ -49,6 +51,14 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
     public int TokenRejections => Volatile.Read(ref _tokenRejections);
     public int UserInfoCalls => Volatile.Read(ref _userInfoCalls);
     public int Revocations => Volatile.Read(ref _revocations);
+    public int RefreshGrants => Volatile.Read(ref _refreshGrants);
+    public int ReusedRefreshTokens => Volatile.Read(ref _reusedRefreshTokens);
+    private int _refreshGrants, _reusedRefreshTokens;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _refreshTokens = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _spentRefreshTokens = new();
+
+    /// <summary>Every access token issued so far stops working (the API answers 401): the next calls must refresh.</summary>
+    public void ExpireAllAccessTokens() => _accessTokens.Clear();
 
     /// <summary>Stopwatch timestamps of the last `/token` and `/userinfo` requests: handler entered, response written.</summary>
     public (long TokenIn, long TokenOut, long UserInfoIn, long UserInfoOut) LastExchange =>
@@ -131,6 +141,28 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
             Volatile.Write(ref _tokenOut, Stopwatch.GetTimestamp());
             return;
         }
+        if (form["grant_type"] == "refresh_token")
+        {
+            var presented = form["refresh_token"].ToString();
+            if (_refreshTokens.TryRemove(presented, out var owner))
+            {
+                Interlocked.Increment(ref _refreshGrants);
+                _spentRefreshTokens[presented] = true;
+                var fresh = "at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+                var rotated = "rt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+                _accessTokens[fresh] = owner;
+                _refreshTokens[rotated] = owner;
+                await Json(context, 200, $$"""{"access_token":"{{fresh}}","refresh_token":"{{rotated}}","expires_in":3600,"token_type":"Bearer"}""");
+            }
+            else
+            {
+                if (_spentRefreshTokens.ContainsKey(presented)) Interlocked.Increment(ref _reusedRefreshTokens);
+                Interlocked.Increment(ref _tokenRejections);
+                await Json(context, 400, """{"error":"invalid_grant","error_description":"bench provider: unknown or already used refresh token"}""");
+            }
+            Volatile.Write(ref _tokenOut, Stopwatch.GetTimestamp());
+            return;
+        }
         Grant? grant = null;
         var ok = form["grant_type"] == "authorization_code"
             && code is not null && _codes.TryRemove(code, out grant) // single use
@@ -147,6 +179,7 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
             var accessToken = "at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
             _accessTokens[accessToken] = grant!.Account;
             var refreshToken = "rt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+            _refreshTokens[refreshToken] = grant.Account;
             await Json(context, 200,
                 $$"""{"access_token":"{{accessToken}}","refresh_token":"{{refreshToken}}","expires_in":3600,"token_type":"Bearer","scope":"default"}""");
         }

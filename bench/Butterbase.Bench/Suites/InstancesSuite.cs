@@ -76,6 +76,8 @@ public sealed class InstancesSuite : ISuite
             await connect.SendAsync(HttpMethod.Patch, "settings", $$"""{"allowed_redirect_urls":["{{ConnectSuite.ReturnUrl}}"]}""");
             var round = await connect.ConnectUserAsync(User);
             if (!round.Connected) throw new BenchException($"connecting {User} failed: {round.Problem}");
+            Console.WriteLine($"- two portal processes (pids {first.ServerProcess!.Id}, {second.ServerProcess!.Id}) on PostgreSQL database {database}");
+            Console.WriteLine();
 
             var body = Encoding.UTF8.GetBytes($$$"""{"toolName":"{{{Tool}}}","userId":"{{{User}}}","params":{}}""");
             long turn = 0;
@@ -99,9 +101,21 @@ public sealed class InstancesSuite : ISuite
                     + $"{pair.PerSecond:N0}/s · {ResultTable.Ms(pair.Latency.P50Ms)} · {ResultTable.Ms(pair.Latency.P99Ms)} | {pair.PerSecond / single.PerSecond:0.00} |");
             }
             Console.WriteLine();
+
+            // The refresh storm across processes: every access token dies at the provider, then 500 concurrent executes
+            // split over both processes each meet a 401. One refresh must happen at the provider, and every execute succeed.
+            provider.ExpireAllAccessTokens();
+            var refreshesBefore = provider.RefreshGrants;
+            long sent = 0;
+            var storm = await LoadRunner.RunAsync(() => ExecuteAsync(Interlocked.Increment(ref sent) % 2 == 0 ? toFirst : toSecond, appId, body), 500, count: 500);
+            var refreshes = provider.RefreshGrants - refreshesBefore;
+            Console.WriteLine($"Refresh storm: 500 concurrent executes over both processes after the provider dropped every access token: "
+                + $"**{refreshes} refresh call(s)** at the provider, {provider.ReusedRefreshTokens} reuse(s) of a spent refresh token, "
+                + $"{storm.Calls - storm.Failures}/{storm.Calls} executes successful{(storm.FirstFailure is null ? "" : $" (first failure: {storm.FirstFailure})")}.");
+            Console.WriteLine();
             Console.WriteLine($"Both processes, the bench, the stand-ins and PostgreSQL share this machine's {Environment.ProcessorCount} cores: "
                 + "a second instance adds no CPU here, so the ratio shows the cost of sharing one database, not the gain of a second machine.");
-            return 0;
+            return refreshes == 1 && storm.Failures == 0 ? 0 : 1;
         }
         finally
         {
