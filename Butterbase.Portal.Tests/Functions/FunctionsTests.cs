@@ -218,6 +218,12 @@ public sealed class FunctionsTests(FunctionsFixture fx) : IClassFixture<Function
         Assert.Equal("yes", response.Headers.GetValues("x-custom").Single());
         Assert.False(response.Headers.Contains("Set-Cookie")); // a function cannot set cookies on the portal's origin
 
+        await DeployAsync("page", "export default () => new Response('<script>steal()</script>', { headers: { 'content-type': 'text/html', 'content-security-policy': 'default-src *' } })");
+        var page = await InvokeAsync("page");
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        // Served from the portal's origin, so never as a same-origin document that could script the portal.
+        Assert.Equal("sandbox; default-src 'none'; frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+
         await DeployAsync("nothing", "export default async function handler(ctx) { }");
         Assert.Equal(HttpStatusCode.NoContent, (await InvokeAsync("nothing")).StatusCode);
         await DeployAsync("jsonresponse", "export default () => Response.json({ made: true }, { status: 201 })");

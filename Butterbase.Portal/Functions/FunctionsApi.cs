@@ -98,6 +98,9 @@ public static class FunctionsApi
         }
 
         http.Response.Headers["X-Butterbase-Invocation-Id"] = invocationId;
+        // A function's answer is the app's content served from the portal's origin: whatever it says it is (text/html
+        // included), the browser must treat it as an opaque origin with no script, so one app cannot script the portal.
+        http.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'; frame-ancestors 'none'";
         if (outcome.Kind != FunctionRuntime.Outcome.Ok)
         {
             await ApiErrors.WriteAsync(http, outcome.Status, outcome.ErrorCode, outcome.Error!);
