@@ -1,4 +1,5 @@
 import type {
+  Deleted, FunctionDeploy, FunctionInvocation, FunctionRow,
   ButterbaseError, ConfigList, ConfigureOptions, Connection, ConnectionFilter, ConnectionRequest, ConnectOptions,
   ConnectResult, Disconnected, ErrorDetail, ExecuteOptions, ExecuteResult, Page, Result, SearchOptions, Tool, Toolkit,
   ToolkitConfig, ToolkitDetail, ToolsOptions, WaitOptions,
@@ -31,6 +32,8 @@ interface RequestSpec {
   query?: Query;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A success body that is not JSON comes back as its text (a function's own answer) instead of `invalid_response`. */
+  textOk?: boolean;
 }
 
 // The HTTP layer: one request in, one `{ data, error }` out; it never throws for HTTP or network failures.
@@ -94,6 +97,7 @@ export class Transport {
     const parsed = parseJson(text);
     if (!response.ok) return fail(...errorFrom(response, text, parsed));
     if (response.status === 204) return { data: null as T, error: null };
+    if (parsed === undefined && spec.textOk) return { data: text as T, error: null };
     if (parsed === undefined)
       return fail('invalid_response', `Expected JSON from ${spec.method} ${spec.path}, got ${snippet(text) || 'an empty body'}.`, response.status);
     return { data: parsed as T, error: null };
@@ -275,17 +279,61 @@ export class Integrations {
   }
 }
 
+/** `bb.functions`: deploy JavaScript handlers (API key) and invoke them (`POST /v1/{appId}/fn/{name}`, any credential). */
+export class Functions {
+  readonly #http: Transport;
+
+  constructor(http: Transport) {
+    this.#http = http;
+  }
+
+  /** Deploy or redeploy (`POST /functions`): 201 for a new name, 200 with version + 1 for an existing one. */
+  deploy(fn: FunctionDeploy): Promise<Result<FunctionRow>> {
+    return this.#http.send({ method: 'POST', path: '/functions', body: fn });
+  }
+
+  list(): Promise<Result<Page<FunctionRow>>> {
+    return this.#http.send({ method: 'GET', path: '/functions' });
+  }
+
+  /** One function with its code. */
+  get(name: string): Promise<Result<FunctionRow>> {
+    return this.#http.send({ method: 'GET', path: `/functions/${encodeURIComponent(name)}` });
+  }
+
+  async delete(name: string): Promise<Result<Deleted>> {
+    const result = await this.#http.send<null>({ method: 'DELETE', path: `/functions/${encodeURIComponent(name)}` });
+    return result.error ? result : { data: { name, deleted: true }, error: null };
+  }
+
+  /** The newest runs first, with their console output. */
+  invocations(name: string, page: { limit?: number; offset?: number } = {}): Promise<Result<Page<FunctionInvocation>>> {
+    return this.#http.send({ method: 'GET', path: `/functions/${encodeURIComponent(name)}/invocations`, query: page });
+  }
+
+  /**
+   * Run a function with `body` as `ctx.body`: as the calling user with a user token (`ctx.user`), with service rights
+   * with the API key. `data` is what the handler returned (parsed JSON, its text, or null for nothing); a thrown error,
+   * a timeout or a limit is `error` (`function_error`, `function_timeout`, `function_limit_exceeded`).
+   */
+  invoke<TData = any>(name: string, body?: unknown): Promise<Result<TData>> {
+    return this.#http.send({ method: 'POST', path: `/fn/${encodeURIComponent(name)}`, body: body ?? {}, textOk: true });
+  }
+}
+
 /** The Butterbase client: `new Butterbase({ appId, apiKey | accessToken, baseUrl })`. */
 export class Butterbase {
   readonly appId: string;
   readonly baseUrl: string;
   readonly integrations: Integrations;
+  readonly functions: Functions;
 
   constructor(options: ButterbaseOptions) {
     const http = new Transport(options);
     this.appId = http.appId;
     this.baseUrl = http.baseUrl;
     this.integrations = new Integrations(http);
+    this.functions = new Functions(http);
   }
 }
 

@@ -233,3 +233,45 @@ export interface Disconnected {
   id: string;
   disconnected: true;
 }
+
+/** A deployed function (`GET /functions/{name}`): environment variable names only, never their values. */
+export interface FunctionRow {
+  id: string;
+  name: string;
+  env_vars: string[];
+  timeout_ms: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  /** Only on the single-function read. */
+  code: string | null;
+}
+
+/** `bb.functions.deploy(…)`: a new name creates the function, an existing one is redeployed (version + 1). */
+export interface FunctionDeploy {
+  name: string;
+  code: string;
+  /** Replaces every variable; left out, the ones already set stay. */
+  envVars?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'limit';
+
+/** One run of a function (`GET /functions/{name}/invocations`). */
+export interface FunctionInvocation {
+  id: string;
+  function_name: string;
+  user_id: string | null;
+  outcome: InvocationOutcome;
+  http_status: number;
+  duration_ms: number;
+  error: string | null;
+  logs: { level: string; message: string }[];
+  created_at: string;
+}
+
+export interface Deleted {
+  name: string;
+  deleted: true;
+}

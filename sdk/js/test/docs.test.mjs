@@ -1,6 +1,7 @@
 // API.md's two documented examples ("Functions and SDK"), run as written against a real portal whose Gmail,
 // Google Calendar and Slack toolkits point at node stand-ins for Google and Slack (test/support/fakes.mjs).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { Butterbase } from '@butterbase/sdk';
 import handler from './fixtures/handler.mjs';
@@ -108,6 +109,30 @@ test('the Functions example runs as written: Gmail as the calling user, Calendar
   assert.equal(listed.calendarId, 'primary');
   const timeMin = Date.parse(listed.query.timeMin);
   assert.ok(timeMin >= before - 1000 && timeMin <= Date.now() + 1000, `timeMin ${listed.query.timeMin} is "now"`);
+});
+
+test('the Functions example, deployed verbatim, runs in the portal\'s own function runtime', async () => {
+  // In the runtime, asUser(id) for another user needs the API key, and a call with the API key has no calling user,
+  // so the docs' two calls succeed together when the caller names itself: userId is defined as the caller.
+  await connectGoogle('fn-self', 'gmail', 'self@gmail.test');
+  await connectGoogle('fn-self', 'google-calendar', 'self@gmail.test');
+  const verbatim = readFileSync(new URL('./fixtures/handler.mjs', import.meta.url), 'utf8');
+  const deployed = await admin.functions.deploy({ name: 'welcome', code: "const userId = 'fn-self';\n" + verbatim });
+  assert.equal(deployed.error, null);
+
+  const mailsBefore = google.state.sentMessages.length;
+  const eventsBefore = google.state.eventsRequests.length;
+  const caller = await userClient('fn-self');
+  const { data, error } = await caller.functions.invoke('welcome', { email: 'joiner@example.com' });
+  assert.equal(error, null);
+  assert.deepEqual(data, { ok: true });
+  assert.equal(google.state.sentMessages.length, mailsBefore + 1);
+  const mail = google.state.sentMessages.at(-1);
+  assert.equal(mail.from, 'self@gmail.test');
+  assert.match(mail.headers.to, /joiner@example\.com/);
+  assert.equal(mail.headers.subject, 'Welcome!');
+  assert.equal(google.state.eventsRequests.length, eventsBefore + 1);
+  assert.equal(google.state.eventsRequests.at(-1).email, 'self@gmail.test');
 });
 
 test('the SDK example runs as written, each call in its own scope (a JWT for the user calls, the API key for admin and service)', async () => {
