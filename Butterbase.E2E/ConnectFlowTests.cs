@@ -76,19 +76,14 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await PortalServer.ScreenshotAsync(page, "29-functions-empty");
         await page.ClickAsync("[data-testid=new-function]");
         await page.FillAsync("input[data-testid=function-name-input]", "notify");
-        await page.FillAsync("textarea[data-testid=function-code]", """
-            export default async function handler(ctx) {
-              const { data, error } = await ctx.integrations.asUser(ctx.body.userId)
-                .execute('SANDBOX_SEND_MESSAGE', { to: 'carol@sandbox.test', text: 'Hello from a function' });
-              console.log('sent', data?.executionId);
-              return { sent: data?.successful ?? false, error };
-            }
-            """);
+        // The editor starts from an example that runs at once: a Sandbox message through ctx.integrations.
+        await Assertions.Expect(page.Locator("textarea[data-testid=function-code]")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("SANDBOX_SEND_MESSAGE"));
         await page.ClickAsync("[data-testid=deploy-function]");
         await page.WaitForURLAsync($"**/apps/{appId}/functions/notify");
-        await page.FillAsync("textarea[data-testid=test-body]", "{ \"userId\": \"test-user-1\" }");
+        await page.FillAsync("textarea[data-testid=test-body]", "{ \"userId\": \"test-user-1\", \"to\": \"bob@sandbox.test\" }");
         await page.ClickAsync("[data-testid=run-function]");
-        await Assertions.Expect(page.Locator("[data-testid=run-response]")).ToContainTextAsync("\"sent\": true");
+        await Assertions.Expect(page.Locator("[data-testid=run-response]")).ToContainTextAsync("\"ok\": true");
+        await Assertions.Expect(page.Locator("[data-testid=run-response]")).ToContainTextAsync("Hello from test-user-1");
         await Assertions.Expect(page.Locator("[data-testid=invocations-table] [data-testid=invocation-outcome]").First).ToHaveTextAsync("ok");
         await Assertions.Expect(page.Locator("[data-testid=invocation-logs]")).ToContainTextAsync("sent ex_");
         await PortalServer.ScreenshotAsync(page, "30-function-editor");

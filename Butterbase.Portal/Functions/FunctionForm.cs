@@ -5,17 +5,19 @@ namespace Butterbase.Portal.Functions;
 /// <summary>The portal's function editor; validated by the same rules as `POST /functions`.</summary>
 public sealed class FunctionForm
 {
+    /// <summary>Runs at once on a fresh install: the Sandbox toolkit and the README's test user ("test-user").</summary>
     public const string Template = """
-        // POST /v1/{appId}/fn/{name} with a user token: ctx.user is that user, ctx.body the JSON body.
+        // POST /v1/{appId}/fn/{name}. With a user token ctx.user is that user; with the API key (or Test run below)
+        // there is no calling user, so name one: ctx.integrations.asUser(userId).
         export default async function handler(ctx) {
-          const { data, error } = await ctx.integrations.execute('GMAIL_SEND_EMAIL', {
-            to: ctx.body.email,
-            subject: 'Welcome!',
-            body: 'Thanks for signing up.',
+          const integrations = ctx.user ? ctx.integrations : ctx.integrations.asUser(ctx.body.userId);
+          const { data, error } = await integrations.execute('SANDBOX_SEND_MESSAGE', {
+            to: ctx.body.to ?? 'friend@sandbox.test',
+            text: `Hello from ${ctx.user?.id ?? ctx.body.userId}`,
           });
-          if (error) return new Response(JSON.stringify({ error }), { status: 502 });
+          if (error) return Response.json({ error }, { status: 502 });
           console.log('sent', data.executionId);
-          return { ok: data.successful };
+          return { ok: data.successful, message: data.data };
         }
         """;
 
