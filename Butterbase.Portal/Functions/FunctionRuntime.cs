@@ -9,7 +9,7 @@ namespace Butterbase.Portal.Functions;
 /// <summary>
 /// Runs a deployed handler in Jint: a fresh engine per invocation with no CLR access, no module loading,
 /// no file system or network, and nothing of the host but what `ctx` offers. Limits: wall time (the
-/// function's timeout, enforced inside the interpreter and while awaiting the host), allocation and
+/// function's timeout, enforced inside the interpreter and while awaiting the host), bytes allocated and
 /// statements counted across the whole invocation (not reset at each `await`), and recursion depth.
 /// Only strings cross between the engine and the host: values go through JSON both ways.
 /// </summary>
@@ -40,7 +40,7 @@ public sealed class FunctionRuntime(Microsoft.Extensions.Options.IOptions<Functi
         var logs = new ConsoleLog(limits.MaxLogLines, limits.MaxLogBytes);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         deadline.CancelAfter(timeoutMs);
-        var budget = new InvocationBudget(limits.MemoryBytes, limits.MaxStatements);
+        var budget = new InvocationBudget(limits.MaxAllocatedBytes, limits.MaxStatements);
         var engine = new Engine(o =>
         {
             o.Strict = true;
@@ -103,7 +103,7 @@ public sealed class FunctionRuntime(Microsoft.Extensions.Options.IOptions<Functi
             return Failed(Outcome.TimedOut, 504, $"The function ran longer than its {timeoutMs} ms timeout and was stopped.", logs);
         }
         catch (FunctionLimitException e) { return Failed(Outcome.LimitExceeded, 500, e.Message, logs); }
-        catch (MemoryLimitExceededException) { return Failed(Outcome.LimitExceeded, 500, $"The function allocated more than its {limits.MemoryBytes / (1024 * 1024)} MB memory limit and was stopped.", logs); }
+        catch (MemoryLimitExceededException) { return Failed(Outcome.LimitExceeded, 500, $"The function allocated more than its {limits.MaxAllocatedBytes / (1024 * 1024)} MB memory budget and was stopped.", logs); }
         catch (RecursionDepthOverflowException) { return Failed(Outcome.LimitExceeded, 500, $"The function recursed deeper than {limits.MaxRecursion} calls and was stopped.", logs); }
         catch (StatementsCountOverflowException) { return Failed(Outcome.LimitExceeded, 500, $"The function ran more than {limits.MaxStatements:N0} statements and was stopped.", logs); }
         catch (JavaScriptException e) { return Failed(Outcome.Failed, 500, Describe(e), logs); }
@@ -285,7 +285,7 @@ public sealed class FunctionRuntime(Microsoft.Extensions.Options.IOptions<Functi
             if (++_statements > maxStatements) throw new FunctionLimitException($"The function ran more than {maxStatements:N0} statements and was stopped.");
             _chunk = GC.GetAllocatedBytesForCurrentThread() - _baseline;
             if (_spent + _chunk > maxBytes)
-                throw new FunctionLimitException($"The function allocated more than its {maxBytes / (1024 * 1024)} MB memory limit and was stopped.");
+                throw new FunctionLimitException($"The function allocated more than its {maxBytes / (1024 * 1024)} MB memory budget and was stopped.");
         }
 
         public override void Reset() { } // the invocation, not the engine call, is the unit: see BeginChunk
@@ -299,7 +299,12 @@ public sealed class FunctionLimits
 {
     public int DefaultTimeoutMs { get; set; } = 10_000;
     public int MaxTimeoutMs { get; set; } = 30_000;
-    public long MemoryBytes { get; set; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Bytes the invocation may allocate in all (what the interpreter allocates while it runs, garbage included: .NET
+    /// cannot tell one engine's live objects from another's on a shared heap). Stops unbounded growth within a
+    /// fraction of a second; a busy handler allocates roughly 50–100 MB per second of work.
+    /// </summary>
+    public long MaxAllocatedBytes { get; set; } = 512L * 1024 * 1024;
     public long MaxStatements { get; set; } = 200_000_000;
     public int MaxRecursion { get; set; } = 512;
     public uint MaxArrayLength { get; set; } = 10_000_000;
