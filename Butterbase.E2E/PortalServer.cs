@@ -6,6 +6,10 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
+// One browser flow at a time: three portals and three Chromiums cold-starting together on 2 cores made the first
+// navigation of a flow miss its timeout now and then.
+[assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]
+
 namespace Butterbase.E2E;
 
 /// <summary>The real portal on Kestrel (loopback, random port) with a fresh SQLite file, plus a headless Debian Chromium.</summary>
@@ -79,9 +83,10 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
     {
         await page.ClickAsync("[data-testid=create-app]");
         await page.FillAsync("input[data-testid=app-name]", name);
+        await Assertions.Expect(page.Locator("input[data-testid=app-name]")).ToHaveValueAsync(name);
         await ScreenshotAsync(page, "03-create-app-dialog");
         await page.ClickAsync("[data-testid=create-app-submit]");
-        await page.WaitForURLAsync("**/apps/app_*");
+        await page.WaitForURLAsync("**/apps/app_*", new PageWaitForURLOptions { Timeout = 30_000 });
         return page.Url.Split('/').Last();
     }
 
