@@ -191,4 +191,39 @@ public sealed class ExecuteTests : IAsyncLifetime
         // Another user's token cannot act for this one.
         await JsonAssert.ErrorAsync(await ExecuteAsync(user, new { toolName = "SANDBOX_GET_PROFILE", userId = "someone-else" }), HttpStatusCode.Forbidden, "forbidden");
     }
+
+    [Fact]
+    public async Task Concurrent_first_requests_with_one_idempotency_key_reach_the_provider_once()
+    {
+        var connection = await ConnectSandboxAsync("racer", "racer@sandbox.test");
+        using var user = _portal.Http(await _portal.UserTokenAsync(_app, "racer"));
+        var body = new { toolName = "SANDBOX_SEND_MESSAGE", connectionId = connection, @params = new { to = "y@sandbox.test", text = "exactly once" } };
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => ExecuteAsync(user, body, "race-key")));
+
+        var ok = answers.Where(a => a.StatusCode == HttpStatusCode.OK).ToList();
+        Assert.NotEmpty(ok);
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, a.StatusCode.ToString()));
+        foreach (var conflict in answers.Where(a => a.StatusCode == HttpStatusCode.Conflict))
+            await JsonAssert.ErrorAsync(conflict, HttpStatusCode.Conflict, "idempotency_in_progress");
+        var ids = new HashSet<string>();
+        foreach (var answer in ok) ids.Add((await JsonAssert.OkAsync(answer)).GetProperty("executionId").GetString()!);
+        Assert.Single(ids); // every 200 is the one run's answer
+
+        // After it finished, a repeat gets that answer too; and the message exists once at the provider.
+        var repeat = await JsonAssert.OkAsync(await ExecuteAsync(user, body, "race-key"));
+        Assert.Equal(ids.Single(), repeat.GetProperty("executionId").GetString());
+        var list = await JsonAssert.OkAsync(await ExecuteAsync(user, new { toolName = "SANDBOX_LIST_MESSAGES", connectionId = connection }));
+        Assert.Single(list.GetProperty("data").GetProperty("messages").EnumerateArray(), m => m.GetProperty("text").GetString() == "exactly once");
+    }
+
+    [Fact]
+    public async Task A_request_refused_before_any_provider_call_does_not_use_up_its_idempotency_key()
+    {
+        await ConnectSandboxAsync("fixer", "fixer@sandbox.test");
+        using var user = _portal.Http(await _portal.UserTokenAsync(_app, "fixer"));
+        await JsonAssert.ErrorAsync(await ExecuteAsync(user, new { toolName = "SANDBOX_SEND_MESSAGE", @params = new { to = "z@sandbox.test" } }, "fix-key"),
+            HttpStatusCode.UnprocessableEntity, "invalid_params");
+        var corrected = await JsonAssert.OkAsync(await ExecuteAsync(user, new { toolName = "SANDBOX_SEND_MESSAGE", @params = new { to = "z@sandbox.test", text = "fixed" } }, "fix-key"));
+        Assert.True(corrected.GetProperty("successful").GetBoolean(), corrected.ToString());
+    }
 }

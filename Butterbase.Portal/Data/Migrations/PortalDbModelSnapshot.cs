@@ -446,7 +446,6 @@ namespace Butterbase.Portal.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Result")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ToolName")

@@ -458,7 +458,6 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<string>("Result")
-                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<string>("ToolName")
