@@ -1,10 +1,5 @@
-using Butterbase.Portal.Connections;
-using Butterbase.Portal.Data;
 using Butterbase.Portal.Tests.Support;
 using Butterbase.Portal.Tests.Support.Fakes;
-using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Portal.Tests.Data;
 
@@ -50,20 +45,8 @@ public sealed class MultiInstanceTests : IAsyncLifetime
     }
 
     /// <summary>Starts the connection on <paramref name="start"/> and delivers the provider's redirect to <paramref name="callback"/>.</summary>
-    private async Task<string> ConnectAsync(string user, PortalApplication start, PortalApplication callback)
-    {
-        _oauth.NextAccount(user + "@example.com");
-        using var admin = start.Http(_app.ApiKey);
-        var started = await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/connect", JsonAssert.Body(new { toolkit = Slug, redirectUrl = "https://app.example.com/back", userId = user })));
-        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-        var toCallback = (await browser.GetAsync(started.GetProperty("authUrl").GetString())).Headers.Location!;
-        Assert.Equal(start.Address.Authority, toCallback.Authority);
-        // The load balancer sends the browser's return to the other instance.
-        var done = await browser.GetAsync(new Uri(callback.Address, toCallback.PathAndQuery));
-        var query = QueryHelpers.ParseQuery(done.Headers.Location!.Query);
-        Assert.True(query["status"] == "connected", $"the callback on the other instance failed: {done.Headers.Location}");
-        return query["connectionId"].ToString();
-    }
+    private Task<string> ConnectAsync(string user, PortalApplication start, PortalApplication callback) =>
+        start.ConnectThroughFakeAsync(_app, _oauth, Slug, user, callback == start ? null : callback);
 
     [Fact]
     public async Task A_connection_started_on_one_instance_completes_its_callback_on_the_other()
@@ -97,16 +80,5 @@ public sealed class MultiInstanceTests : IAsyncLifetime
     }
 
     /// <summary>The access token dies at the provider and the stored copy says it has expired.</summary>
-    private async Task ExpireAsync(string connectionId)
-    {
-        var protector = _a.Services.GetRequiredService<CredentialProtector>();
-        await using var scope = _a.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
-        var row = await db.Connections.SingleAsync(c => c.Id == connectionId);
-        var credentials = protector.Unprotect(_app.Id, connectionId, row.Credentials);
-        _oauth.ExpireAccessToken(credentials.AccessToken!);
-        row.Credentials = protector.Protect(_app.Id, connectionId, credentials with { ExpiresAt = DateTime.UtcNow.AddMinutes(-1) });
-        row.ExpiresAt = DateTime.UtcNow.AddMinutes(-1);
-        await db.SaveChangesAsync();
-    }
+    private Task ExpireAsync(string connectionId) => _a.ExpireStoredTokenAsync(_oauth, _app.Id, connectionId);
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Butterbase.Portal.Tests.Support;
 using Butterbase.Portal.Tests.Support.Fakes;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Butterbase.Portal.Tests.Execution;
 
@@ -64,19 +63,7 @@ public abstract class CuratedToolsFixture : IAsyncLifetime
     }
 
     /// <summary>Runs the OAuth dance against the fake provider (a browser that follows no redirects) and answers the connection id.</summary>
-    public async Task<string> ConnectAsync(string slug, string user)
-    {
-        OAuth.NextAccount($"{user}@example.com");
-        using var admin = Portal.Http(App.ApiKey);
-        var started = await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/connect",
-            JsonAssert.Body(new { toolkit = slug, redirectUrl = "https://app.example.com/back", userId = user })));
-        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-        var toCallback = await browser.GetAsync(started.GetProperty("authUrl").GetString());
-        var done = await browser.GetAsync(toCallback.Headers.Location);
-        var query = QueryHelpers.ParseQuery(done.Headers.Location!.Query);
-        Assert.True(query["status"] == "connected", $"connecting {slug} failed: {done.Headers.Location}");
-        return query["connectionId"].ToString();
-    }
+    public Task<string> ConnectAsync(string slug, string user) => Portal.ConnectThroughFakeAsync(App, OAuth, slug, user);
 
     /// <summary>`POST /execute` with the app's API key, as <paramref name="user"/>: the raw HTTP answer.</summary>
     public async Task<HttpResponseMessage> PostExecuteAsync(string toolName, object? parameters, string user = User)

@@ -2,7 +2,6 @@ using System.Net;
 using Butterbase.Portal.Apps;
 using Butterbase.Portal.Tests.Support;
 using Butterbase.Portal.Tests.Support.Fakes;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Portal.Tests.Execution;
@@ -46,16 +45,7 @@ public sealed class ExecuteCacheTests : IAsyncLifetime
         await _api.DisposeAsync();
     }
 
-    private async Task<string> ConnectAsync(string user)
-    {
-        _oauth.NextAccount(user + "@example.com");
-        using var admin = _portal.Http(_app.ApiKey);
-        var started = await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/connect", JsonAssert.Body(new { toolkit = Slug, redirectUrl = "https://app.example.com/back", userId = user })));
-        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-        var toCallback = await browser.GetAsync(started.GetProperty("authUrl").GetString());
-        var done = await browser.GetAsync(toCallback.Headers.Location);
-        return QueryHelpers.ParseQuery(done.Headers.Location!.Query)["connectionId"].ToString();
-    }
+    private Task<string> ConnectAsync(string user) => _portal.ConnectThroughFakeAsync(_app, _oauth, Slug, user);
 
     private Task<HttpResponseMessage> ExecuteAsync(HttpClient client, string user) =>
         client.PostAsync($"{Base}/execute", JsonAssert.Body(new { toolName = Tool, userId = user, @params = new { } }));

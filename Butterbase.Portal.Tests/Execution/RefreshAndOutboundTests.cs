@@ -3,7 +3,6 @@ using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
 using Butterbase.Portal.Tests.Support;
 using Butterbase.Portal.Tests.Support.Fakes;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -55,16 +54,7 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
         foreach (var d in new IAsyncDisposable[] { _oauth, _api, _attacker }) await d.DisposeAsync();
     }
 
-    private async Task<string> ConnectAsync(string user)
-    {
-        _oauth.NextAccount(user + "@example.com");
-        using var admin = _portal.Http(_app.ApiKey);
-        var started = await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/connect", JsonAssert.Body(new { toolkit = Slug, redirectUrl = "https://app.example.com/back", userId = user })));
-        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-        var toCallback = await browser.GetAsync(started.GetProperty("authUrl").GetString());
-        var done = await browser.GetAsync(toCallback.Headers.Location);
-        return QueryHelpers.ParseQuery(done.Headers.Location!.Query)["connectionId"].ToString();
-    }
+    private Task<string> ConnectAsync(string user) => _portal.ConnectThroughFakeAsync(_app, _oauth, Slug, user);
 
     private async Task<StoredCredentials> CredentialsAsync(string connectionId)
     {
@@ -74,17 +64,7 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
     }
 
     /// <summary>The access token dies at the provider and our copy says it has expired.</summary>
-    private async Task ExpireAsync(string connectionId)
-    {
-        _oauth.ExpireAccessToken((await CredentialsAsync(connectionId)).AccessToken!);
-        await using var scope = _portal.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
-        var row = await db.Connections.SingleAsync(c => c.Id == connectionId);
-        var credentials = _portal.Services.GetRequiredService<CredentialProtector>().Unprotect(_app.Id, connectionId, row.Credentials) with { ExpiresAt = DateTime.UtcNow.AddMinutes(-1) };
-        row.Credentials = _portal.Services.GetRequiredService<CredentialProtector>().Protect(_app.Id, connectionId, credentials);
-        row.ExpiresAt = credentials.ExpiresAt;
-        await db.SaveChangesAsync();
-    }
+    private Task ExpireAsync(string connectionId) => _portal.ExpireStoredTokenAsync(_oauth, _app.Id, connectionId);
 
     private Task<HttpResponseMessage> ExecuteAsync(HttpClient client, string user, string tool, object? parameters = null) =>
         client.PostAsync($"{Base}/execute", JsonAssert.Body(new { toolName = tool, userId = user, @params = parameters ?? new { } }));

@@ -122,4 +122,22 @@ public static class ApiPolicies
 }
 
 /// <summary>Who is calling: the app, whether with its API key, and the end user for JWT callers.</summary>
-public sealed record ClaimsPrincipalCaller(string AppId, bool IsApiKey, string? UserId);
+public sealed record ClaimsPrincipalCaller(string AppId, bool IsApiKey, string? UserId)
+{
+    /// <summary>
+    /// The end user a call acts for, the one rule of the API (execute, connect, functions' asUser): an API key names
+    /// any user (and must name one); a user token acts for its own user only (naming itself is allowed).
+    /// </summary>
+    public (string? UserId, EndUserProblem? Problem) EndUser(string? requested) =>
+        IsApiKey
+            ? requested is { Length: > 0 } ? (requested, null) : (null, EndUserProblem.Unnamed)
+            : requested is not null && requested != UserId ? (null, EndUserProblem.NotSelf) : (UserId, null);
+}
+
+public enum EndUserProblem
+{
+    /// <summary>An API-key call that did not say which end user to act for.</summary>
+    Unnamed,
+    /// <summary>A user token that named another user.</summary>
+    NotSelf,
+}

@@ -23,6 +23,13 @@ public static class ApiErrors
     public static JsonHttpResult<ApiError> Validation(IReadOnlyList<ApiErrorDetail> details) =>
         Result(StatusCodes.Status422UnprocessableEntity, "validation_failed", "The request has invalid fields: see details.", details);
 
+    /// <summary>Why the call may not act for the end user it named (see <see cref="ClaimsPrincipalCaller.EndUser"/>).</summary>
+    public static JsonHttpResult<ApiError> ForEndUser(EndUserProblem problem) => problem switch
+    {
+        EndUserProblem.Unnamed => Validation([new("userId", "With an API key, say which end user to act for: \"userId\" (what asUser(userId) sends).")]),
+        _ => Result(StatusCodes.Status403Forbidden, "forbidden", "A user token acts for its own user only."),
+    };
+
     public static bool IsApiRequest(HttpContext context) => context.Request.Path.StartsWithSegments("/v1");
 
     public static Task WriteAsync(HttpContext context, int status, string code, string message)

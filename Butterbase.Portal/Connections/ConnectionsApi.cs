@@ -48,24 +48,11 @@ public static class ConnectionsApi
             c.CreatedAt, c.UpdatedAt, c.LastUsedAt, c.ExpiresAt);
     }
 
-    /// <summary>The end user the call is about: the JWT's subject, or the `userId` an API-key caller names.</summary>
-    private static (string? UserId, JsonHttpResult<ApiError>? Error) EndUser(ClaimsPrincipal principal, string? requested)
-    {
-        var caller = principal.Caller();
-        if (caller.IsApiKey)
-            return requested is null
-                ? (null, ApiErrors.Validation([new("userId", "With an API key, name the end user: \"userId\".")]))
-                : (requested, null);
-        if (requested is not null && requested != caller.UserId)
-            return (null, ApiErrors.Result(403, "forbidden", "A user token acts for its own user only."));
-        return (caller.UserId, null);
-    }
-
     public static async Task<Results<Ok<ConnectResponse>, JsonHttpResult<ApiError>>> Connect(
         string appId, ConnectRequest body, ClaimsPrincipal principal, HttpRequest http, AppRegistry apps, ConnectFlow flow, CancellationToken ct)
     {
-        var (userId, error) = EndUser(principal, body.UserId);
-        if (error is not null) return error;
+        var (userId, problem) = principal.Caller().EndUser(body.UserId);
+        if (problem is { } p) return ApiErrors.ForEndUser(p);
         var app = await apps.FindAsync(appId, ct);
         if (app is null) return ApiErrors.NotFound("not_found", "No such app.");
         var (started, failure) = await flow.StartAsync(app, userId!, body.Toolkit!, body.RedirectUrl!, body.ConnectionId, flow.Origin(http), ct);

@@ -33,18 +33,9 @@ public static class ExecuteApi
         string appId, ExecuteRequest body, ClaimsPrincipal principal, HttpRequest http, ToolRunner runner, ConnectFlow flow,
         IdempotencyStore idempotency, CancellationToken ct)
     {
-        var caller = principal.Caller();
-        string userId;
-        if (caller.IsApiKey)
-        {
-            if (body.UserId is not { Length: > 0 } named) return ApiErrors.Validation([new("userId", "With an API key, say which end user to act for: \"userId\" (what asUser(userId) sends).")]);
-            userId = named;
-        }
-        else
-        {
-            if (body.UserId is not null && body.UserId != caller.UserId) return ApiErrors.Result(403, "forbidden", "A user token runs tools as its own user only.");
-            userId = caller.UserId!;
-        }
+        var (endUser, problem) = principal.Caller().EndUser(body.UserId);
+        if (problem is { } p) return ApiErrors.ForEndUser(p);
+        var userId = endUser!;
 
         var key = http.Headers["Idempotency-Key"].ToString();
         if (key.Length > 255) return ApiErrors.Validation([new("Idempotency-Key", "At most 255 characters.")]);
@@ -145,13 +136,12 @@ public sealed class IdempotencyStore(IDbContextFactory<PortalDb> dbFactory, Time
             .ExecuteDeleteAsync(ct);
     }
 
+    /// <summary>Completes the reservation with the first answer. Expired keys are pruned by the execution log's writer, not here.</summary>
     public async Task SaveAsync(string appId, string userId, string tool, string key, ExecuteResult result, CancellationToken ct)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
         var hash = OAuthClient.Hash(key);
         var json = JsonSerializer.Serialize(result, JsonSerializerOptions.Web);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Set<IdempotencyRecord>().Where(r => r.CreatedAt < now - Window).ExecuteDeleteAsync(ct);
         await db.Set<IdempotencyRecord>().Where(r => r.AppId == appId && r.UserId == userId && r.ToolName == tool && r.KeyHash == hash && r.Result == null)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Result, json), ct);
     }

@@ -95,5 +95,6 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
         var days = configuration.GetValue("Butterbase:Executions:RetentionDays", 14);
         await db.Set<ExecutionRecord>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
         await db.Set<Functions.FunctionInvocation>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
+        await db.Set<IdempotencyRecord>().Where(x => x.CreatedAt < now - IdempotencyStore.Window).ExecuteDeleteAsync(ct);
     }
 }

@@ -46,7 +46,11 @@ public sealed class Functions(
 {
     private const string EnvPurpose = "Butterbase.Functions.EnvVars.v1";
     private readonly ConcurrentDictionary<string, (int Version, Prepared<Acornima.Ast.Module> Module)> _prepared = new();
-    private readonly ConcurrentDictionary<string, int> _running = new();
+    /// <summary>At most <see cref="FunctionLimits.MaxConcurrentPerApp"/> invocations per app at once in this instance; no queue.</summary>
+    private readonly System.Threading.RateLimiting.PartitionedRateLimiter<string> _running =
+        System.Threading.RateLimiting.PartitionedRateLimiter.Create<string, string>(appId =>
+            System.Threading.RateLimiting.RateLimitPartition.GetConcurrencyLimiter(appId, _ =>
+                new System.Threading.RateLimiting.ConcurrencyLimiterOptions { PermitLimit = options.Value.MaxConcurrentPerApp, QueueLimit = 0 }));
     public FunctionLimits Limits => options.Value;
 
     /// <summary>Why the code cannot be deployed (a syntax error with its place, an import, no default export), or null.</summary>
@@ -125,17 +129,16 @@ public sealed class Functions(
 
     private IDataProtector Protector(string appId, string functionId) => dataProtection.CreateProtector(EnvPurpose, appId, functionId);
 
-    /// <summary>Takes one of the app's concurrent-invocation slots; false when all are busy.</summary>
-    public bool TryEnter(string appId)
+
+
+    /// <summary>Each function's latest invocation, in one query (the list page's "last run" column).</summary>
+    public async Task<Dictionary<string, FunctionInvocation>> LatestInvocationsAsync(string appId, CancellationToken ct)
     {
-        var now = _running.AddOrUpdate(appId, 1, (_, n) => n + 1);
-        if (now <= Limits.MaxConcurrentPerApp) return true;
-        Exit(appId);
-        return false;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var latest = await db.Set<FunctionInvocation>().AsNoTracking().Where(i => i.AppId == appId)
+            .GroupBy(i => i.FunctionName).Select(g => g.OrderByDescending(i => i.CreatedAt).First()).ToListAsync(ct);
+        return latest.ToDictionary(i => i.FunctionName);
     }
-
-    public void Exit(string appId) => _running.AddOrUpdate(appId, 0, (_, n) => n - 1);
-
 
     public async Task<(List<FunctionInvocation> Items, int Total)> InvocationsAsync(string appId, string? name, int limit, int offset, CancellationToken ct)
     {
@@ -154,16 +157,15 @@ public sealed class Functions(
     public async Task<(FunctionRuntime.Outcome? Outcome, string InvocationId)> InvokeAsync(
         AppFunction function, FunctionRuntime.Request request, string? userId, string origin, CancellationToken ct)
     {
-        if (!TryEnter(function.AppId)) return (null, "");
-        var started = clock.GetTimestamp();
         FunctionRuntime.Outcome outcome;
-        try
+        var started = clock.GetTimestamp();
+        using (var slot = _running.AttemptAcquire(function.AppId))
         {
+            if (!slot.IsAcquired) return (null, "");
             var call = new FunctionRuntime.Invocation(request.BodyJson, userId, EnvOf(function), request.Method, "/fn/" + function.Name, request.Headers, request.Query);
             outcome = await runtime.RunAsync(Prepared(function), call, function.TimeoutMs,
                 (asUser, tool, json, connectionId, token) => ExecuteAsync(function.AppId, userId, asUser, tool, json, connectionId, origin, token), ct);
         }
-        finally { Exit(function.AppId); }
 
         var invocation = new FunctionInvocation
         {
@@ -185,20 +187,15 @@ public sealed class Functions(
     private async Task<string> ExecuteAsync(string appId, string? callerUserId, string? asUser, string tool, string paramsJson,
         string? connectionId, string origin, CancellationToken ct)
     {
-        string userId;
-        if (asUser is null)
-        {
-            if (callerUserId is null)
-                return Error("no_user", "This call came with the app's API key, so there is no calling user: use ctx.integrations.asUser(userId).execute(…).", 400);
-            userId = callerUserId;
-        }
-        else
-        {
-            if (callerUserId is not null && asUser != callerUserId)
-                return Error("forbidden", "asUser(userId) needs service rights: only a call made with the app's API key may act for another user.", 403);
-            if (asUser.Length is 0 or > 256) return Error("validation_failed", "asUser needs a user id of 1–256 characters.", 422);
-            userId = asUser;
-        }
+        // The API's rule (an API key names anyone, a user token only itself); here the caller is the function's caller.
+        var caller = new Api.ClaimsPrincipalCaller(appId, callerUserId is null, callerUserId);
+        var (endUser, problem) = caller.EndUser(asUser);
+        if (problem == Api.EndUserProblem.Unnamed)
+            return Error("no_user", "This call came with the app's API key, so there is no calling user: use ctx.integrations.asUser(userId).execute(…).", 400);
+        if (problem == Api.EndUserProblem.NotSelf)
+            return Error("forbidden", "asUser(userId) needs service rights: only a call made with the app's API key may act for another user.", 403);
+        if (endUser!.Length > 256) return Error("validation_failed", "asUser needs a user id of at most 256 characters.", 422);
+        var userId = endUser;
 
         try
         {
