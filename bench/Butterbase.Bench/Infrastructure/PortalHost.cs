@@ -27,6 +27,15 @@ public sealed class PortalHost : IDisposable
     /// </summary>
     public Dictionary<string, string> ExtraEnvironment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Points <paramref name="toolkit"/> at the stand-in provider (OAuth endpoints, client) and its API.</summary>
+    public PortalHost UseStandIns(FakeOAuthProvider provider, FakeProviderApi api, string toolkit)
+    {
+        foreach (var (key, value) in provider.PortalEnvironment(toolkit)) ExtraEnvironment[key] = value;
+        ExtraEnvironment[$"Butterbase__Toolkits__{toolkit}__ApiBaseUrl"] = api.BaseAddress.ToString().TrimEnd('/');
+        ExtraEnvironment["Butterbase__RateLimit__PermitsPerApp"] = "100000000";
+        return this;
+    }
+
     public PortalHost(ChildProcesses children, string? portalDll = null)
     {
         _children = children;

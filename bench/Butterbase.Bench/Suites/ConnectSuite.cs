@@ -210,6 +210,15 @@ public sealed class ConnectSuite : ISuite
             return (authUrl, LastRequestId, ticks);
         }
 
+        /// <summary>The execute-style suites' set-up: enable the OAuth toolkit, allow the return URL, connect <paramref name="userId"/>.</summary>
+        public async Task ConfigureAndConnectAsync(string userId)
+        {
+            await SendAsync(HttpMethod.Post, "integrations/configure", $$"""{"toolkit":"{{OAuthToolkit}}"}""");
+            await SendAsync(HttpMethod.Patch, "settings", $$"""{"allowed_redirect_urls":["{{ReturnUrl}}"]}""");
+            var round = await ConnectUserAsync(userId);
+            if (!round.Connected) throw new BenchException($"connecting {userId} failed: {round.Problem}");
+        }
+
         /// <summary>One "connect a user" round: /connect, the provider's authorize (302 back with code + state), the callback.</summary>
         public async Task<Round> ConnectUserAsync(string userId)
         {

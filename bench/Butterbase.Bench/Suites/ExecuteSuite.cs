@@ -64,9 +64,7 @@ public sealed class ExecuteSuite : ISuite
         await using var relay = await MinimalRelay.StartAsync(new Uri(api.BaseAddress, "projects"), relayToken);
 
         using var portal = new PortalHost(children, portalDll);
-        foreach (var (key, value) in provider.PortalEnvironment(Toolkit)) portal.ExtraEnvironment[key] = value;
-        portal.ExtraEnvironment[$"Butterbase__Toolkits__{Toolkit}__ApiBaseUrl"] = api.BaseAddress.ToString().TrimEnd('/');
-        portal.ExtraEnvironment["Butterbase__RateLimit__PermitsPerApp"] = "100000000";
+        portal.UseStandIns(provider, api, Toolkit);
 
         Progress("portal: apps create (migrates the scratch database), then start");
         var (appId, apiKey) = await portal.CreateAppAsync("bench-execute");
@@ -89,10 +87,7 @@ public sealed class ExecuteSuite : ISuite
         };
         var connect = new ConnectSuite.Driver(setupApi, browser, provider, portal.BaseAddress!, appId);
         Progress($"set-up: configure {Toolkit}, connect {User} through the OAuth flow");
-        await connect.SendAsync(HttpMethod.Post, "integrations/configure", $$"""{"toolkit":"{{Toolkit}}"}""");
-        await connect.SendAsync(HttpMethod.Patch, "settings", $$"""{"allowed_redirect_urls":["{{ConnectSuite.ReturnUrl}}"]}""");
-        var round = await connect.ConnectUserAsync(User);
-        if (!round.Connected) throw new BenchException($"connecting {User} failed: {round.Problem}");
+        await connect.ConfigureAndConnectAsync(User);
 
         using var calls = new Calls(api.BaseAddress, relay.BaseAddress, portal.BaseAddress!, appId, apiKey, directToken);
         CallPath[] paths =

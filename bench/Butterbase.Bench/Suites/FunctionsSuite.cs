@@ -35,9 +35,7 @@ public sealed class FunctionsSuite : ISuite
         await using var provider = await FakeOAuthProvider.StartAsync();
         await using var api = await FakeProviderApi.StartAsync(provider.IsAccessToken);
         using var portal = new PortalHost(children, portalDll);
-        foreach (var (key, value) in provider.PortalEnvironment(Toolkit)) portal.ExtraEnvironment[key] = value;
-        portal.ExtraEnvironment[$"Butterbase__Toolkits__{Toolkit}__ApiBaseUrl"] = api.BaseAddress.ToString().TrimEnd('/');
-        portal.ExtraEnvironment["Butterbase__RateLimit__PermitsPerApp"] = "100000000";
+        portal.UseStandIns(provider, api, Toolkit);
         portal.ExtraEnvironment["Butterbase__Functions__MaxConcurrentPerApp"] = "1000";
         var (appId, apiKey) = await portal.CreateAppAsync("bench-functions");
         await portal.StartAsync(TimeSpan.FromSeconds(60));
@@ -51,10 +49,7 @@ public sealed class FunctionsSuite : ISuite
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         using var browser = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false });
         var connect = new ConnectSuite.Driver(http, browser, provider, portal.BaseAddress!, appId);
-        await connect.SendAsync(HttpMethod.Post, "integrations/configure", $$"""{"toolkit":"{{Toolkit}}"}""");
-        await connect.SendAsync(HttpMethod.Patch, "settings", $$"""{"allowed_redirect_urls":["{{ConnectSuite.ReturnUrl}}"]}""");
-        var round = await connect.ConnectUserAsync(User);
-        if (!round.Connected) throw new BenchException($"connecting {User} failed: {round.Problem}");
+        await connect.ConfigureAndConnectAsync(User);
 
         await DeployAsync(http, appId, "noop", "export default () => ({ ok: true })");
         await DeployAsync(http, appId, "one-execute", """

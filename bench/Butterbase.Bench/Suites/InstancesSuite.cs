@@ -45,9 +45,7 @@ public sealed class InstancesSuite : ISuite
             PortalHost Host()
             {
                 var host = new PortalHost(children, portalDll);
-                foreach (var (key, value) in provider.PortalEnvironment(Toolkit)) host.ExtraEnvironment[key] = value;
-                host.ExtraEnvironment[$"Butterbase__Toolkits__{Toolkit}__ApiBaseUrl"] = api.BaseAddress.ToString().TrimEnd('/');
-                host.ExtraEnvironment["Butterbase__RateLimit__PermitsPerApp"] = "100000000";
+                host.UseStandIns(provider, api, Toolkit);
                 host.ExtraEnvironment["Butterbase__Database__Provider"] = "Postgres";
                 host.ExtraEnvironment["ConnectionStrings__Postgres"] = $"{server};Database={database};Maximum Pool Size=200";
                 return host;
@@ -72,10 +70,7 @@ public sealed class InstancesSuite : ISuite
             using var toSecond = Client(second.BaseAddress!);
             using var browser = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false });
             var connect = new ConnectSuite.Driver(toFirst, browser, provider, first.BaseAddress!, appId);
-            await connect.SendAsync(HttpMethod.Post, "integrations/configure", $$"""{"toolkit":"{{Toolkit}}"}""");
-            await connect.SendAsync(HttpMethod.Patch, "settings", $$"""{"allowed_redirect_urls":["{{ConnectSuite.ReturnUrl}}"]}""");
-            var round = await connect.ConnectUserAsync(User);
-            if (!round.Connected) throw new BenchException($"connecting {User} failed: {round.Problem}");
+            await connect.ConfigureAndConnectAsync(User);
             Console.WriteLine($"- two portal processes (pids {first.ServerProcess!.Id}, {second.ServerProcess!.Id}) on PostgreSQL database {database}");
             Console.WriteLine();
 
