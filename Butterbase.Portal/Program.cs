@@ -11,6 +11,11 @@ using Butterbase.Portal.Toolkits;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
 
+// Every outbound call goes to a third party (providers, their token endpoints, external JWKS): never send them trace
+// context. Without this, HttpClient copies the caller's `traceparent`/`tracestate`/`baggage` (and the trace id of the
+// request) into every provider call.
+System.Diagnostics.DistributedContextPropagator.Current = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator();
+
 var builder = WebApplication.CreateBuilder(args);
 if (AppsCli.IsCli(args))
     builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);

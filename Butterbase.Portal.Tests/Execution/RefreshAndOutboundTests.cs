@@ -190,6 +190,10 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
         using var admin = _portal.Http(_app.ApiKey);
         admin.DefaultRequestHeaders.Add("Cookie", "session=caller-cookie");
         admin.DefaultRequestHeaders.Add("X-Forwarded-Host", "evil.example");
+        // W3C trace context from the caller would otherwise flow to the provider through the outbound client's tracing.
+        admin.DefaultRequestHeaders.Add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        admin.DefaultRequestHeaders.Add("tracestate", "caller=secret-ish");
+        admin.DefaultRequestHeaders.Add("baggage", "userId=caller-controlled");
         var calls = Enumerable.Range(0, 40).Select(async i =>
         {
             var user = i % 2 == 0 ? "ann" : "ben";
@@ -201,6 +205,9 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
         {
             Assert.False(r.Headers.ContainsKey("Cookie"));
             Assert.False(r.Headers.ContainsKey("X-Forwarded-Host"));
+            Assert.False(r.Headers.ContainsKey("traceparent"), "traceparent reached the provider");
+            Assert.False(r.Headers.ContainsKey("tracestate"));
+            Assert.False(r.Headers.ContainsKey("baggage"));
             Assert.DoesNotContain(_app.ApiKey, r.Headers["Authorization"]);
         });
     }
