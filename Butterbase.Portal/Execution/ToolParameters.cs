@@ -14,6 +14,8 @@ namespace Butterbase.Portal.Execution;
 /// </summary>
 public sealed class ToolParameters(ToolkitCatalog catalog)
 {
+    private static readonly EvaluationOptions FlagOnly = new() { OutputFormat = OutputFormat.Flag };
+    private static readonly EvaluationOptions ListAll = new() { OutputFormat = OutputFormat.List };
     private readonly ConcurrentDictionary<string, JsonSchema> _schemas = new();
 
     public (JsonObject? Params, IReadOnlyList<ApiErrorDetail> Problems) Validate(Toolkit toolkit, ToolDefinition tool, JsonElement? input)
@@ -24,9 +26,11 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
         FillOptional(given, tool.Parameters, catalog.ToolsOf(toolkit).Defs, depth: 0);
 
         var compiled = _schemas.GetOrAdd(tool.Name, _ => JsonSchema.FromText(ToolSchemas.WithDefs(tool, catalog.ToolsOf(toolkit).Defs).ToJsonString()));
-        using var document = JsonDocument.Parse(given.ToJsonString());
-        var result = compiled.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        if (result.IsValid) return (given, []);
+        var instance = JsonSerializer.SerializeToElement<JsonNode>(given);
+        // Valid calls are the common case: the flag format stops at the first failure and collects nothing. Only an
+        // invalid call is evaluated again with every failure listed, for the per-field details.
+        if (compiled.Evaluate(instance, FlagOnly).IsValid) return (given, []);
+        var result = compiled.Evaluate(instance, ListAll);
 
         var problems = new List<ApiErrorDetail>();
         foreach (var detail in result.Details ?? [])
