@@ -1,6 +1,9 @@
 using System.Threading.Channels;
 using Butterbase.Portal.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Butterbase.Portal.Execution;
 
@@ -71,8 +74,7 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
                 try
                 {
                     await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
-                    db.AddRange(batch);
-                    await db.SaveChangesAsync(stoppingToken);
+                    await InsertAsync(db, batch, stoppingToken);
                     foreach (var (id, at) in _touched)
                     {
                         _touched.TryRemove(new KeyValuePair<string, DateTime>(id, at));
@@ -85,6 +87,50 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
             }
         }
         catch (OperationCanceledException) { }
+    }
+
+    /// <summary>
+    /// Inserts the batch. On SQLite, one prepared INSERT per entity type run for every row inside one transaction: EF's
+    /// SaveChanges sends the batch as one text of 256 INSERT statements that SQLite parses one by one, which cost ≈10 % of
+    /// an execute's CPU under load. PostgreSQL gets EF's batch (one round trip). Columns and parameter types come from
+    /// the EF model, so both paths write the same values.
+    /// </summary>
+    private static async Task InsertAsync(PortalDb db, List<object> rows, CancellationToken ct)
+    {
+        if (!db.Database.IsSqlite())
+        {
+            db.AddRange(rows);
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        await db.Database.OpenConnectionAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var sql = db.GetService<ISqlGenerationHelper>();
+        foreach (var group in rows.GroupBy(r => r.GetType()))
+        {
+            var entity = db.Model.FindEntityType(group.Key) ?? throw new InvalidOperationException($"{group.Key} is not an entity");
+            var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+            var properties = entity.GetProperties().ToArray();
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.Transaction = transaction.GetDbTransaction();
+            command.CommandText = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} "
+                + $"({string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName(table)!)))}) "
+                + $"VALUES ({string.Join(", ", properties.Select((_, i) => "@p" + i))})";
+            var parameters = properties.Select((p, i) => p.GetRelationalTypeMapping().CreateParameter(command, "@p" + i, null, p.IsNullable)).ToArray();
+            command.Parameters.AddRange(parameters);
+            command.Prepare();
+            foreach (var row in group)
+            {
+                for (var i = 0; i < properties.Length; i++)
+                {
+                    var value = properties[i].GetGetter().GetClrValue(row);
+                    var converter = properties[i].GetTypeMapping().Converter;
+                    parameters[i].Value = (converter is null || value is null ? value : converter.ConvertToProvider(value)) ?? DBNull.Value;
+                }
+                await command.ExecuteNonQueryAsync(ct);
+            }
+        }
+        await transaction.CommitAsync(ct);
     }
 
     private async Task PruneAsync(PortalDb db, CancellationToken ct)
