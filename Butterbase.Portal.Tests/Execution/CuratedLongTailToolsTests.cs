@@ -41,6 +41,24 @@ public sealed class CuratedLongTailToolsTests(LongTailToolkitsFixture longTail) 
     }
 
     [Fact]
+    public async Task Array_query_parameters_go_as_the_spec_says_one_comma_list_or_repeated()
+    {
+        // Asana's spec: opt_fields is `style: form, explode: false` → `opt_fields=name,owner,due_on`
+        // (https://developers.asana.com/docs/inputoutput-options); time_periods on GET /goals is exploded → repeated.
+        Api.On("GET", "/api/1.0/projects", _ => (200, Json("""{"data":[{"gid":"1","name":"Launch"}]}"""), null));
+        Api.On("GET", "/api/1.0/goals", _ => (200, Json("""{"data":[]}"""), null));
+        await longTail.SucceedsAsync("ASANA_GET_PROJECTS", new { opt_fields = new[] { "name", "owner", "due_on" }, limit = 10 });
+        await longTail.SucceedsAsync("ASANA_GET_GOALS", new { time_periods = new[] { "11", "12" }, opt_fields = new[] { "name" } });
+
+        var projects = longTail.Received("GET", "/api/1.0/projects");
+        Assert.Equal(["name,owner,due_on"], projects.QueryValues["opt_fields"]);
+        Assert.Equal(["10"], projects.QueryValues["limit"]);
+        var goals = longTail.Received("GET", "/api/1.0/goals");
+        Assert.Equal(["11", "12"], goals.QueryValues["time_periods"]);
+        Assert.Equal(["name"], goals.QueryValues["opt_fields"]);
+    }
+
+    [Fact]
     public async Task Zoom_update_meeting_patches_with_a_64_bit_id_in_the_path_and_the_occurrence_in_the_query()
     {
         // https://developers.zoom.us/docs/api/meetings/#tag/meetings/PATCH/meetings/{meetingId}: 204 No Content.

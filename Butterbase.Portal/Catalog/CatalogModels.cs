@@ -78,6 +78,8 @@ public sealed record ToolDefinition
     public Dictionary<string, string> In { get; init; } = [];
     public Dictionary<string, string>? WireNames { get; init; }
     public string[]? Json { get; init; }
+    /// <summary>Array query parameters sent as one delimited value (`opt_fields=a,b`), by separator; others repeat (`id=1&amp;id=2`).</summary>
+    public Dictionary<string, string>? Delimited { get; init; }
     public string? BodyKey { get; init; }
     public string? ContentType { get; init; }
     public JsonNode? Response { get; init; }

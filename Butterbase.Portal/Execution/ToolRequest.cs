@@ -46,8 +46,12 @@ public static class ToolRequest
                     path = path.Replace("{" + wire + "}", PathSegment(name, node));
                     break;
                 case "query":
-                    foreach (var item in node is JsonArray array ? array.Where(i => i is not null).Select(i => i!) : [node])
-                        query.Add(new(wire, Scalar(item)));
+                    var items = node is JsonArray array ? array.Where(i => i is not null).Select(i => Scalar(i!)).ToList() : [Scalar(node)];
+                    if (node is JsonArray && tool.Delimited?.GetValueOrDefault(name) is { } separator)
+                    {
+                        if (items.Count > 0) query.Add(new(wire, string.Join(separator, items))); // the provider's API wants one list: `opt_fields=name,gid`
+                    }
+                    else foreach (var item in items) query.Add(new(wire, item));
                     break;
                 case "header":
                     if (!ForbiddenHeaders.Contains(wire)) headers.Add(new(wire, Scalar(node)));

@@ -33,6 +33,7 @@ const nullOrStr = (x) => x === null || typeof x === 'string';
 // ---------------------------------------------------------------------------------------------
 // Strict parameter schemas (OpenAI strict mode subset + Anthropic rules), FORMAT.md
 
+function isArray(s) { return typesOf(s).includes('array') || (Array.isArray(s.anyOf) && s.anyOf.some((a) => isObj(a) && isArray(a))); }
 function typesOf(s) { return Array.isArray(s.type) ? s.type : s.type !== undefined ? [s.type] : []; }
 
 function checkSchema(s, where, ctx, depth, strict) {
@@ -197,6 +198,15 @@ function checkTool(t, where, tk, defs, names, generated) {
     if (t.kind === 'http' && bodyParams.length && !t.contentType) err(where, 'in:body parameters without contentType');
   }
   if (t.contentType !== null && t.contentType !== undefined && !CONTENT_TYPES.has(t.contentType) && !JSON_CONTENT_TYPE_RE.test(t.contentType)) err(where, `contentType ${t.contentType}`);
+  if (t.delimited !== undefined) {
+    if (!isObj(t.delimited)) err(where, 'delimited must be an object');
+    else for (const [k, v] of Object.entries(t.delimited)) {
+      if (!(k in p.properties)) err(where, `delimited names missing parameter ${k}`);
+      else if (t.in?.[k] !== 'query') err(where, `delimited parameter ${k} must be in: query`);
+      else if (!isArray(p.properties[k])) err(where, `delimited parameter ${k} must be an array`);
+      if (![',', ' ', '|'].includes(v)) err(where, `delimited.${k} must be ",", " " or "|"`);
+    }
+  }
   if (t.json !== undefined) {
     if (!Array.isArray(t.json)) err(where, 'json must be an array');
     else for (const k of t.json) { const s = p.properties[k]; if (!s) err(where, `json names missing parameter ${k}`); else { const ty = typesOf(s); if (!ty.includes('string') || ty.some((x) => x !== 'string' && x !== 'null')) err(where, `json parameter ${k} must be a string`); } }

@@ -782,7 +782,7 @@ function buildTools(spec, ctx) {
         if (!p || typeof p.name !== 'string' || !p.name.trim() || !p.in) continue;
         params.set(`${p.in}:${p.name}`, p);
       }
-      const properties = {}, required = [], inMap = {}, wire = {}, json = [];
+      const properties = {}, required = [], inMap = {}, wire = {}, json = [], delimited = {};
       let fail = null;
       const addProp = (wireName, where, schema, isReq, isJson) => {
         let name = wireName;
@@ -820,7 +820,9 @@ function buildTools(spec, ctx) {
         else if (d && s.$ref) s = { anyOf: [s], description: d };
         if (s.anyOf && s.anyOf.length === 1 && !s.description) s = s.anyOf[0];
         if (p.in === 'path' && !pathStr.includes(`{${p.name}}`)) continue;
-        addProp(p.name, p.in, s, isReq, isJson);
+        const added = addProp(p.name, p.in, s, isReq, isJson);
+        const sep = p.in === 'query' && !isJson && isArraySchema(s) ? arrayDelimiter(p) : null;
+        if (sep) delimited[added] = sep;
       }
       if (fail) { skip(fail); continue; }
       // path template params not declared
@@ -899,6 +901,7 @@ function buildTools(spec, ctx) {
         in: inMap,
         ...(Object.keys(wire).length ? { wireNames: wire } : {}),
         ...(json.length ? { json } : {}),
+        ...(Object.keys(delimited).length ? { delimited } : {}),
         bodyKey,
         contentType,
         response: pickResponse(spec, op),
@@ -966,6 +969,25 @@ function listSpecs() {
   walk(API_DIR);
   return files.map((f) => path.relative(API_DIR, f).split(path.sep).join('/')).sort();
 }
+/** An array parameter schema (also when nullable or wrapped in anyOf). */
+function isArraySchema(s) {
+  const types = Array.isArray(s.type) ? s.type : [s.type];
+  return types.includes('array') || (Array.isArray(s.anyOf) && s.anyOf.some((a) => a && isArraySchema(a)));
+}
+
+/**
+ * How an array query parameter goes on the wire (OpenAPI 3 style/explode; Swagger 2 collectionFormat, which the
+ * directory converted to these): form + explode false → one comma-separated value (`opt_fields=a,b`), spaceDelimited →
+ * space, pipeDelimited → `|`; form with explode (the OpenAPI default) → repeated (`id=1&id=2`), which needs no entry.
+ */
+function arrayDelimiter(p) {
+  const style = p.style || 'form';
+  if (style === 'spaceDelimited') return ' ';
+  if (style === 'pipeDelimited') return '|';
+  if (style === 'form' && p.explode === false) return ',';
+  return null;
+}
+
 function readSpec(rel) { return JSON.parse(fs.readFileSync(path.join(API_DIR, rel), 'utf8')); }
 
 function main() {
@@ -1126,7 +1148,7 @@ function main() {
     }
     all = all.filter((t) => {
       const r = pruneRefs(t.parameters, okDefs);
-      for (const k of Object.keys(t.in)) if (!(k in t.parameters.properties)) { delete t.in[k]; if (t.wireNames) delete t.wireNames[k]; if (t.json) t.json = t.json.filter((x) => x !== k); if (t.bodyKey === k) { t.bodyKey = null; } }
+      for (const k of Object.keys(t.in)) if (!(k in t.parameters.properties)) { delete t.in[k]; if (t.wireNames) delete t.wireNames[k]; if (t.delimited) delete t.delimited[k]; if (t.json) t.json = t.json.filter((x) => x !== k); if (t.bodyKey === k) { t.bodyKey = null; } }
       return r !== null && Object.values(t.in).filter((v) => v === 'path').length === (t.path.match(/\{[^}]+\}/g) || []).length;
     });
     // order: normal, admin, deprecated; then cap
@@ -1147,6 +1169,7 @@ function main() {
       if (out.bodyKey && !(out.bodyKey in out.parameters.properties)) out.bodyKey = null;
       if (out.wireNames && !Object.keys(out.wireNames).length) delete out.wireNames;
       if (out.json && !out.json.length) delete out.json;
+      if (out.delimited && !Object.keys(out.delimited).length) delete out.delimited;
       tools.push(out);
     }
     // defs reachable from the kept tools
