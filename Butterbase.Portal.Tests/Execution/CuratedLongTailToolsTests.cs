@@ -59,6 +59,21 @@ public sealed class CuratedLongTailToolsTests(LongTailToolkitsFixture longTail) 
     }
 
     [Fact]
+    public async Task A_path_template_with_a_fragment_still_sends_its_query_box_add_shared_link()
+    {
+        // Box's spec keys this operation `PUT /files/{file_id}#add_shared_link` (the fragment tells it apart from the
+        // plain update); the real call is `PUT /files/:file_id?fields=shared_link`
+        // (https://developer.box.com/reference/put-files-id--add-shared-link/). A query appended after the `#` was never sent.
+        Api.On("PUT", "/2.0/files/12345", _ => (200, Json("""{"type":"file","id":"12345","shared_link":{"url":"https://app.box.com/s/abc","access":"open"}}"""), null));
+        var data = await longTail.SucceedsAsync("BOX_PUT_FILES_ID_ADD_SHARED_LINK", new { file_id = "12345", fields = "shared_link", shared_link = new { access = "open" } });
+        Assert.Equal("https://app.box.com/s/abc", data.GetProperty("shared_link").GetProperty("url").GetString());
+
+        var sent = longTail.Received("PUT", "/2.0/files/12345");
+        Assert.Equal("?fields=shared_link", sent.Query);
+        Assert.True(JsonNode.DeepEquals(Json("""{"shared_link":{"access":"open"}}"""), sent.Json), sent.Body);
+    }
+
+    [Fact]
     public async Task Zoom_update_meeting_patches_with_a_64_bit_id_in_the_path_and_the_occurrence_in_the_query()
     {
         // https://developers.zoom.us/docs/api/meetings/#tag/meetings/PATCH/meetings/{meetingId}: 204 No Content.

@@ -29,7 +29,7 @@ public static class ToolRequest
     public static HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
     {
         var baseUrl = ResolveFields(apiBaseUrl, credentials);
-        var path = tool.Path;
+        var (path, literalQuery) = SplitTemplate(tool.Path);
         var query = new List<KeyValuePair<string, string>>();
         var headers = new List<KeyValuePair<string, string>>();
         var body = new JsonObject();
@@ -43,7 +43,9 @@ public static class ToolRequest
             switch (tool.In.GetValueOrDefault(name, "body"))
             {
                 case "path":
-                    path = path.Replace("{" + wire + "}", PathSegment(name, node));
+                    var placeholder = "{" + wire + "}";
+                    if (literalQuery?.Contains(placeholder) == true) literalQuery = literalQuery.Replace(placeholder, Uri.EscapeDataString(Scalar(node)));
+                    if (path.Contains(placeholder)) path = path.Replace(placeholder, PathSegment(name, node));
                     break;
                 case "query":
                     var items = node is JsonArray array ? array.Where(i => i is not null).Select(i => Scalar(i!)).ToList() : [Scalar(node)];
@@ -64,7 +66,10 @@ public static class ToolRequest
         }
 
         var url = baseUrl.TrimEnd('/') + path;
-        if (query.Count > 0) url += "?" + string.Join("&", query.Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value)));
+        // The template's own query pairs first (a placeholder nobody filled drops its pair), then the query parameters.
+        var pairs = (literalQuery?.Split('&') ?? []).Where(p => p.Length > 0 && !p.Contains('{'))
+            .Concat(query.Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value))).ToList();
+        if (pairs.Count > 0) url += "?" + string.Join("&", pairs);
         var uri = new Uri(url);
         var root = new Uri(baseUrl.TrimEnd('/') + "/");
         // The request must stay on the toolkit's declared host and under its base path.
@@ -79,6 +84,19 @@ public static class ToolRequest
         if (content is not null) request.Content = Content(tool.ContentType, content);
         Authenticate(request, toolkit, credentials);
         return request;
+    }
+
+    /// <summary>
+    /// A tool's path template as path and literal query: `#…` is dropped (OpenAPI path keys use it to tell apart
+    /// operations on one URL, e.g. Box's `PUT /files/{file_id}#add_shared_link`; a fragment is never sent, and a query
+    /// appended after it would not be either) and `?…` is the template's own query (`/templates/{id}?full=true`).
+    /// </summary>
+    private static (string Path, string? Query) SplitTemplate(string template)
+    {
+        var hash = template.IndexOf('#');
+        if (hash >= 0) template = template[..hash];
+        var question = template.IndexOf('?');
+        return question < 0 ? (template, null) : (template[..question], template[(question + 1)..]);
     }
 
     /// <summary>Puts the connection's credentials on the request the way its scheme says.</summary>

@@ -1,0 +1,39 @@
+using System.Text.Json.Nodes;
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Connections;
+using Butterbase.Portal.Execution;
+
+namespace Butterbase.Portal.Tests.Execution;
+
+/// <summary>Path templates that carry their own query (generated from specs that put one in the path key).</summary>
+public sealed class ToolRequestTests
+{
+    private static readonly ToolkitCatalog Catalog = new();
+
+    private static Uri Build(string toolName, object parameters)
+    {
+        var (tool, toolkit) = Catalog.FindTool(toolName) ?? throw new Xunit.Sdk.XunitException($"{toolName} is not in the catalog");
+        var given = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(parameters))!.AsObject();
+        using var request = ToolRequest.Build(toolkit, tool, given, new StoredCredentials { Scheme = "bearer", AccessToken = "t" }, "https://api.example.com/v1");
+        return request.RequestUri!;
+    }
+
+    [Fact]
+    public void A_literal_query_in_the_template_is_kept_and_the_query_parameters_follow_it()
+    {
+        // FormAPI keys this operation `/templates/{template_id}?full=true`.
+        Assert.Equal("https://api.example.com/v1/templates/tpl_1?full=true", Build("FORMAPI_GET_FULL_TEMPLATE", new { template_id = "tpl_1" }).AbsoluteUri);
+    }
+
+    [Fact]
+    public void Placeholders_in_the_template_query_are_escaped_as_query_values_and_cannot_add_pairs()
+    {
+        // ClickSend: `/fax/history?date_from={date_from}&date_to={date_to}&q={q}&order_by={order_by}`.
+        var uri = Build("CLICKSEND_GET_FAX_HISTORY", new { date_from = 1, date_to = 2, q = "a&b=c d/e", order_by = "date:desc" });
+        Assert.Equal("/v1/fax/history", uri.AbsolutePath);
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query);
+        Assert.Equal(["date_from", "date_to", "q", "order_by"], query.Keys);
+        Assert.Equal("a&b=c d/e", query["q"].ToString());
+        Assert.Equal("date:desc", query["order_by"].ToString());
+    }
+}
