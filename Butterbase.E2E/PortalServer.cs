@@ -12,10 +12,16 @@ using Microsoft.Playwright;
 
 namespace Butterbase.E2E;
 
-/// <summary>The real portal on Kestrel (loopback, random port) with a fresh SQLite file, plus a headless Debian Chromium.</summary>
+/// <summary>
+/// The real portal on Kestrel (loopback, random port) with a fresh SQLite file — or, when `BUTTERBASE_TEST_POSTGRES`
+/// holds a server's connection string (scripts/test.sh sets it for its PostgreSQL pass), a fresh PostgreSQL database
+/// dropped afterwards — plus a headless Debian Chromium.
+/// </summary>
 public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    private static readonly string? PostgresServer = Environment.GetEnvironmentVariable("BUTTERBASE_TEST_POSTGRES") is { Length: > 0 } cs ? cs : null;
     private readonly string _directory = Directory.CreateTempSubdirectory("bb-e2e-").FullName;
+    private readonly string _database = "e2e_" + Guid.NewGuid().ToString("N")[..12];
     private IPlaywright? _playwright;
     public IBrowser Browser { get; private set; } = default!;
     public Uri Address { get; private set; } = default!;
@@ -26,7 +32,18 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
     {
         builder.UseEnvironment("Testing");
         builder.UseStaticWebAssets();
-        builder.UseSetting("ConnectionStrings:Butterbase", $"Data Source={Path.Combine(_directory, "portal.db")}");
+        if (PostgresServer is null) builder.UseSetting("ConnectionStrings:Butterbase", $"Data Source={Path.Combine(_directory, "portal.db")}");
+        else
+        {
+            using (var admin = new Npgsql.NpgsqlConnection($"{PostgresServer};Database=postgres"))
+            {
+                admin.Open();
+                using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{_database}\"", admin);
+                create.ExecuteNonQuery();
+            }
+            builder.UseSetting("Butterbase:Database:Provider", "Postgres");
+            builder.UseSetting("ConnectionStrings:Postgres", $"{PostgresServer};Database={_database}");
+        }
         builder.UseSetting("Butterbase:Sandbox:Enabled", "true");
     }
 
@@ -96,6 +113,13 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         _playwright?.Dispose();
         await DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (PostgresServer is not null)
+        {
+            await using var admin = new Npgsql.NpgsqlConnection($"{PostgresServer};Database=postgres");
+            await admin.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
         try { Directory.Delete(_directory, true); } catch (IOException) { }
     }
 }
