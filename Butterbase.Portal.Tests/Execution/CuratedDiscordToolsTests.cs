@@ -118,8 +118,10 @@ public sealed class CuratedDiscordToolsTests(DiscordToolkitFixture discord) : IC
         try
         {
             var before = Api.Requests.Count;
+            // Not the caller's parameters: the connection (or the server) lacks the credential.
             var refused = await JsonAssert.ErrorAsync(await discord.PostExecuteAsync("DISCORD_SEND_MESSAGE", new { channel_id = "1", content = "hi" }),
-                HttpStatusCode.UnprocessableEntity, "invalid_params");
+                HttpStatusCode.Conflict, "connection_incomplete");
+            Assert.Contains("bot token", refused.GetProperty("message").GetString());
             var detail = refused.GetProperty("details")[0];
             Assert.Equal("bot_token", detail.GetProperty("field").GetString());
             Assert.Contains(DiscordBotTool.ConfigurationKey, detail.GetProperty("message").GetString());

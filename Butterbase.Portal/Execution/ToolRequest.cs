@@ -8,10 +8,17 @@ using Butterbase.Portal.Connections;
 namespace Butterbase.Portal.Execution;
 
 /// <summary>Why a request could not be built from the parameters (answered as 422 invalid_params).</summary>
-public sealed class InvalidToolParameter(string field, string message) : Exception(message)
+public class InvalidToolParameter(string field, string message) : Exception(message)
 {
     public string Field { get; } = field;
 }
+
+/// <summary>
+/// The parameters are fine but the connection (or the server's toolkit settings) lacks a credential the call needs: a
+/// field of the toolkit's address, Discord's bot token. Answered as 409 connection_incomplete: the fix is the
+/// connection's or the operator's, not the caller's parameters.
+/// </summary>
+public sealed class ConnectionIncomplete(string field, string message) : InvalidToolParameter(field, message);
 
 /// <summary>
 /// Turns a declarative tool and validated parameters into the provider's HTTP request. Path parameters are
@@ -140,7 +147,7 @@ public static class ToolRequest
         foreach (var (name, value) in credentials.Fields ?? [])
             baseUrl = baseUrl.Replace("{" + name + "}", value);
         if (baseUrl.Contains('{'))
-            throw new InvalidToolParameter("connection", "The connection lacks a value this toolkit's address needs; reconnect it and fill in every field.");
+            throw new ConnectionIncomplete("connection", "The connection lacks a value this toolkit's address needs; reconnect it and fill in every field.");
         return baseUrl;
     }
 

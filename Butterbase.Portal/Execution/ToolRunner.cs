@@ -82,6 +82,8 @@ public sealed class ToolRunner(
             else if (refreshed.Expired)
                 return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
         }
+        if (sent.Invalid is ConnectionIncomplete incomplete)
+            return (null, new ApiError("connection_incomplete", incomplete.Message, [new ApiErrorDetail(incomplete.Field, incomplete.Message)]), 409);
         if (sent.Invalid is { } invalid)
             return (null, new ApiError("invalid_params", "The parameters cannot be sent to the provider: see details.", [new ApiErrorDetail(invalid.Field, invalid.Message)]), 422);
         return Done(call, toolkit, tool, connection, executionId, started, sent.Outcome!, sent.Status, sent.RetryAfterMs, sent.Request);

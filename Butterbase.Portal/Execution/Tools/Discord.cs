@@ -20,7 +20,7 @@ public abstract class DiscordBotTool(IConfiguration configuration) : CodedTool
     {
         var token = credentials.Fields?.GetValueOrDefault("bot_token") is { Length: > 0 } own ? own : configuration[ConfigurationKey];
         if (string.IsNullOrWhiteSpace(token))
-            throw new InvalidToolParameter("bot_token",
+            throw new ConnectionIncomplete("bot_token",
                 $"{tool.Name} runs as a Discord bot, and no bot token is set: add the bot_token field to the connection, or configure {ConfigurationKey} on the server.");
         var request = BuildRequest(toolkit, tool, parameters, credentials, apiBaseUrl);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bot", token.Trim());
