@@ -43,7 +43,6 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
 {
     private readonly Channel<object> _queue = Channel.CreateBounded<object>(
         new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
-    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(25);
     private DateTime _lastPrune;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _touched = new();
@@ -71,9 +70,6 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 _writing = true;
-                // Under load, let a batch fill for a moment: one transaction (and one last-used update) per 25 ms, not per
-                // handful of rows. Idle, a record still waits at most 25 ms.
-                if (_queue.Reader.Count < 256) await Task.Delay(BatchWindow, stoppingToken); // real time, not the clock: tests may freeze that
                 while (batch.Count < 256 && _queue.Reader.TryRead(out var record)) batch.Add(record);
                 try
                 {
