@@ -258,6 +258,13 @@ public sealed class ExecuteSuite : ISuite
             table.Info("Where a full execute's time goes (differences between the rungs: c=1 p50 / portal CPU per call at c=64)",
                 $"pipeline + API key + binding {Step(0)} · toolkit-config read {Step(1)} · schema validation + connection read {Step(2)} · "
                 + $"decrypt + provider call through the resilient client + response parse + execution log {Step(3)}");
+
+            // What the relative throughput goal leaves room for: the rungs make no provider call at all (one hop, where
+            // the relay makes two), so a full execute can be no faster than the last of them.
+            var relayFloor = results[("relay-process", 64)].PerSecond;
+            table.Info("Ceiling for the throughput goal: `/execute` answers that make no provider call, as a share of the relay process at concurrency 64",
+                string.Join(" · ", rungResults.Select(r => $"{r.Rung.Name} {r.C64.PerSecond:N0}/s = {r.C64.PerSecond / relayFloor:P0}"))
+                + $" (a full execute does all of the last one's work, then the provider call)");
         }
 
         // The memory run's rows (it ran first, as the execute path's warm-up, but reads better after the latency figures).
