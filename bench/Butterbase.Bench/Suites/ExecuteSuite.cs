@@ -27,7 +27,7 @@ public sealed class ExecuteSuite : ISuite
 {
     public string Verb => "execute";
     public string Description => "POST /execute against a direct call and a minimal relay: p50/p99 and throughput at concurrency 1/16/64, memory "
-        + "over 300k executes (options: --seconds 3 --memory-calls 300000 --memory-concurrency 32 --warmup-seconds 30 --no-split --portal-dll PATH)";
+        + "over 300k executes (options: --seconds 3 --memory-calls 300000 --memory-concurrency 32 --warmup-seconds 30 --no-split --memory-only --portal-dll PATH)";
 
     private const string Toolkit = ConnectSuite.OAuthToolkit; // asana: oauth2 with PKCE; the stand-in provider issues its tokens
     private const string Tool = "ASANA_GET_PROJECTS";          // GET /projects, only optional query parameters
@@ -46,6 +46,7 @@ public sealed class ExecuteSuite : ISuite
         var memoryConcurrency = options.Int("memory-concurrency", 32);
         var warmupMax = options.Int("warmup-seconds", 30);
         var split = !options.Flag("no-split");
+        var memoryOnly = options.Flag("memory-only"); // just the memory run (and the checks): e.g. to compare builds' memory trends
         var portalDll = PortalHost.ResolvePortalDll(options.String("portal-dll"));
         options.RejectUnknown();
         if (memoryCalls < 100) throw new BenchException("--memory-calls needs at least 100 calls");
@@ -150,6 +151,9 @@ public sealed class ExecuteSuite : ISuite
         if (memory[^1].Calls < done) memory.Add(Sample(server, done));
         var memorySeconds = Stopwatch.GetElapsedTime(memoryStart).TotalSeconds;
 
+        var results = new Dictionary<(string, int), LoadResult>();
+        if (!memoryOnly)
+        {
         // Warm-up: the bench's own client and the stand-ins first (they serve every path), then the portal, hardest.
         var warmups = new Dictionary<string, WarmUp>();
         foreach (var path in paths)
@@ -168,7 +172,6 @@ public sealed class ExecuteSuite : ISuite
         }
 
         // The measured cells: for each concurrency, the three paths back to back (so they see the same machine).
-        var results = new Dictionary<(string, int), LoadResult>();
         foreach (var c in Concurrencies)
         {
             foreach (var path in paths)
@@ -266,6 +269,7 @@ public sealed class ExecuteSuite : ISuite
                 string.Join(" · ", rungResults.Select(r => $"{r.Rung.Name} {r.C64.PerSecond:N0}/s = {r.C64.PerSecond / relayFloor:P0}"))
                 + $" (a full execute does all of the last one's work, then the provider call)");
         }
+        } // memoryOnly
 
         // The memory run's rows (it ran first, as the execute path's warm-up, but reads better after the latency figures).
         // Every tenth of the run: the sample nearest to it, and the throughput between them.
@@ -292,9 +296,12 @@ public sealed class ExecuteSuite : ISuite
             $"{rows:N0} rows for {calls.ExecutesOk:N0} successful executes ({calls.ExecutesOk - rows:N0} dropped); settled {ResultTable.Ms(logWaitMs)} after the last call; "
             + $"database + WAL {ResultTable.MB(dbBefore)} before the memory run → {ResultTable.MB(dbAfter)} at the end (disk, not memory)");
 
+        if (!memoryOnly)
+        {
         // In-process timings of the suspects, one at a time with the portal's own classes (not over HTTP).
         Progress("in-process timings: schema validation, credential decryption, an EF Core read, an execution-log batch, the outbound client");
         await InProcessTimingsAsync(table, portal.ScratchDirectory, new Uri(api.BaseAddress, "projects"), directToken);
+        }
 
         // Correctness of what was measured.
         var viaPortal = api.Calls - api.CallsWith(directToken) - api.CallsWith(relayToken) - api.CallsWith(relayProcessToken);
@@ -312,7 +319,7 @@ public sealed class ExecuteSuite : ISuite
         table.Print(Console.Out);
         Console.WriteLine();
         Console.WriteLine($"Whole run: {ResultTable.Ms(Samples.MsSince(total))}; load average at the end: {MachineFacts.LoadAverage()}; "
-            + $"other processes used {results.Values.Average(r => r.Cpu.OtherCores):0.00} of {Environment.ProcessorCount} cores on average during the measured runs. "
+            + (results.Count == 0 ? "" : $"other processes used {results.Values.Average(r => r.Cpu.OtherCores):0.00} of {Environment.ProcessorCount} cores on average during the measured runs. ")
             + (table.AllPassed ? "Every goal and check passed." : "A goal or check failed."));
         return table.AllPassed ? 0 : 1;
     }
