@@ -95,7 +95,7 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
     /// an execute's CPU under load. PostgreSQL gets EF's batch (one round trip). Columns and parameter types come from
     /// the EF model, so both paths write the same values.
     /// </summary>
-    private static async Task InsertAsync(PortalDb db, List<object> rows, CancellationToken ct)
+    internal static async Task InsertAsync(PortalDb db, List<object> rows, CancellationToken ct)
     {
         if (!db.Database.IsSqlite())
         {

@@ -46,6 +46,19 @@ public sealed class PortalHost : IDisposable
 
     public string PortalDll => _portalDll;
 
+    /// <summary>The portal build's garbage collector, from its runtimeconfig.json ("server GC" or "workstation GC").</summary>
+    public string GcMode
+    {
+        get
+        {
+            var config = Path.ChangeExtension(_portalDll, ".runtimeconfig.json");
+            using var json = JsonDocument.Parse(File.ReadAllText(config));
+            var server = json.RootElement.GetProperty("runtimeOptions").TryGetProperty("configProperties", out var properties)
+                && properties.TryGetProperty("System.GC.Server", out var value) && value.GetBoolean();
+            return server ? "server GC" : "workstation GC";
+        }
+    }
+
     /// <summary>The running server process (null when stopped): for suites that sample its memory or CPU time.</summary>
     public Process? ServerProcess => _server?.Process;
 

@@ -75,7 +75,7 @@ public sealed class ExecuteSuite : ISuite
         var (appId, apiKey) = await portal.CreateAppAsync("bench-execute");
         var startupMs = await portal.StartAsync(TimeSpan.FromSeconds(60));
         var server = portal.ServerProcess ?? throw new BenchException("the portal process is not running");
-        Console.WriteLine($"- portal: {portal.BaseAddress} (started in {ResultTable.Ms(startupMs)}, pid {server.Id}, server GC as shipped); "
+        Console.WriteLine($"- portal: {portal.BaseAddress} (started in {ResultTable.Ms(startupMs)}, pid {server.Id}, {portal.GcMode} as shipped); "
             + $"stand-in API: {api.BaseAddress}projects; relay: {relay.BaseAddress}relay; stand-in OAuth provider: {provider.BaseAddress}");
         Console.WriteLine();
 
@@ -496,17 +496,18 @@ public sealed class ExecuteSuite : ISuite
                     .Where(c => c.AppId == "app_bench" && c.UserId == User && c.ToolkitSlug == Toolkit && (connectionId == null || c.Id == connectionId))
                     .OrderByDescending(c => c.UpdatedAt).Take(5).ToListAsync();
             }),
-            ($"In-process: execution log, one {Batch}-row batch (EF Core `AddRange` + `SaveChanges`, one commit, WAL, same disk; divide by {Batch} for a row)", async () =>
+            ($"In-process: execution log, one {Batch}-row batch (the log writer's insert: one prepared INSERT in one transaction, WAL, same disk; divide by {Batch} for a row)", async () =>
             {
                 await using var db = new PortalDb(options);
+                var rows = new List<object>(Batch);
                 for (var i = 0; i < Batch; i++)
-                    db.Add(new ExecutionRecord
+                    rows.Add(new ExecutionRecord
                     {
                         Id = "ex_" + (++sequence).ToString("D20", CultureInfo.InvariantCulture), AppId = "app_bench", UserId = User, ToolName = Tool,
                         ToolkitSlug = Toolkit, ConnectionId = "conn_bench", Successful = true, UpstreamStatus = 200, DurationMs = 1,
                         Request = "GET http://127.0.0.1:40000/projects", Response = response, CreatedAt = DateTime.UtcNow,
                     });
-                await db.SaveChangesAsync();
+                await ExecutionLog.InsertAsync(db, rows, CancellationToken.None);
             }),
             ("In-process: a plain `HttpClient` → stand-in `GET /projects`, one at a time (CPU: client and stand-in, both in this process)",
                 () => CallAsync(plain)),
