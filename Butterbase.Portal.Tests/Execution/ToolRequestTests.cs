@@ -19,6 +19,29 @@ public sealed class ToolRequestTests
     }
 
     [Fact]
+    public void Deep_object_query_parameters_go_in_brackets_as_stripe_reads_them()
+    {
+        // https://docs.stripe.com/api/charges/list: created[gte]=…&created[lt]=…; https://docs.stripe.com/expand: expand[]=…
+        var uri = Build("STRIPE_GET_CHARGES", new
+        {
+            created = new { gt = (int?)null, gte = 1700000000, lt = 1800000000, lte = (int?)null },
+            expand = new[] { "data.customer", "data.invoice" },
+            limit = 3,
+        });
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query);
+        Assert.Equal("1700000000", query["created[gte]"].ToString());
+        Assert.Equal("1800000000", query["created[lt]"].ToString());
+        Assert.False(query.ContainsKey("created[gt]"), "an optional member left out (null) is not sent");
+        Assert.False(query.ContainsKey("created"), "the object itself is not sent as JSON");
+        Assert.Equal(new[] { "data.customer", "data.invoice" }, query["expand[]"].Select(v => v!).ToArray());
+        Assert.Equal("3", query["limit"].ToString());
+
+        // A plain value in a deepObject parameter stays plain: created=1700000000.
+        var plain = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Build("STRIPE_GET_CHARGES", new { created = 1700000000 }).Query);
+        Assert.Equal("1700000000", plain["created"].ToString());
+    }
+
+    [Fact]
     public void A_literal_query_in_the_template_is_kept_and_the_query_parameters_follow_it()
     {
         // FormAPI keys this operation `/templates/{template_id}?full=true`.

@@ -80,6 +80,8 @@ public sealed record ToolDefinition
     public string[]? Json { get; init; }
     /// <summary>Array query parameters sent as one delimited value (`opt_fields=a,b`), by separator; others repeat (`id=1&amp;id=2`).</summary>
     public Dictionary<string, string>? Delimited { get; init; }
+    /// <summary>Query parameters in OpenAPI's deepObject style: `created[gte]=1`, `expand[]=a` (Stripe, Apideck, PandaScore).</summary>
+    public string[]? DeepObject { get; init; }
     public string? BodyKey { get; init; }
     public string? ContentType { get; init; }
     public JsonNode? Response { get; init; }

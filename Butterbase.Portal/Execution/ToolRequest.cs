@@ -54,6 +54,9 @@ public static class ToolRequest
                     if (literalQuery?.Contains(placeholder) == true) literalQuery = literalQuery.Replace(placeholder, Uri.EscapeDataString(Scalar(node)));
                     if (path.Contains(placeholder)) path = path.Replace(placeholder, PathSegment(name, node));
                     break;
+                case "query" when tool.DeepObject?.Contains(name) == true:
+                    AddDeepObject(query, wire, node, depth: 0);
+                    break;
                 case "query":
                     var items = node is JsonArray array ? array.Where(i => i is not null).Select(i => Scalar(i!)).ToList() : [Scalar(node)];
                     if (node is JsonArray && tool.Delimited?.GetValueOrDefault(name) is { } separator)
@@ -91,6 +94,34 @@ public static class ToolRequest
         if (content is not null) request.Content = Content(tool.ContentType, content);
         Authenticate(request, toolkit, credentials);
         return request;
+    }
+
+    /// <summary>
+    /// OpenAPI deepObject style, as Stripe/Rails/PHP read it: an object's members as `name[key]=value` (nested:
+    /// `name[a][b]=`), an array's items as `name[]=item`, nulls (optional members left out) skipped.
+    /// </summary>
+    private static void AddDeepObject(List<KeyValuePair<string, string>> query, string key, JsonNode node, int depth)
+    {
+        if (depth > 10) throw new InvalidToolParameter(key, "This parameter is nested too deeply.");
+        switch (node)
+        {
+            case JsonObject members:
+                foreach (var (member, value) in members)
+                    if (value is not null) AddDeepObject(query, $"{key}[{member}]", value, depth + 1);
+                break;
+            case JsonArray items:
+                var index = 0;
+                foreach (var item in items)
+                {
+                    if (item is JsonObject or JsonArray) AddDeepObject(query, $"{key}[{index}]", item, depth + 1);
+                    else if (item is not null) query.Add(new($"{key}[]", Scalar(item)));
+                    index++;
+                }
+                break;
+            default:
+                query.Add(new(key, Scalar(node)));
+                break;
+        }
     }
 
     /// <summary>

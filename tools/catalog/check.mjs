@@ -207,6 +207,10 @@ function checkTool(t, where, tk, defs, names, generated) {
       if (![',', ' ', '|'].includes(v)) err(where, `delimited.${k} must be ",", " " or "|"`);
     }
   }
+  if (t.deepObject !== undefined) {
+    if (!Array.isArray(t.deepObject)) err(where, 'deepObject must be an array');
+    else for (const k of t.deepObject) { if (!(k in p.properties)) err(where, `deepObject names missing parameter ${k}`); else if (t.in?.[k] !== 'query') err(where, `deepObject parameter ${k} must be in: query`); }
+  }
   if (t.json !== undefined) {
     if (!Array.isArray(t.json)) err(where, 'json must be an array');
     else for (const k of t.json) { const s = p.properties[k]; if (!s) err(where, `json names missing parameter ${k}`); else { const ty = typesOf(s); if (!ty.includes('string') || ty.some((x) => x !== 'string' && x !== 'null')) err(where, `json parameter ${k} must be a string`); } }

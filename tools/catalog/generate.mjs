@@ -782,7 +782,7 @@ function buildTools(spec, ctx) {
         if (!p || typeof p.name !== 'string' || !p.name.trim() || !p.in) continue;
         params.set(`${p.in}:${p.name}`, p);
       }
-      const properties = {}, required = [], inMap = {}, wire = {}, json = [], delimited = {};
+      const properties = {}, required = [], inMap = {}, wire = {}, json = [], delimited = {}, deepObject = [];
       let fail = null;
       const addProp = (wireName, where, schema, isReq, isJson) => {
         let name = wireName;
@@ -823,6 +823,7 @@ function buildTools(spec, ctx) {
         const added = addProp(p.name, p.in, s, isReq, isJson);
         const sep = p.in === 'query' && !isJson && isArraySchema(s) ? arrayDelimiter(p) : null;
         if (sep) delimited[added] = sep;
+        if (p.in === 'query' && !isJson && p.style === 'deepObject') deepObject.push(added);
       }
       if (fail) { skip(fail); continue; }
       // path template params not declared
@@ -902,6 +903,7 @@ function buildTools(spec, ctx) {
         ...(Object.keys(wire).length ? { wireNames: wire } : {}),
         ...(json.length ? { json } : {}),
         ...(Object.keys(delimited).length ? { delimited } : {}),
+        ...(deepObject.length ? { deepObject } : {}),
         bodyKey,
         contentType,
         response: pickResponse(spec, op),
@@ -1148,7 +1150,7 @@ function main() {
     }
     all = all.filter((t) => {
       const r = pruneRefs(t.parameters, okDefs);
-      for (const k of Object.keys(t.in)) if (!(k in t.parameters.properties)) { delete t.in[k]; if (t.wireNames) delete t.wireNames[k]; if (t.delimited) delete t.delimited[k]; if (t.json) t.json = t.json.filter((x) => x !== k); if (t.bodyKey === k) { t.bodyKey = null; } }
+      for (const k of Object.keys(t.in)) if (!(k in t.parameters.properties)) { delete t.in[k]; if (t.wireNames) delete t.wireNames[k]; if (t.delimited) delete t.delimited[k]; if (t.deepObject) t.deepObject = t.deepObject.filter((x) => x !== k); if (t.json) t.json = t.json.filter((x) => x !== k); if (t.bodyKey === k) { t.bodyKey = null; } }
       return r !== null && Object.values(t.in).filter((v) => v === 'path').length === (t.path.match(/\{[^}]+\}/g) || []).length;
     });
     // order: normal, admin, deprecated; then cap
@@ -1170,6 +1172,7 @@ function main() {
       if (out.wireNames && !Object.keys(out.wireNames).length) delete out.wireNames;
       if (out.json && !out.json.length) delete out.json;
       if (out.delimited && !Object.keys(out.delimited).length) delete out.delimited;
+      if (out.deepObject && !out.deepObject.length) delete out.deepObject;
       tools.push(out);
     }
     // defs reachable from the kept tools
