@@ -15,6 +15,12 @@ public sealed class CatalogPageTests : PortalComponentContext
         _app = await Service<AppRegistry>().CreateAsync("Acme", DeveloperId);
     }
 
+    /// <summary>
+    /// How long a debounced search may take to re-render here. Generous on purpose: with every test class running on 2
+    /// cores a search once took over 3 s to show; its speed is the catalog bench's business, not these tests'.
+    /// </summary>
+    private static readonly TimeSpan SearchWait = TimeSpan.FromSeconds(15);
+
     private IRenderedComponent<CatalogPage> RenderCatalog() => Render<CatalogPage>(p => p.Add(x => x.AppId, _app.Id));
 
     private static string FirstSlug(IRenderedComponent<CatalogPage> page) =>
@@ -33,7 +39,7 @@ public sealed class CatalogPageTests : PortalComponentContext
     {
         var page = RenderCatalog();
         page.Find("input[data-testid=catalog-search], [data-testid=catalog-search] input").Input("slak");
-        page.WaitForAssertion(() => Assert.Equal("slack", FirstSlug(page)), TimeSpan.FromSeconds(3));
+        page.WaitForAssertion(() => Assert.Equal("slack", FirstSlug(page)), SearchWait);
         Assert.Equal($"/apps/{_app.Id}/catalog/slack", page.Find("[data-testid=catalog-result]").GetAttribute("href"));
     }
 
@@ -45,7 +51,7 @@ public sealed class CatalogPageTests : PortalComponentContext
             new(catalog.Find("slack")!, null, null, null, null, null));
         var page = RenderCatalog();
         page.Find("input[data-testid=catalog-search], [data-testid=catalog-search] input").Input("slack");
-        page.WaitForAssertion(() => Assert.Equal("slack", FirstSlug(page)), TimeSpan.FromSeconds(3));
+        page.WaitForAssertion(() => Assert.Equal("slack", FirstSlug(page)), SearchWait);
         Assert.Single(page.FindAll("[data-testid=enabled-badge]"));
         Assert.Contains("enabled", page.Find("[data-testid=catalog-result]").TextContent);
     }
@@ -55,7 +61,7 @@ public sealed class CatalogPageTests : PortalComponentContext
     {
         var page = RenderCatalog();
         page.Find("input[data-testid=catalog-search], [data-testid=catalog-search] input").Input("zzqqxxnothing");
-        page.WaitForAssertion(() => Assert.Contains("No toolkit matches", page.Find("[data-testid=empty-state]").TextContent), TimeSpan.FromSeconds(3));
+        page.WaitForAssertion(() => Assert.Contains("No toolkit matches", page.Find("[data-testid=empty-state]").TextContent), SearchWait);
     }
 
     [Fact]
