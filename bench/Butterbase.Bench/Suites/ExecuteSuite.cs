@@ -154,122 +154,122 @@ public sealed class ExecuteSuite : ISuite
         var results = new Dictionary<(string, int), LoadResult>();
         if (!memoryOnly)
         {
-        // Warm-up: the bench's own client and the stand-ins first (they serve every path), then the portal, hardest.
-        var warmups = new Dictionary<string, WarmUp>();
-        foreach (var path in paths)
-        {
-            var (min, max) = path.Name == "execute" ? (5, warmupMax) : (2, 10); // execute: after the memory run's 100k calls
-            Progress($"warm-up {path.Name}: 1 s windows at concurrency 16 until throughput settles ({min}–{max} s)");
-            await WaitForQuietAsync(server);
-            warmups[path.Name] = await WarmUpAsync(path, path.Server, TimeSpan.FromSeconds(min), TimeSpan.FromSeconds(Math.Max(min, max)));
-        }
-        foreach (var path in paths)
-        {
-            var w = warmups[path.Name];
-            table.Info($"Warm-up, {path.Name} (1 s windows at concurrency 16, until throughput settles)",
-                $"{w.Calls:N0} calls in {ResultTable.Ms(w.Seconds * 1000)}, window throughput {w.FirstPerSecond:N0} → {w.LastPerSecond:N0}/s"
-                + (w.Settled ? "" : " (had not settled: figures below may be pessimistic)"));
-        }
-
-        // The measured cells: for each concurrency, the three paths back to back (so they see the same machine).
-        foreach (var c in Concurrencies)
-        {
+            // Warm-up: the bench's own client and the stand-ins first (they serve every path), then the portal, hardest.
+            var warmups = new Dictionary<string, WarmUp>();
             foreach (var path in paths)
             {
+                var (min, max) = path.Name == "execute" ? (5, warmupMax) : (2, 10); // execute: after the memory run's 100k calls
+                Progress($"warm-up {path.Name}: 1 s windows at concurrency 16 until throughput settles ({min}–{max} s)");
                 await WaitForQuietAsync(server);
-                await LoadRunner.RunAsync(path.Call, c, duration: TimeSpan.FromSeconds(0.5), server: path.Server); // connections for this concurrency
-                Progress($"measure {path.Name} at concurrency {c} for {seconds} s (load average {MachineFacts.LoadAverage()})");
-                var result = await LoadRunner.RunAsync(path.Call, c, duration: TimeSpan.FromSeconds(seconds), server: path.Server);
-                results[(path.Name, c)] = result;
-                Progress($"    {Cell(result, path)}");
+                warmups[path.Name] = await WarmUpAsync(path, path.Server, TimeSpan.FromSeconds(min), TimeSpan.FromSeconds(Math.Max(min, max)));
             }
-        }
-        foreach (var path in paths)
+            foreach (var path in paths)
+            {
+                var w = warmups[path.Name];
+                table.Info($"Warm-up, {path.Name} (1 s windows at concurrency 16, until throughput settles)",
+                    $"{w.Calls:N0} calls in {ResultTable.Ms(w.Seconds * 1000)}, window throughput {w.FirstPerSecond:N0} → {w.LastPerSecond:N0}/s"
+                    + (w.Settled ? "" : " (had not settled: figures below may be pessimistic)"));
+            }
+
+            // The measured cells: for each concurrency, the three paths back to back (so they see the same machine).
             foreach (var c in Concurrencies)
             {
-                var r = results[(path.Name, c)];
-                table.Check($"{path.Description}, concurrency {c}", Cell(r, path) + (r.Failures == 0 ? "" : $" — **{r.Failures:N0} failed**: {r.FirstFailure}"),
-                    r.Failures == 0);
+                foreach (var path in paths)
+                {
+                    await WaitForQuietAsync(server);
+                    await LoadRunner.RunAsync(path.Call, c, duration: TimeSpan.FromSeconds(0.5), server: path.Server); // connections for this concurrency
+                    Progress($"measure {path.Name} at concurrency {c} for {seconds} s (load average {MachineFacts.LoadAverage()})");
+                    var result = await LoadRunner.RunAsync(path.Call, c, duration: TimeSpan.FromSeconds(seconds), server: path.Server);
+                    results[(path.Name, c)] = result;
+                    Progress($"    {Cell(result, path)}");
+                }
             }
+            foreach (var path in paths)
+                foreach (var c in Concurrencies)
+                {
+                    var r = results[(path.Name, c)];
+                    table.Check($"{path.Description}, concurrency {c}", Cell(r, path) + (r.Failures == 0 ? "" : $" — **{r.Failures:N0} failed**: {r.FirstFailure}"),
+                        r.Failures == 0);
+                }
 
-        // The goals.
-        var direct1 = results[("direct", 1)].Latency;
-        var relay1 = results[("relay", 1)].Latency;
-        var execute1 = results[("execute", 1)].Latency;
-        var overhead = execute1.P50Ms - direct1.P50Ms;
-        table.Add("Overhead of `/execute` over direct at concurrency 1 (p50 − p50)",
-            $"{ResultTable.Ms(overhead)} (execute {ResultTable.Ms(execute1.P50Ms)} − direct {ResultTable.Ms(direct1.P50Ms)}); "
-            + $"the relay adds {ResultTable.Ms(relay1.P50Ms - direct1.P50Ms)}; p99 overhead {ResultTable.Ms(execute1.P99Ms - direct1.P99Ms)}",
-            $"< {ResultTable.Ms(OverheadGoalMs)}", overhead < OverheadGoalMs);
-        var direct64 = results[("direct", 64)].PerSecond;
-        var relay64 = results[("relay", 64)].PerSecond;
-        var relayProcess64 = results[("relay-process", 64)].PerSecond;
-        var execute64 = results[("execute", 64)].PerSecond;
-        table.Add("Throughput of `/execute` as a share of the minimal relay's at concurrency 64 (the relay in its own process, like the portal)",
-            $"{execute64 / relayProcess64:P0} ({execute64:N0}/s ÷ {relayProcess64:N0}/s; the relay process reaches {relayProcess64 / direct64:P0} of direct's {direct64:N0}/s); "
-            + $"against the relay inside the bench process: {execute64 / relay64:P0} ({relay64:N0}/s, {relay64 / direct64:P0} of direct)",
-            $"≥ {ThroughputGoal:P0}", execute64 / relayProcess64 >= ThroughputGoal);
+            // The goals.
+            var direct1 = results[("direct", 1)].Latency;
+            var relay1 = results[("relay", 1)].Latency;
+            var execute1 = results[("execute", 1)].Latency;
+            var overhead = execute1.P50Ms - direct1.P50Ms;
+            table.Add("Overhead of `/execute` over direct at concurrency 1 (p50 − p50)",
+                $"{ResultTable.Ms(overhead)} (execute {ResultTable.Ms(execute1.P50Ms)} − direct {ResultTable.Ms(direct1.P50Ms)}); "
+                + $"the relay adds {ResultTable.Ms(relay1.P50Ms - direct1.P50Ms)}; p99 overhead {ResultTable.Ms(execute1.P99Ms - direct1.P99Ms)}",
+                $"< {ResultTable.Ms(OverheadGoalMs)}", overhead < OverheadGoalMs);
+            var direct64 = results[("direct", 64)].PerSecond;
+            var relay64 = results[("relay", 64)].PerSecond;
+            var relayProcess64 = results[("relay-process", 64)].PerSecond;
+            var execute64 = results[("execute", 64)].PerSecond;
+            table.Add("Throughput of `/execute` as a share of the minimal relay's at concurrency 64 (the relay in its own process, like the portal)",
+                $"{execute64 / relayProcess64:P0} ({execute64:N0}/s ÷ {relayProcess64:N0}/s; the relay process reaches {relayProcess64 / direct64:P0} of direct's {direct64:N0}/s); "
+                + $"against the relay inside the bench process: {execute64 / relay64:P0} ({relay64:N0}/s, {relay64 / direct64:P0} of direct)",
+                $"≥ {ThroughputGoal:P0}", execute64 / relayProcess64 >= ThroughputGoal);
 
-        // What limits throughput: every call costs CPU in the portal and in the bench (client + stand-ins), and 2 cores is all there is.
-        string Budget(string name)
-        {
-            var r = results[(name, 64)];
-            var perCall = (r.Cpu.ServerSeconds + r.Cpu.BenchSeconds) / r.Calls;
-            return $"{name} {r.PerSecond:N0}/s × {ResultTable.Ms(perCall * 1000)} = {r.PerSecond * perCall:0.00} cores";
-        }
-        var other64 = paths.Average(p => results[(p.Name, 64)].Cpu.OtherCores);
-        table.Info("CPU budget at concurrency 64: calls/s × CPU per call (server process (portal or relay) + bench process: client, stand-in API, in-process relay)",
-            $"{string.Join(" · ", paths.Select(p => Budget(p.Name)))}; other processes took {other64:0.00} cores on average (of {Environment.ProcessorCount})");
-        table.Info("Portal CPU by thread, `/execute` at concurrency 64 (/proc/PID/task/*/stat)", results[("execute", 64)].Cpu.ServerThreadShares());
-
-        // Where an execute's time goes: the same request stopped earlier and earlier by the portal's own checks.
-        if (split)
-        {
-            Progress("split: /execute answers that stop earlier (404 unknown tool, 409 toolkit not enabled, 409 no connection)");
-            Rung[] rungs =
-            [
-                new("404 `unknown_tool`", "routing, API-key lookup (one SQLite read), rate limiter, body binding, FluentValidation, catalog lookup",
-                    calls.ExecuteError(calls.UnknownToolBody, 404, "unknown_tool")),
-                new("409 `toolkit_not_enabled`", "+ the app's toolkit configs (one SQLite read)",
-                    calls.ExecuteError(calls.NotEnabledBody, 409, "toolkit_not_enabled")),
-                new("409 `no_connection`", "+ JSON-schema validation of `params` + the connection lookup (one SQLite read)",
-                    calls.ExecuteError(calls.NoConnectionBody, 409, "no_connection")),
-            ];
-            var splitSeconds = Math.Max(1.5, seconds / 2.0);
-            var rungResults = new List<(Rung Rung, LoadResult C1, LoadResult C64)>();
-            foreach (var rung in rungs)
+            // What limits throughput: every call costs CPU in the portal and in the bench (client + stand-ins), and 2 cores is all there is.
+            string Budget(string name)
             {
-                await WaitForQuietAsync(server);
-                await LoadRunner.RunAsync(rung.Call, 16, duration: TimeSpan.FromSeconds(1), server: server); // JIT of this error path
-                var c1 = await LoadRunner.RunAsync(rung.Call, 1, duration: TimeSpan.FromSeconds(splitSeconds), server: server);
-                await LoadRunner.RunAsync(rung.Call, 64, duration: TimeSpan.FromSeconds(0.5), server: server);
-                var c64 = await LoadRunner.RunAsync(rung.Call, 64, duration: TimeSpan.FromSeconds(splitSeconds), server: server);
-                rungResults.Add((rung, c1, c64));
-                Progress($"    {rung.Name}: c=1 p50 {ResultTable.Ms(c1.Latency.P50Ms)}; c=64 {c64.PerSecond:N0}/s, {c64.Cpu.PerCall(c64.Calls)}");
+                var r = results[(name, 64)];
+                var perCall = (r.Cpu.ServerSeconds + r.Cpu.BenchSeconds) / r.Calls;
+                return $"{name} {r.PerSecond:N0}/s × {ResultTable.Ms(perCall * 1000)} = {r.PerSecond * perCall:0.00} cores";
             }
-            foreach (var (rung, c1, c64) in rungResults)
-                table.Check($"Split: `/execute` stopped at {rung.Name} ({rung.What})",
-                    $"c=1 p50 {ResultTable.Ms(c1.Latency.P50Ms)} · p99 {ResultTable.Ms(c1.Latency.P99Ms)}; c=64 {c64.PerSecond:N0}/s, {c64.Cpu.PerCall(c64.Calls)}"
-                    + (c1.Failures + c64.Failures == 0 ? "" : $" — **unexpected answers**: {c1.FirstFailure ?? c64.FirstFailure}"),
-                    c1.Failures + c64.Failures == 0);
-            var full1 = results[("execute", 1)];
-            var full64 = results[("execute", 64)];
-            double PortalCpu(LoadResult r) => r.Cpu.ServerSeconds * 1000 / r.Calls;
-            var p50s = rungResults.Select(r => r.C1.Latency.P50Ms).Append(full1.Latency.P50Ms).ToArray();
-            var cpus = rungResults.Select(r => PortalCpu(r.C64)).Append(PortalCpu(full64)).ToArray();
-            string Step(int i) => $"{ResultTable.Ms(p50s[i] - (i == 0 ? 0 : p50s[i - 1]))} p50 / {ResultTable.Ms(cpus[i] - (i == 0 ? 0 : cpus[i - 1]))} CPU";
-            table.Info("Where a full execute's time goes (differences between the rungs: c=1 p50 / portal CPU per call at c=64)",
-                $"pipeline + API key + binding {Step(0)} · toolkit-config read {Step(1)} · schema validation + connection read {Step(2)} · "
-                + $"decrypt + provider call through the resilient client + response parse + execution log {Step(3)}");
+            var other64 = paths.Average(p => results[(p.Name, 64)].Cpu.OtherCores);
+            table.Info("CPU budget at concurrency 64: calls/s × CPU per call (server process (portal or relay) + bench process: client, stand-in API, in-process relay)",
+                $"{string.Join(" · ", paths.Select(p => Budget(p.Name)))}; other processes took {other64:0.00} cores on average (of {Environment.ProcessorCount})");
+            table.Info("Portal CPU by thread, `/execute` at concurrency 64 (/proc/PID/task/*/stat)", results[("execute", 64)].Cpu.ServerThreadShares());
 
-            // What the relative throughput goal leaves room for: the rungs make no provider call at all (one hop, where
-            // the relay makes two), so a full execute can be no faster than the last of them.
-            var relayFloor = results[("relay-process", 64)].PerSecond;
-            table.Info("Ceiling for the throughput goal: `/execute` answers that make no provider call, as a share of the relay process at concurrency 64",
-                string.Join(" · ", rungResults.Select(r => $"{r.Rung.Name} {r.C64.PerSecond:N0}/s = {r.C64.PerSecond / relayFloor:P0}"))
-                + $" (a full execute does all of the last one's work, then the provider call)");
+            // Where an execute's time goes: the same request stopped earlier and earlier by the portal's own checks.
+            if (split)
+            {
+                Progress("split: /execute answers that stop earlier (404 unknown tool, 409 toolkit not enabled, 409 no connection)");
+                Rung[] rungs =
+                [
+                    new("404 `unknown_tool`", "routing, API-key lookup (one SQLite read), rate limiter, body binding, FluentValidation, catalog lookup",
+                        calls.ExecuteError(calls.UnknownToolBody, 404, "unknown_tool")),
+                    new("409 `toolkit_not_enabled`", "+ the app's toolkit configs (one SQLite read)",
+                        calls.ExecuteError(calls.NotEnabledBody, 409, "toolkit_not_enabled")),
+                    new("409 `no_connection`", "+ JSON-schema validation of `params` + the connection lookup (one SQLite read)",
+                        calls.ExecuteError(calls.NoConnectionBody, 409, "no_connection")),
+                ];
+                var splitSeconds = Math.Max(1.5, seconds / 2.0);
+                var rungResults = new List<(Rung Rung, LoadResult C1, LoadResult C64)>();
+                foreach (var rung in rungs)
+                {
+                    await WaitForQuietAsync(server);
+                    await LoadRunner.RunAsync(rung.Call, 16, duration: TimeSpan.FromSeconds(1), server: server); // JIT of this error path
+                    var c1 = await LoadRunner.RunAsync(rung.Call, 1, duration: TimeSpan.FromSeconds(splitSeconds), server: server);
+                    await LoadRunner.RunAsync(rung.Call, 64, duration: TimeSpan.FromSeconds(0.5), server: server);
+                    var c64 = await LoadRunner.RunAsync(rung.Call, 64, duration: TimeSpan.FromSeconds(splitSeconds), server: server);
+                    rungResults.Add((rung, c1, c64));
+                    Progress($"    {rung.Name}: c=1 p50 {ResultTable.Ms(c1.Latency.P50Ms)}; c=64 {c64.PerSecond:N0}/s, {c64.Cpu.PerCall(c64.Calls)}");
+                }
+                foreach (var (rung, c1, c64) in rungResults)
+                    table.Check($"Split: `/execute` stopped at {rung.Name} ({rung.What})",
+                        $"c=1 p50 {ResultTable.Ms(c1.Latency.P50Ms)} · p99 {ResultTable.Ms(c1.Latency.P99Ms)}; c=64 {c64.PerSecond:N0}/s, {c64.Cpu.PerCall(c64.Calls)}"
+                        + (c1.Failures + c64.Failures == 0 ? "" : $" — **unexpected answers**: {c1.FirstFailure ?? c64.FirstFailure}"),
+                        c1.Failures + c64.Failures == 0);
+                var full1 = results[("execute", 1)];
+                var full64 = results[("execute", 64)];
+                double PortalCpu(LoadResult r) => r.Cpu.ServerSeconds * 1000 / r.Calls;
+                var p50s = rungResults.Select(r => r.C1.Latency.P50Ms).Append(full1.Latency.P50Ms).ToArray();
+                var cpus = rungResults.Select(r => PortalCpu(r.C64)).Append(PortalCpu(full64)).ToArray();
+                string Step(int i) => $"{ResultTable.Ms(p50s[i] - (i == 0 ? 0 : p50s[i - 1]))} p50 / {ResultTable.Ms(cpus[i] - (i == 0 ? 0 : cpus[i - 1]))} CPU";
+                table.Info("Where a full execute's time goes (differences between the rungs: c=1 p50 / portal CPU per call at c=64)",
+                    $"pipeline + API key + binding {Step(0)} · toolkit-config read {Step(1)} · schema validation + connection read {Step(2)} · "
+                    + $"decrypt + provider call through the resilient client + response parse + execution log {Step(3)}");
+
+                // What the relative throughput goal leaves room for: the rungs make no provider call at all (one hop, where
+                // the relay makes two), so a full execute can be no faster than the last of them.
+                var relayFloor = results[("relay-process", 64)].PerSecond;
+                table.Info("Ceiling for the throughput goal: `/execute` answers that make no provider call, as a share of the relay process at concurrency 64",
+                    string.Join(" · ", rungResults.Select(r => $"{r.Rung.Name} {r.C64.PerSecond:N0}/s = {r.C64.PerSecond / relayFloor:P0}"))
+                    + $" (a full execute does all of the last one's work, then the provider call)");
+            }
         }
-        } // memoryOnly
 
         // The memory run's rows (it ran first, as the execute path's warm-up, but reads better after the latency figures).
         // Every tenth of the run: the sample nearest to it, and the throughput between them.
@@ -298,9 +298,9 @@ public sealed class ExecuteSuite : ISuite
 
         if (!memoryOnly)
         {
-        // In-process timings of the suspects, one at a time with the portal's own classes (not over HTTP).
-        Progress("in-process timings: schema validation, credential decryption, an EF Core read, an execution-log batch, the outbound client");
-        await InProcessTimingsAsync(table, portal.ScratchDirectory, new Uri(api.BaseAddress, "projects"), directToken);
+            // In-process timings of the suspects, one at a time with the portal's own classes (not over HTTP).
+            Progress("in-process timings: schema validation, credential decryption, an EF Core read, an execution-log batch, the outbound client");
+            await InProcessTimingsAsync(table, portal.ScratchDirectory, new Uri(api.BaseAddress, "projects"), directToken);
         }
 
         // Correctness of what was measured.
