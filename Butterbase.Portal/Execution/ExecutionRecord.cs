@@ -117,15 +117,16 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
                 + $"({string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName(table)!)))}) "
                 + $"VALUES ({string.Join(", ", properties.Select((_, i) => "@p" + i))})";
             var parameters = properties.Select((p, i) => p.GetRelationalTypeMapping().CreateParameter(command, "@p" + i, null, p.IsNullable)).ToArray();
+            var getters = properties.Select(p => p.GetGetter()).ToArray();
+            var converters = properties.Select(p => p.GetTypeMapping().Converter).ToArray();
             command.Parameters.AddRange(parameters);
             command.Prepare();
             foreach (var row in group)
             {
                 for (var i = 0; i < properties.Length; i++)
                 {
-                    var value = properties[i].GetGetter().GetClrValue(row);
-                    var converter = properties[i].GetTypeMapping().Converter;
-                    parameters[i].Value = (converter is null || value is null ? value : converter.ConvertToProvider(value)) ?? DBNull.Value;
+                    var value = getters[i].GetClrValue(row);
+                    parameters[i].Value = (converters[i] is null || value is null ? value : converters[i]!.ConvertToProvider(value)) ?? DBNull.Value;
                 }
                 await command.ExecuteNonQueryAsync(ct);
             }

@@ -35,7 +35,17 @@ public sealed class FunctionRuntime(Microsoft.Extensions.Options.IOptions<Functi
         public string ErrorCode => Kind switch { TimedOut => "function_timeout", LimitExceeded => "function_limit_exceeded", _ => "function_error" };
     }
 
-    public async Task<Outcome> RunAsync(Prepared<Acornima.Ast.Module> prepared, Invocation call, int timeoutMs, ExecuteTool execute, CancellationToken requestAborted)
+    /// <summary>
+    /// Runs one invocation. The engine runs user code synchronously: a handler that computes for seconds would hold a
+    /// thread-pool thread that long, and a few of them starve every other request of the host (one app's functions
+    /// slowing everyone's API calls). So the first stretch, up to the first await of a tool call, which is where a
+    /// handler's own work usually is, runs on a thread of its own.
+    /// </summary>
+    public Task<Outcome> RunAsync(Prepared<Acornima.Ast.Module> prepared, Invocation call, int timeoutMs, ExecuteTool execute, CancellationToken requestAborted) =>
+        Task.Factory.StartNew(() => RunOnEngineAsync(prepared, call, timeoutMs, execute, requestAborted),
+            CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
+
+    private async Task<Outcome> RunOnEngineAsync(Prepared<Acornima.Ast.Module> prepared, Invocation call, int timeoutMs, ExecuteTool execute, CancellationToken requestAborted)
     {
         var logs = new ConsoleLog(limits.MaxLogLines, limits.MaxLogBytes);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);

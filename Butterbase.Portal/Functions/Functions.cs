@@ -163,15 +163,8 @@ public sealed class Functions(
         {
             if (!slot.IsAcquired) return (null, "");
             var call = new FunctionRuntime.Invocation(request.BodyJson, userId, EnvOf(function), request.Method, "/fn/" + function.Name, request.Headers, request.Query);
-            var prepared = Prepared(function);
-            // The engine runs user code synchronously: a handler that computes for seconds would hold a thread-pool
-            // thread that long, and a few of them starve every other request of the host (one app's functions slowing
-            // everyone's API calls). Its first stretch, up to the first await of a tool call, which is where a
-            // handler's own work usually is, runs on a thread of its own.
-            outcome = await Task.Factory.StartNew(
-                () => runtime.RunAsync(prepared, call, function.TimeoutMs,
-                    (asUser, tool, json, connectionId, token) => ExecuteAsync(function.AppId, userId, asUser, tool, json, connectionId, origin, token), ct),
-                CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
+            outcome = await runtime.RunAsync(Prepared(function), call, function.TimeoutMs,
+                (asUser, tool, json, connectionId, token) => ExecuteAsync(function.AppId, userId, asUser, tool, json, connectionId, origin, token), ct);
         }
 
         var invocation = new FunctionInvocation
