@@ -20,6 +20,7 @@ echo "==> building"
 dotnet build Butterbase.Portal.sln -v q -nologo || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0; failed=0; status=0
+failures=$(mktemp) # each failed test's name and error message, repeated at the end (a CI log is often read from its tail)
 # run_tests LABEL PROJECT [FILTER]: one test project without rebuilding; its counts go into the totals.
 run_tests() {
   echo "==> $1"
@@ -36,6 +37,8 @@ run_tests() {
     failed=$((failed + 1)) # the run died before it could report: count it as a failure
   fi
   [ "$code" -ne 0 ] && status=1
+  awk -v pass="$1" '/^  Failed [A-Za-z]/ { print pass ":" substr($0, 2); keep = 1; n = 0; next }
+    /^  Stack Trace:/ { keep = 0 } keep && n++ < 12' "$log" >>"$failures"
   rm -f "$log"
 }
 
@@ -85,8 +88,11 @@ elif [ "$code" -ne 0 ] || [ -z "$p" ]; then
   failed=$((failed + 1)) # install, build or the runner died before it could report: count it as a failure
 fi
 [ "$code" -ne 0 ] && status=1
+grep -E '^not ok ' "$log" | sed 's/^/sdk\/js: /' >>"$failures"
 rm -f "$log"
 
+if [ -s "$failures" ]; then echo "==> failed tests"; head -n 150 "$failures"; fi
+rm -f "$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" -gt 0 ] && status=1
 [ "$passed" -eq 0 ] && status=1
