@@ -42,6 +42,27 @@ public sealed class ToolRequestTests
     }
 
     [Fact]
+    public void An_object_query_parameter_declared_by_schema_goes_as_its_members_and_one_declared_as_json_content_as_json()
+    {
+        // Sinao declares `place` with a schema and no style: OpenAPI's default for a query object, form + explode, sends
+        // each member as its own pair.
+        var uri = Build("SINAO_APP_CONTACTS_ESTABLISHMENTS_UPDATE", new
+        {
+            appId = "1", id = "2", name = "HQ", phones = (string?)null, emails = (string?)null, nic = (string?)null,
+            place = new { locality = "Paris", country = "FR", postal_code = (string?)null },
+        });
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query);
+        Assert.Equal("Paris", query["locality"].ToString());
+        Assert.Equal("FR", query["country"].ToString());
+        Assert.False(query.ContainsKey("postal_code"), "a member left out (null) is not sent");
+        Assert.False(query.ContainsKey("place"), "the object itself is not sent as JSON");
+
+        // Stream declares `payload` as application/json content: one value, the JSON text.
+        var stream = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Build("STREAM_IO_API_QUERY_CAMPAIGNS", new { payload = new { limit = 5 } }).Query);
+        Assert.Equal("{\"limit\":5}", stream["payload"].ToString());
+    }
+
+    [Fact]
     public void A_literal_query_in_the_template_is_kept_and_the_query_parameters_follow_it()
     {
         // FormAPI keys this operation `/templates/{template_id}?full=true`.

@@ -82,6 +82,8 @@ public sealed record ToolDefinition
     public Dictionary<string, string>? Delimited { get; init; }
     /// <summary>Query parameters in OpenAPI's deepObject style: `created[gte]=1`, `expand[]=a` (Stripe, Apideck, PandaScore).</summary>
     public string[]? DeepObject { get; init; }
+    /// <summary>Object query parameters in OpenAPI's default form style: each member its own pair (`city=Paris&amp;country=FR`).</summary>
+    public string[]? FormObject { get; init; }
     public string? BodyKey { get; init; }
     public string? ContentType { get; init; }
     public JsonNode? Response { get; init; }

@@ -57,6 +57,14 @@ public static class ToolRequest
                 case "query" when tool.DeepObject?.Contains(name) == true:
                     AddDeepObject(query, wire, node, depth: 0);
                     break;
+                case "query" when node is JsonObject members && tool.FormObject?.Contains(name) == true:
+                    // OpenAPI form + explode: the object's members are the pairs (arrays repeat, deeper objects as JSON text)
+                    foreach (var (member, memberValue) in members)
+                    {
+                        if (memberValue is JsonArray memberItems) query.AddRange(memberItems.Where(i => i is not null).Select(i => new KeyValuePair<string, string>(member, Scalar(i!))));
+                        else if (memberValue is not null) query.Add(new(member, Scalar(memberValue)));
+                    }
+                    break;
                 case "query":
                     var items = node is JsonArray array ? array.Where(i => i is not null).Select(i => Scalar(i!)).ToList() : [Scalar(node)];
                     if (node is JsonArray && tool.Delimited?.GetValueOrDefault(name) is { } separator)

@@ -211,6 +211,14 @@ function checkTool(t, where, tk, defs, names, generated) {
     if (!Array.isArray(t.deepObject)) err(where, 'deepObject must be an array');
     else for (const k of t.deepObject) { if (!(k in p.properties)) err(where, `deepObject names missing parameter ${k}`); else if (t.in?.[k] !== 'query') err(where, `deepObject parameter ${k} must be in: query`); }
   }
+  if (t.formObject !== undefined) {
+    if (!Array.isArray(t.formObject)) err(where, 'formObject must be an array');
+    else for (const k of t.formObject) {
+      if (!(k in p.properties)) err(where, `formObject names missing parameter ${k}`);
+      else if (t.in?.[k] !== 'query') err(where, `formObject parameter ${k} must be in: query`);
+      else if (t.deepObject?.includes(k)) err(where, `formObject parameter ${k} is also deepObject`);
+    }
+  }
   if (t.json !== undefined) {
     if (!Array.isArray(t.json)) err(where, 'json must be an array');
     else for (const k of t.json) { const s = p.properties[k]; if (!s) err(where, `json names missing parameter ${k}`); else { const ty = typesOf(s); if (!ty.includes('string') || ty.some((x) => x !== 'string' && x !== 'null')) err(where, `json parameter ${k} must be a string`); } }

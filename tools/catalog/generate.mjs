@@ -782,7 +782,7 @@ function buildTools(spec, ctx) {
         if (!p || typeof p.name !== 'string' || !p.name.trim() || !p.in) continue;
         params.set(`${p.in}:${p.name}`, p);
       }
-      const properties = {}, required = [], inMap = {}, wire = {}, json = [], delimited = {}, deepObject = [];
+      const properties = {}, required = [], inMap = {}, wire = {}, json = [], delimited = {}, deepObject = [], formObject = [];
       let fail = null;
       const addProp = (wireName, where, schema, isReq, isJson) => {
         let name = wireName;
@@ -824,6 +824,9 @@ function buildTools(spec, ctx) {
         const sep = p.in === 'query' && !isJson && isArraySchema(s) ? arrayDelimiter(p) : null;
         if (sep) delimited[added] = sep;
         if (p.in === 'query' && !isJson && p.style === 'deepObject') deepObject.push(added);
+        // A query object declared by schema (not by content, which means one encoded value such as JSON) in the
+        // default style form + explode: its members go as pairs of their own (`country=FR&city=Paris`).
+        if (p.in === 'query' && !isJson && p.schema && (p.style || 'form') === 'form' && p.explode !== false && isObjectSchema(deref(spec, p.schema))) formObject.push(added);
       }
       if (fail) { skip(fail); continue; }
       // path template params not declared
@@ -904,6 +907,7 @@ function buildTools(spec, ctx) {
         ...(json.length ? { json } : {}),
         ...(Object.keys(delimited).length ? { delimited } : {}),
         ...(deepObject.length ? { deepObject } : {}),
+        ...(formObject.length ? { formObject } : {}),
         bodyKey,
         contentType,
         response: pickResponse(spec, op),
@@ -972,6 +976,12 @@ function listSpecs() {
   return files.map((f) => path.relative(API_DIR, f).split(path.sep).join('/')).sort();
 }
 /** An array parameter schema (also when nullable or wrapped in anyOf). */
+function isObjectSchema(s) {
+  if (!s || typeof s !== 'object') return false;
+  const types = Array.isArray(s.type) ? s.type : [s.type];
+  return types.includes('object') || (s.type === undefined && s.properties !== undefined);
+}
+
 function isArraySchema(s) {
   const types = Array.isArray(s.type) ? s.type : [s.type];
   return types.includes('array') || (Array.isArray(s.anyOf) && s.anyOf.some((a) => a && isArraySchema(a)));
@@ -1150,7 +1160,7 @@ function main() {
     }
     all = all.filter((t) => {
       const r = pruneRefs(t.parameters, okDefs);
-      for (const k of Object.keys(t.in)) if (!(k in t.parameters.properties)) { delete t.in[k]; if (t.wireNames) delete t.wireNames[k]; if (t.delimited) delete t.delimited[k]; if (t.deepObject) t.deepObject = t.deepObject.filter((x) => x !== k); if (t.json) t.json = t.json.filter((x) => x !== k); if (t.bodyKey === k) { t.bodyKey = null; } }
+      for (const k of Object.keys(t.in)) if (!(k in t.parameters.properties)) { delete t.in[k]; if (t.wireNames) delete t.wireNames[k]; if (t.delimited) delete t.delimited[k]; if (t.deepObject) t.deepObject = t.deepObject.filter((x) => x !== k); if (t.formObject) t.formObject = t.formObject.filter((x) => x !== k); if (t.json) t.json = t.json.filter((x) => x !== k); if (t.bodyKey === k) { t.bodyKey = null; } }
       return r !== null && Object.values(t.in).filter((v) => v === 'path').length === (t.path.match(/\{[^}]+\}/g) || []).length;
     });
     // order: normal, admin, deprecated; then cap
@@ -1173,6 +1183,7 @@ function main() {
       if (out.json && !out.json.length) delete out.json;
       if (out.delimited && !Object.keys(out.delimited).length) delete out.delimited;
       if (out.deepObject && !out.deepObject.length) delete out.deepObject;
+      if (out.formObject && !out.formObject.length) delete out.formObject;
       tools.push(out);
     }
     // defs reachable from the kept tools
