@@ -47,7 +47,7 @@ public sealed class CatalogDataTests
         url is not null && (t.Slug == "sandbox" ? url.StartsWith('/') : url.StartsWith("https://", StringComparison.Ordinal));
 
     /// <summary>
-    /// Checks all ~20k tools on threads of its own, one per core: a <c>Parallel.ForEach</c> here took every thread-pool thread
+    /// Checks all ~23k tools on threads of its own, one per core: a <c>Parallel.ForEach</c> here took every thread-pool thread
     /// the pool injected for its ~25 s, and the other test classes' portals, which share the pool, answered nothing meanwhile
     /// (the "request got no answer within 30 s" flake).
     /// </summary>
