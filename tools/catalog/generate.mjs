@@ -975,13 +975,14 @@ function listSpecs() {
   walk(API_DIR);
   return files.map((f) => path.relative(API_DIR, f).split(path.sep).join('/')).sort();
 }
-/** An array parameter schema (also when nullable or wrapped in anyOf). */
+/** An object parameter schema as the spec declares it (type object, or properties without a type). */
 function isObjectSchema(s) {
   if (!s || typeof s !== 'object') return false;
   const types = Array.isArray(s.type) ? s.type : [s.type];
   return types.includes('object') || (s.type === undefined && s.properties !== undefined);
 }
 
+/** An array parameter schema (also when nullable or wrapped in anyOf). */
 function isArraySchema(s) {
   const types = Array.isArray(s.type) ? s.type : [s.type];
   return types.includes('array') || (Array.isArray(s.anyOf) && s.anyOf.some((a) => a && isArraySchema(a)));
