@@ -5,7 +5,7 @@ using Butterbase.Portal.Execution;
 
 namespace Butterbase.Portal.Tests.Execution;
 
-/// <summary>Path templates that carry their own query (generated from specs that put one in the path key).</summary>
+/// <summary>How a generated tool's parameters become the provider's URL: query styles (deepObject, form objects) and path templates that carry their own query.</summary>
 public sealed class ToolRequestTests
 {
     private static readonly ToolkitCatalog Catalog = new();

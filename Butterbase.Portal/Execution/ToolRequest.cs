@@ -58,20 +58,16 @@ public static class ToolRequest
                     AddDeepObject(query, wire, node, depth: 0);
                     break;
                 case "query" when node is JsonObject members && tool.FormObject?.Contains(name) == true:
-                    // OpenAPI form + explode: the object's members are the pairs (arrays repeat, deeper objects as JSON text)
+                    // OpenAPI form + explode: the object's members are the pairs (deeper objects as JSON text)
                     foreach (var (member, memberValue) in members)
-                    {
-                        if (memberValue is JsonArray memberItems) query.AddRange(memberItems.Where(i => i is not null).Select(i => new KeyValuePair<string, string>(member, Scalar(i!))));
-                        else if (memberValue is not null) query.Add(new(member, Scalar(memberValue)));
-                    }
+                        if (memberValue is not null) AddRepeated(query, member, memberValue);
+                    break;
+                case "query" when node is JsonArray list && tool.Delimited?.GetValueOrDefault(name) is { } separator:
+                    // the provider's API wants one list: `opt_fields=name,gid`
+                    if (list.Any(i => i is not null)) query.Add(new(wire, string.Join(separator, list.OfType<JsonNode>().Select(Scalar))));
                     break;
                 case "query":
-                    var items = node is JsonArray array ? array.Where(i => i is not null).Select(i => Scalar(i!)).ToList() : [Scalar(node)];
-                    if (node is JsonArray && tool.Delimited?.GetValueOrDefault(name) is { } separator)
-                    {
-                        if (items.Count > 0) query.Add(new(wire, string.Join(separator, items))); // the provider's API wants one list: `opt_fields=name,gid`
-                    }
-                    else foreach (var item in items) query.Add(new(wire, item));
+                    AddRepeated(query, wire, node);
                     break;
                 case "header":
                     if (!ForbiddenHeaders.Contains(wire)) headers.Add(new(wire, Scalar(node)));
@@ -102,6 +98,13 @@ public static class ToolRequest
         if (content is not null) request.Content = Content(tool.ContentType, content);
         Authenticate(request, toolkit, credentials);
         return request;
+    }
+
+    /// <summary>OpenAPI form style with explode, the default: `key=value`, an array's items repeated (`id=1&amp;id=2`), nulls skipped.</summary>
+    private static void AddRepeated(List<KeyValuePair<string, string>> query, string key, JsonNode node)
+    {
+        if (node is not JsonArray items) query.Add(new(key, Scalar(node)));
+        else foreach (var item in items) if (item is not null) query.Add(new(key, Scalar(item)));
     }
 
     /// <summary>
