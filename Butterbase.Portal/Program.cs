@@ -47,6 +47,8 @@ builder.Services.AddExecution();
 builder.Services.Configure<FunctionLimits>(builder.Configuration.GetSection("Butterbase:Functions"));
 builder.Services.AddSingleton<Functions>();
 builder.Services.AddSingleton<FunctionRuntime>();
+builder.Services.AddSingleton<FunctionWorkerPool>().AddHostedService(sp => sp.GetRequiredService<FunctionWorkerPool>());
+builder.Services.AddSingleton<FunctionCodeCheck>();
 builder.Services.AddSingleton<RevocationWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationWorker>());
 builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>

@@ -15,6 +15,13 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { echo "could not install chromium"; exit 1; }
 fi
 
+# npm: the build installs Deno (the functions runtime) from the npm registry; the SDK's tests need node too.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "==> installing Debian nodejs and npm (Deno for functions is installed with npm; the SDK tests run on node)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || echo "could not install nodejs"
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "==> building"
 dotnet build Butterbase.Portal.sln -v q -nologo || { echo "0 passed, 1 failed"; exit 1; }
@@ -63,11 +70,6 @@ fi
 
 # The TypeScript SDK (sdk/js): its tests start the portal built above as a real process.
 echo "==> sdk/js (@butterbase/sdk)"
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "==> installing Debian nodejs and npm for the SDK tests"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || echo "could not install nodejs"
-fi
 log=$(mktemp)
 (
   set -e

@@ -121,6 +121,8 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
             builder.UseSetting("ConnectionStrings:Postgres", PostgresConnectionString);
         }
         else builder.UseSetting("ConnectionStrings:Butterbase", $"Data Source={DatabasePath}");
+        // Most tests run no function: their portals start worker processes only at the first invocation.
+        builder.UseSetting("Butterbase:Functions:PrewarmAtStart", "false");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureServices(services => { foreach (var configure in _services) configure(services); });
     }

@@ -26,23 +26,31 @@ public sealed class FunctionForm
     public int TimeoutMs { get; set; } = 10_000;
     public List<EnvVar> EnvVars { get; set; } = [];
 
+    /// <summary>A variable in the editor. A stored one comes with its name only (values are write-only): left empty, it keeps its value.</summary>
     public sealed class EnvVar
     {
         public string Key { get; set; } = "";
         public string Value { get; set; } = "";
+        public bool Stored { get; init; }
     }
 
-    public static FunctionForm From(AppFunction function, IReadOnlyDictionary<string, string> env) => new()
+    /// <summary>The editor for a deployed function: its variables by name, never their values.</summary>
+    public static FunctionForm From(AppFunction function) => new()
     {
         Name = function.Name,
         Code = function.Code,
         TimeoutMs = function.TimeoutMs,
-        EnvVars = env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new EnvVar { Key = e.Key, Value = e.Value }).ToList(),
+        EnvVars = FunctionsApi.Names(function).Select(name => new EnvVar { Key = name, Stored = true }).ToList(),
     };
 
-    /// <summary>The deploy this form stands for; the editor always sends the whole set of variables.</summary>
-    public FunctionDeploy ToDeploy() => new(Name.Trim(), Code, EnvVars.Where(e => e.Key.Length > 0 || e.Value.Length > 0)
-        .GroupBy(e => e.Key.Trim()).ToDictionary(g => g.Key, g => g.Last().Value), TimeoutMs);
+    /// <summary>
+    /// The deploy this form stands for; the editor always sends the whole set of variables. A stored variable left empty
+    /// keeps its value from <paramref name="stored"/> (read on the server at deploy time).
+    /// </summary>
+    public FunctionDeploy ToDeploy(IReadOnlyDictionary<string, string>? stored = null) => new(Name.Trim(), Code, EnvVars
+        .Where(e => e.Key.Length > 0 || e.Value.Length > 0)
+        .GroupBy(e => e.Key.Trim())
+        .ToDictionary(g => g.Key, g => g.Last() is { Stored: true, Value: "" } kept && stored?.GetValueOrDefault(kept.Key) is { } value ? value : g.Last().Value), TimeoutMs);
 }
 
 public sealed class FunctionFormValidator : AbstractValidator<FunctionForm>

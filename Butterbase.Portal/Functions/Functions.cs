@@ -3,7 +3,6 @@ using System.Text.Json;
 using Butterbase.Portal.Data;
 using Butterbase.Portal.Execution;
 using FluentValidation;
-using Jint;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -24,7 +23,6 @@ public sealed class FunctionDeployValidator : AbstractValidator<FunctionDeploy>
         RuleFor(x => x.Code).NotEmpty().WithMessage("Paste the handler's code: `export default async function handler(ctx) { … }`.")
             .Must(c => c is null || System.Text.Encoding.UTF8.GetByteCount(c) <= limits.MaxCodeBytes).WithMessage($"The code is over {limits.MaxCodeBytes / 1024} KB.")
             .OverridePropertyName("code");
-        RuleFor(x => x.Code).Custom((code, context) => { if (!string.IsNullOrEmpty(code) && Functions.CodeProblem(code) is { } problem) context.AddFailure("code", problem); });
         RuleFor(x => x.TimeoutMs).InclusiveBetween(100, limits.MaxTimeoutMs).When(x => x.TimeoutMs is not null)
             .WithMessage($"Use a timeout from 100 to {limits.MaxTimeoutMs} ms.").OverridePropertyName("timeoutMs");
         RuleFor(x => x.EnvVars).Must(e => e!.Count <= 50).When(x => x.EnvVars is not null).WithMessage("At most 50 environment variables.").OverridePropertyName("envVars");
@@ -37,15 +35,14 @@ public sealed class FunctionDeployValidator : AbstractValidator<FunctionDeploy>
 }
 
 /// <summary>
-/// Deploys, finds and runs an app's functions. The prepared (parsed and analysed) module of each function
-/// version is cached; every invocation still gets a fresh engine, so nothing leaks between calls.
+/// Deploys, finds and runs an app's functions. Code is checked at deploy (<see cref="FunctionCodeCheck"/>) and runs out of
+/// process (<see cref="FunctionRuntime"/>), each invocation in a fresh isolate, so nothing leaks between calls.
 /// </summary>
 public sealed class Functions(
     IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, IOptions<FunctionLimits> options, TimeProvider clock,
-    FunctionRuntime runtime, ToolRunner runner, ExecutionLog log, ILogger<Functions> logger)
+    FunctionRuntime runtime, FunctionCodeCheck codeCheck, ToolRunner runner, ExecutionLog log, ILogger<Functions> logger)
 {
     private const string EnvPurpose = "Butterbase.Functions.EnvVars.v1";
-    private readonly ConcurrentDictionary<string, (int Version, Prepared<Acornima.Ast.Module> Module)> _prepared = new();
     /// <summary>At most <see cref="FunctionLimits.MaxConcurrentPerApp"/> invocations per app at once in this instance; no queue.</summary>
     private readonly System.Threading.RateLimiting.PartitionedRateLimiter<string> _running =
         System.Threading.RateLimiting.PartitionedRateLimiter.Create<string, string>(appId =>
@@ -53,32 +50,15 @@ public sealed class Functions(
                 new System.Threading.RateLimiting.ConcurrencyLimiterOptions { PermitLimit = options.Value.MaxConcurrentPerApp, QueueLimit = 0 }));
     public FunctionLimits Limits => options.Value;
 
-    /// <summary>Why the code cannot be deployed (a syntax error with its place, an import, no default export), or null.</summary>
-    public static string? CodeProblem(string code)
+    /// <summary>Deploys after the code check; a problem with the code (syntax error with its place, an import, no default export) comes back instead.</summary>
+    public async Task<(AppFunction? Function, bool Created, string? CodeProblem)> DeployCheckedAsync(string appId, FunctionDeploy deploy, CancellationToken ct, bool codeChecked = false)
     {
-        Prepared<Acornima.Ast.Module> prepared;
-        try { prepared = Engine.PrepareModule(code, "handler.js"); }
-        catch (ScriptPreparationException e)
-        {
-            return System.Text.RegularExpressions.Regex.Replace(e.InnerException?.Message ?? e.Message, @"\(handler\.js:(\d+):(\d+)\)", "(line $1, column $2)");
-        }
-        var body = prepared.Program!.Body;
-        if (body.Any(s => s is Acornima.Ast.ImportDeclaration))
-            return "Imports are not available to functions: everything a handler can use arrives in ctx (ctx.integrations, ctx.env, ctx.body).";
-        if (!body.Any(s => s is Acornima.Ast.ExportDefaultDeclaration))
-            return "Export the handler as the module's default: `export default async function handler(ctx) { … }`.";
-        return null;
+        if (!codeChecked && await codeCheck.ProblemAsync(deploy.Code!, ct) is { } problem) return (null, false, problem);
+        var (function, created) = await DeployAsync(appId, deploy, ct);
+        return (function, created, null);
     }
 
-    public Prepared<Acornima.Ast.Module> Prepared(AppFunction function)
-    {
-        if (_prepared.TryGetValue(function.Id, out var cached) && cached.Version == function.Version) return cached.Module;
-        var module = Engine.PrepareModule(function.Code, "handler.js");
-        _prepared[function.Id] = (function.Version, module);
-        return module;
-    }
-
-    public async Task<(AppFunction Function, bool Created)> DeployAsync(string appId, FunctionDeploy deploy, CancellationToken ct)
+    private async Task<(AppFunction Function, bool Created)> DeployAsync(string appId, FunctionDeploy deploy, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -163,7 +143,7 @@ public sealed class Functions(
         {
             if (!slot.IsAcquired) return (null, "");
             var call = new FunctionRuntime.Invocation(request.BodyJson, userId, EnvOf(function), request.Method, "/fn/" + function.Name, request.Headers, request.Query);
-            outcome = await runtime.RunAsync(Prepared(function), call, function.TimeoutMs,
+            outcome = await runtime.RunAsync(function, call,
                 (asUser, tool, json, connectionId, token) => ExecuteAsync(function.AppId, userId, asUser, tool, json, connectionId, origin, token), ct);
         }
 

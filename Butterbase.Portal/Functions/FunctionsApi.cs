@@ -13,7 +13,7 @@ public static class FunctionsApi
     public static RouteGroupBuilder MapFunctionsApi(this RouteGroupBuilder app)
     {
         var functions = app.MapGroup("/functions").WithTags("Functions").RequireAuthorization(ApiPolicies.AppAdmin);
-        functions.MapPost("", Deploy).Validate<FunctionDeploy>();
+        functions.MapPost("", Deploy); // validated in the handler: the code check joins the other problems
         functions.MapGet("", List);
         functions.MapGet("/{name}", Get);
         functions.MapDelete("/{name}", Delete);
@@ -41,10 +41,17 @@ public static class FunctionsApi
     public static IReadOnlyList<LogLine> LogsOf(FunctionInvocation i) =>
         string.IsNullOrEmpty(i.Logs) ? [] : i.Logs.Split('\n').Select(l => l.Split('\t', 2) is [var level, var message] ? new LogLine(level, message.Replace("\\n", "\n")) : new LogLine("log", l)).ToList();
 
-    private static async Task<IResult> Deploy(string appId, FunctionDeploy body, Functions functions, CancellationToken ct)
+    private static async Task<IResult> Deploy(string appId, FunctionDeploy body, Functions functions, FluentValidation.IValidator<FunctionDeploy> validator,
+        FunctionCodeCheck codeCheck, CancellationToken ct)
     {
-        var (row, created) = await functions.DeployAsync(appId, body, ct);
-        var view = FunctionRow.From(row, withCode: false);
+        // Every problem in one answer: the fields' rules, and Deno's parse of the code when the code is there to parse.
+        var problems = (await validator.ValidateAsync(body, ct)).Errors.Select(e => new ApiErrorDetail(e.PropertyName, e.ErrorMessage)).ToList();
+        if (!string.IsNullOrEmpty(body.Code) && problems.All(p => p.Field != "code") && await codeCheck.ProblemAsync(body.Code, ct) is { } codeProblem)
+            problems.Add(new ApiErrorDetail("code", codeProblem));
+        if (problems.Count > 0) return ApiErrors.Validation(problems);
+        var (row, created, problem) = await functions.DeployCheckedAsync(appId, body, ct, codeChecked: true);
+        if (problem is not null) return ApiErrors.Validation([new ApiErrorDetail("code", problem)]);
+        var view = FunctionRow.From(row!, withCode: false);
         return created ? TypedResults.Json(view, ApiJson.Snake, statusCode: 201) : TypedResults.Json(view, ApiJson.Snake);
     }
 

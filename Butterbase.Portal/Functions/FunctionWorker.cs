@@ -1,0 +1,187 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Butterbase.Portal.Functions;
+
+/// <summary>
+/// One Deno worker process (Runtime/supervisor.js) and its loopback connection to the host. It runs one invocation at a
+/// time, each in a fresh isolate; between invocations it prepares the next isolate and says "ready". Everything it sends
+/// is untrusted: a message about any invocation but the one it was given is ignored.
+/// </summary>
+internal sealed class FunctionWorker
+{
+    private readonly Process _process;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly StringBuilder _stderrTail = new();
+    private readonly ILogger _logger;
+    private readonly Action<FunctionWorker> _onReady, _onExit;
+    private Stream? _stream;
+    private int _exited;
+
+    public string Token { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    public int Pid { get; }
+    public RunningInvocation? Current { get; private set; }
+    /// <summary>Lowered to the lowest CPU priority during a long invocation: it is replaced, not reused.</summary>
+    public bool Demoted { get; set; }
+    public bool Alive => Volatile.Read(ref _exited) == 0;
+    /// <summary>CPU time (clock ticks) the process had used when the current invocation began.</summary>
+    public long CpuTicksAtStart { get; set; }
+    /// <summary>1 once the pool has counted this worker out of its starting ones (first ready, or exit).</summary>
+    public int ReadyCounted;
+
+    public FunctionWorker(ProcessStartInfo start, ILogger logger, Action<FunctionWorker> onReady, Action<FunctionWorker> onExit)
+    {
+        _logger = logger;
+        _onReady = onReady;
+        _onExit = onExit;
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_stderrTail)
+            {
+                _stderrTail.Append(e.Data).Append('\n');
+                if (_stderrTail.Length > 8192) _stderrTail.Remove(0, _stderrTail.Length - 8192);
+            }
+        };
+        _process.OutputDataReceived += (_, _) => { }; // a handler may write to stdout: it is drained and dropped
+        _process.Exited += (_, _) => Exit();
+        _process.Start();
+        Pid = _process.Id;
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+        // The token is the only thing on stdin; then EOF, so a handler that reads stdin reads nothing.
+        _process.StandardInput.WriteLine(Token);
+        _process.StandardInput.Close();
+    }
+
+    private string StderrTail { get { lock (_stderrTail) return _stderrTail.ToString(); } }
+
+    /// <summary>The supervisor connected back and proved its token: read its messages until it goes away.</summary>
+    public void Attach(Stream stream, PipeReader reader, int maxLine)
+    {
+        _stream = stream;
+        _ = Task.Run(() => ReadLoopAsync(reader, maxLine));
+    }
+
+    public async Task StartAsync(RunningInvocation invocation, string codeBase64)
+    {
+        Current = invocation;
+        invocation.Worker = this;
+        await SendAsync(new { t = "run", inv = invocation.Id, code = codeBase64, input = invocation.InputJson, timeoutMs = invocation.TimeoutMs });
+    }
+
+    public Task SendAsync(object message) => SendLineAsync(JsonSerializer.SerializeToUtf8Bytes(message, WireJson.Options));
+
+    private async Task SendLineAsync(byte[] json)
+    {
+        if (_stream is null || !Alive) return;
+        await _sendLock.WaitAsync();
+        try
+        {
+            await _stream.WriteAsync(json);
+            await _stream.WriteAsync("\n"u8.ToArray());
+            await _stream.FlushAsync();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { Kill(); }
+        finally { _sendLock.Release(); }
+    }
+
+    private async Task ReadLoopAsync(PipeReader reader, int maxLine)
+    {
+        try
+        {
+            while (true)
+            {
+                var read = await reader.ReadAsync();
+                var buffer = read.Buffer;
+                while (TryReadLine(ref buffer, out var line))
+                {
+                    var json = new Utf8JsonReader(line);
+                    var message = JsonSerializer.Deserialize<WireMessage>(ref json, WireJson.Options);
+                    if (message is not null) Receive(message);
+                }
+                if (buffer.Length > maxLine) { _logger.LogWarning("Function worker {Pid} sent a line over {Max} bytes; killed", Pid, maxLine); break; }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted) break;
+            }
+        }
+        catch (Exception e) when (e is IOException or JsonException or SocketException or ObjectDisposedException)
+        {
+            _logger.LogDebug(e, "Function worker {Pid}: connection ended", Pid);
+        }
+        Kill();
+    }
+
+    private static bool TryReadLine(ref System.Buffers.ReadOnlySequence<byte> buffer, out System.Buffers.ReadOnlySequence<byte> line)
+    {
+        var position = buffer.PositionOf((byte)'\n');
+        if (position is null) { line = default; return false; }
+        line = buffer.Slice(0, position.Value);
+        buffer = buffer.Slice(buffer.GetPosition(1, position.Value));
+        return true;
+    }
+
+    private void Receive(WireMessage m)
+    {
+        switch (m.T)
+        {
+            case "ready":
+                Current = null;
+                _onReady(this);
+                return;
+            case "log" when Current is { } running && m.Inv == running.Id:
+                running.Logs.Add(m.Level is "info" or "warn" or "error" or "debug" ? m.Level : "log", m.Text ?? "");
+                return;
+            case "exec" when Current is { } running && m.Inv == running.Id:
+                _ = ExecuteAsync(running, m);
+                return;
+            case "done" when Current is { } running && m.Inv == running.Id:
+                running.Complete(m);
+                return;
+        }
+    }
+
+    /// <summary>A ctx.integrations call: honoured only for the invocation this process is running, until it ends.</summary>
+    private async Task ExecuteAsync(RunningInvocation running, WireMessage m)
+    {
+        var json = await running.ExecuteAsync(m.AsUser, m.Tool ?? "", m.Params ?? "{}", m.ConnectionId);
+        if (Current == running) await SendAsync(new { t = "exec-result", inv = running.Id, call = m.Call, json });
+    }
+
+    public void Kill()
+    {
+        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+        Exit();
+    }
+
+    private void Exit()
+    {
+        if (Interlocked.Exchange(ref _exited, 1) == 1) return;
+        try { _stream?.Dispose(); } catch (IOException) { }
+        // The process is gone: whatever it was running failed with it. Give stderr a moment to arrive (V8 says "out of memory").
+        if (Current is { } running)
+            _ = Task.Delay(50).ContinueWith(_ => running.Crash(StderrTail), TaskScheduler.Default);
+        _onExit(this);
+        _ = Task.Run(async () =>
+        {
+            try { await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
+            _process.Dispose();
+        });
+    }
+
+    internal sealed record WireMessage(
+        string T, string? Token, string? Inv, string? Level, string? Text, long Call, string? AsUser, string? Tool, string? Params,
+        string? ConnectionId, string? Kind, JsonElement? Wire, string? Error);
+}
+
+internal static class WireJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+}
