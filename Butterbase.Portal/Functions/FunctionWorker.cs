@@ -31,6 +31,8 @@ internal sealed class FunctionWorker
     public bool Alive => Volatile.Read(ref _exited) == 0;
     /// <summary>CPU time (clock ticks) the process had used when the current invocation began.</summary>
     public long CpuTicksAtStart { get; set; }
+    /// <summary>Finished an invocation and preparing its next isolate: it will be idle again in a moment.</summary>
+    public bool Rewarming { get; private set; }
     /// <summary>1 once the pool has counted this worker out of its starting ones (first ready, or exit).</summary>
     public int ReadyCounted;
 
@@ -133,6 +135,7 @@ internal sealed class FunctionWorker
         {
             case "ready":
                 Current = null;
+                Rewarming = false;
                 _onReady(this);
                 return;
             case "log" when Current is { } running && m.Inv == running.Id:
@@ -142,6 +145,7 @@ internal sealed class FunctionWorker
                 _ = ExecuteAsync(running, m);
                 return;
             case "done" when Current is { } running && m.Inv == running.Id:
+                Rewarming = true;
                 running.Complete(m);
                 return;
         }

@@ -108,10 +108,10 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
         finally { Interlocked.Decrement(ref _waiting); }
     }
 
-    /// <summary>Keeps the warm target of idle (or starting) workers.</summary>
+    /// <summary>Keeps the warm target of idle workers, counting those starting and those preparing their next isolate.</summary>
     private void KeepWarm()
     {
-        var missing = _limits.WarmWorkers - _idle.Reader.Count - Volatile.Read(ref _starting);
+        var missing = _limits.WarmWorkers - _idle.Reader.Count - Volatile.Read(ref _starting) - _workers.Values.Count(w => w.Rewarming);
         for (var i = 0; i < missing; i++) Spawn();
     }
 
@@ -212,8 +212,10 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
 
     private void OnReady(FunctionWorker worker)
     {
-        if (worker.Demoted) { worker.Kill(); return; } // its priority stays low: replace it rather than reuse it
         if (Interlocked.CompareExchange(ref worker.ReadyCounted, 1, 0) == 0) Interlocked.Decrement(ref _starting);
+        if (worker.Demoted) { worker.Kill(); return; } // its priority stays low: replace it rather than reuse it
+        // After a burst, processes beyond the warm target are not kept: each holds ~50 MB.
+        if (_idle.Reader.Count >= _limits.WarmWorkers && Volatile.Read(ref _waiting) == 0) { worker.Kill(); return; }
         _idle.Writer.TryWrite(worker);
     }
 

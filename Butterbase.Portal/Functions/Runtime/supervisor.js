@@ -17,6 +17,7 @@ const maxLogLines = Number(Deno.args[2] ?? 200);
 
 const token = await readToken();
 const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+conn.setNoDelay(true); // small messages both ways: no waiting on Nagle for the next one
 const encoder = new TextEncoder();
 let writing = Promise.resolve();
 function send(message) {
