@@ -74,9 +74,11 @@ public sealed class LogTruncation
 /// </summary>
 public sealed class LogQuota
 {
+    /// <summary>Executions kept per app; 0 or less: no quota (the retention period only).</summary>
     public int MaxRowsPerApp { get; set; } = 50_000;
+    /// <summary>Function invocations kept per app; 0 or less: no quota.</summary>
     public int MaxInvocationRowsPerApp { get; set; } = 10_000;
-    /// <summary>UTF-8 bytes kept of each text column of a row (request, response, error, console output).</summary>
+    /// <summary>UTF-8 bytes kept of each text column of a row (request, response, error, console output); 0 or less: no cap.</summary>
     public int MaxTextBytesPerRow { get; set; } = 8 * 1024;
 
     public static LogQuota From(IConfiguration configuration) =>
@@ -95,7 +97,7 @@ public sealed class LogQuota
     /// <summary><paramref name="text"/> cut to <paramref name="maxBytes"/> UTF-8 bytes (plus a marker), never inside a character.</summary>
     public static string? Cap(string? text, int maxBytes)
     {
-        if (text is null || text.Length * 3 <= maxBytes || System.Text.Encoding.UTF8.GetByteCount(text) <= maxBytes) return text;
+        if (text is null || maxBytes <= 0 || (long)text.Length * 3 <= maxBytes || System.Text.Encoding.UTF8.GetByteCount(text) <= maxBytes) return text;
         int bytes = 0, end = 0;
         while (end < text.Length)
         {
@@ -230,10 +232,12 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
         // Past the retention period the rows are gone for every app anyway: the mark no longer says anything.
         await db.Set<LogTruncation>().Where(x => x.DroppedBefore < now.AddDays(-days)).ExecuteDeleteAsync(ct);
         // Rows other instances wrote: every app over its quota (one pass over each log's (AppId, CreatedAt) index).
-        foreach (var appId in await db.Set<ExecutionRecord>().GroupBy(x => x.AppId).Where(g => g.Count() > _quota.MaxRowsPerApp).Select(g => g.Key).ToListAsync(ct))
-            await TrimAsync(db, LogTruncation.Executions, appId, ct);
-        foreach (var appId in await db.Set<Functions.FunctionInvocation>().GroupBy(x => x.AppId).Where(g => g.Count() > _quota.MaxInvocationRowsPerApp).Select(g => g.Key).ToListAsync(ct))
-            await TrimAsync(db, LogTruncation.Invocations, appId, ct);
+        if (_quota.MaxRowsPerApp > 0)
+            foreach (var appId in await db.Set<ExecutionRecord>().GroupBy(x => x.AppId).Where(g => g.Count() > _quota.MaxRowsPerApp).Select(g => g.Key).ToListAsync(ct))
+                await TrimAsync(db, LogTruncation.Executions, appId, ct);
+        if (_quota.MaxInvocationRowsPerApp > 0)
+            foreach (var appId in await db.Set<Functions.FunctionInvocation>().GroupBy(x => x.AppId).Where(g => g.Count() > _quota.MaxInvocationRowsPerApp).Select(g => g.Key).ToListAsync(ct))
+                await TrimAsync(db, LogTruncation.Invocations, appId, ct);
     }
 
     /// <summary>Cuts each row's text columns to the per-row cap (copies: the caller's objects are left alone).</summary>
@@ -270,11 +274,11 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
         {
             var key = row switch
             {
-                ExecutionRecord r => (LogTruncation.Executions, r.AppId),
-                Functions.FunctionInvocation f => (LogTruncation.Invocations, f.AppId),
+                ExecutionRecord r => (Log: LogTruncation.Executions, r.AppId),
+                Functions.FunctionInvocation f => (Log: LogTruncation.Invocations, f.AppId),
                 _ => default,
             };
-            if (key.AppId is null) continue;
+            if (key.AppId is null || QuotaOf(key.Log) <= 0) continue;
             _sinceCheck[key] = _sinceCheck.GetValueOrDefault(key) + 1;
         }
         foreach (var (key, written) in _sinceCheck.ToList())
@@ -294,6 +298,7 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
     internal async Task TrimAsync(PortalDb db, string log, string appId, CancellationToken ct)
     {
         var quota = QuotaOf(log);
+        if (quota <= 0) return;
         DateTime? keepFrom;
         int dropped;
         if (log == LogTruncation.Executions)
