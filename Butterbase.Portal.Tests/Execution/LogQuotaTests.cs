@@ -98,6 +98,39 @@ public sealed class LogQuotaTests : IAsyncLifetime
         Assert.Null(await log.TruncationAsync(_b.Id, LogTruncation.Executions));
     }
 
+    [Fact]
+    public async Task A_flood_split_over_two_instances_on_one_database_still_drops_only_the_flooding_apps_oldest_rows()
+    {
+        var second = new PortalApplication(directory: _portal.Directory)
+            .With("Butterbase:RateLimit:PermitsPerApp", "100000")
+            .With("Butterbase:Executions:MaxRowsPerApp", MaxRows.ToString())
+            .With("Butterbase:Executions:MaxTextBytesPerRow", MaxText.ToString());
+        foreach (var (key, value) in _oauth.SettingsFor(Slug)) second.With(key, value);
+        second.With($"Butterbase:Toolkits:{Slug}:ApiBaseUrl", _api.BaseUrl);
+        await using var _ = second;
+        var bIds = new List<string>();
+        for (var i = 0; i < 5; i++) bIds.Add(await ExecuteAsync(_b));
+        await FlushAsync();
+
+        var aIds = new List<string>();
+        using var onSecond = second.Http(_a.ApiKey);
+        for (var i = 0; i < MaxRows * 3; i++)
+        {
+            if (i % 2 == 0) { aIds.Add(await ExecuteAsync(_a)); continue; }
+            var result = await JsonAssert.OkAsync(await onSecond.PostAsync($"v1/{_a.Id}/integrations/execute",
+                JsonAssert.Body(new { toolName = Tool, userId = "u1", @params = new { } })));
+            aIds.Add(result.GetProperty("executionId").GetString()!);
+        }
+        await FlushAsync();
+        await second.Services.GetRequiredService<ExecutionLog>().FlushAsync();
+
+        Assert.Equal(bIds.Order(), (await ExecutionsOfAsync(_b)).Select(r => r.Id).Order());
+        var a = await ExecutionsOfAsync(_a);
+        // Each instance checks after its own tenth of the quota: together they hold it within one slack per instance.
+        Assert.InRange(a.Count, MaxRows, MaxRows + 2 * LogQuota.Slack(MaxRows));
+        Assert.Empty(aIds.TakeLast(MaxRows).Except(a.Select(r => r.Id)));
+    }
+
     private async Task DeployAsync(TestApp app, string code)
     {
         using var admin = _portal.Http(app.ApiKey);
