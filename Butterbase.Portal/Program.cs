@@ -22,6 +22,7 @@ if (AppsCli.IsCli(args))
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddPortalDatabase();
+builder.Services.AddCacheInvalidation();
 builder.AddPortalDataProtection();
 builder.AddPortalAuth();
 builder.AddPortalApi();

@@ -11,9 +11,11 @@ namespace Butterbase.Portal.Apps;
 /// usable key; the prefix (kept in clear) finds the row and the hash is compared in constant time.
 /// A verified key is kept in memory for a short while (`Butterbase:Cache:ApiKeySeconds`, 30 s by default)
 /// under the SHA-256 of the key, never the key: a revocation here takes effect on the next request, a
-/// revocation by another instance on the same database within that TTL.
+/// revocation by another instance on the same database within a second (<see cref="CacheInvalidation"/>; the TTL only
+/// if that message is lost).
 /// </summary>
-public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock, IConfiguration configuration, ILogger<ApiKeys> logger)
+public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock, IConfiguration configuration, ILogger<ApiKeys> logger,
+    CacheInvalidation? invalidation = null)
 {
     public const string Scheme = "bb_sk_";
     private const int LookupLength = 8;
@@ -21,7 +23,7 @@ public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider 
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
     // One partition for all keys: revocations are rare, and the key id is not known before the read.
     private const string AllKeys = "";
-    private readonly LocalCache<Verified> _verified = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ApiKeySeconds", 30.0)));
+    private readonly LocalCache<Verified> _verified = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ApiKeySeconds", 30.0)), invalidation, "api-key");
 
     private sealed class Verified(ApiKey key)
     {

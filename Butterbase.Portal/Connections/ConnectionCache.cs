@@ -5,18 +5,19 @@ namespace Butterbase.Portal.Connections;
 /// <summary>
 /// What `/execute` found for an end user's toolkit (app, user, toolkit, optional connection id): the connection
 /// it would use with its decrypted credentials, or why there is none. Every write to a connection in this process
-/// (connect or reconnect, refresh, expiry, delete) invalidates the user's toolkit at once, after its commit.
-/// Another instance's write shows within `Butterbase:Cache:ConnectionSeconds` (15 s by default); a token it
+/// (connect or reconnect, refresh, expiry, delete) invalidates the user's toolkit at once, after its commit, and on the
+/// other instances within a second (<see cref="CacheInvalidation"/>; the partition key is app, toolkit and user ids).
+/// Were that message lost, another instance's write shows within `Butterbase:Cache:ConnectionSeconds` (15 s by default); a token it
 /// refreshed meanwhile is still found, because a 401 on our older token forces the refresh path, which re-reads
 /// the row and compares versions (<see cref="TokenRefresher"/>). Expiry is judged on every call from the cached
 /// credentials' own expiry, so the proactive refresh is unchanged.
 /// </summary>
-public sealed class ConnectionCache(TimeProvider clock, IConfiguration configuration)
+public sealed class ConnectionCache(TimeProvider clock, IConfiguration configuration, CacheInvalidation? invalidation = null)
 {
     /// <param name="Problem">null, or no_connection | connection_not_found | connection_ambiguous | connection_expired.</param>
     public sealed record Pick(Connection? Connection, StoredCredentials? Credentials, string? Problem);
 
-    private readonly LocalCache<Pick> _picks = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ConnectionSeconds", 15.0)));
+    private readonly LocalCache<Pick> _picks = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ConnectionSeconds", 15.0)), invalidation, "connection");
 
     public bool TryGet(string appId, string userId, string toolkitSlug, string? connectionId, out Pick pick) =>
         _picks.TryGet(Key(appId, userId, toolkitSlug, connectionId), out pick);

@@ -7,10 +7,11 @@ namespace Butterbase.Portal.Data;
 /// entries live at most <c>ttl</c>, and a write in this process makes them stale at once through
 /// <see cref="Invalidate"/>. Writers invalidate after their commit; readers take <see cref="Version"/> before
 /// their database read and hand it to <see cref="Set"/>, so a read that raced a write is never kept.
-/// Other instances on the same database only see a write when the entry's TTL ends: keep TTLs short.
-/// Keys must not hold secrets in clear (hash them).
+/// Given a <see cref="CacheInvalidation"/> and a kind, <see cref="Invalidate"/> also tells the other instances on the same
+/// database, which drop the partition within about a second; the TTL is then only the fallback for a lost message.
+/// Keys and partitions must not hold secrets in clear (hash them): partitions travel to the other instances.
 /// </summary>
-public sealed class LocalCache<TValue>
+public sealed class LocalCache<TValue> : CacheInvalidation.ISubscriber
 {
     // Invalidation bumps one of these counters; a partition maps to one of them (collisions only cost a miss).
     private const int Stripes = 1024;
@@ -19,6 +20,8 @@ public sealed class LocalCache<TValue>
     private readonly TimeProvider _clock;
     private readonly long _ttl;
     private readonly int _capacity;
+    private readonly CacheInvalidation? _invalidation;
+    private readonly string _kind = "";
 
     private sealed record Entry(TValue Value, int Stripe, long Generation, long ExpiresAt);
 
@@ -28,6 +31,15 @@ public sealed class LocalCache<TValue>
         _clock = clock;
         _ttl = ttl <= TimeSpan.Zero ? 0 : (long)(ttl.TotalSeconds * clock.TimestampFrequency);
         _capacity = capacity;
+    }
+
+    /// <param name="invalidation">Null: this instance only (tests, the CLI).</param>
+    /// <param name="kind">The cache's name among the instances ("api-key", "toolkit", "connection").</param>
+    public LocalCache(TimeProvider clock, TimeSpan ttl, CacheInvalidation? invalidation, string kind, int capacity = 50_000) : this(clock, ttl, capacity)
+    {
+        _invalidation = invalidation;
+        _kind = kind;
+        invalidation?.Subscribe(kind, this);
     }
 
     public bool TryGet(string key, out TValue value)
@@ -62,8 +74,21 @@ public sealed class LocalCache<TValue>
         _entries[key] = new Entry(value, stripe, version, _clock.GetTimestamp() + _ttl);
     }
 
-    /// <summary>Every entry of <paramref name="partition"/> is stale from now on (call after the write commits).</summary>
-    public void Invalidate(string partition) => Interlocked.Increment(ref _generations[Stripe(partition)]);
+    /// <summary>Every entry of <paramref name="partition"/> is stale from now on, here and (soon) on the other instances. Call after the write commits.</summary>
+    public void Invalidate(string partition)
+    {
+        InvalidateHere(partition);
+        _invalidation?.Publish(_kind, partition);
+    }
+
+    /// <summary>Another instance's write: stale here, and not sent on.</summary>
+    public void InvalidateHere(string partition) => Interlocked.Increment(ref _generations[Stripe(partition)]);
+
+    /// <summary>Every entry is stale (a message may have been missed). Bumping every stripe also refuses reads still in flight.</summary>
+    public void InvalidateAllHere()
+    {
+        for (var i = 0; i < Stripes; i++) Interlocked.Increment(ref _generations[i]);
+    }
 
     private static int Stripe(string partition) => (int)((uint)StringComparer.Ordinal.GetHashCode(partition) % Stripes);
 }

@@ -45,6 +45,8 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
         ExecutionRecord.Configure(model);
         IdempotencyRecord.Configure(model);
         AppFunction.Configure(model);
+        InvalidationRecord.Configure(model);
+        LogTruncation.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)

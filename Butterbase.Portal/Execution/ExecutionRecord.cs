@@ -35,12 +35,96 @@ public sealed class ExecutionRecord
 }
 
 /// <summary>
+/// The mark an app's log carries once its quota made the writer drop rows (<see cref="ExecutionLog"/>): the Executions and
+/// Invocations views and the API lists say the log is truncated and since when. One row per app and log.
+/// </summary>
+public sealed class LogTruncation
+{
+    public const string Executions = "executions";
+    public const string Invocations = "invocations";
+
+    public required string AppId { get; init; }
+    /// <summary><see cref="Executions"/> or <see cref="Invocations"/>.</summary>
+    public required string Log { get; init; }
+    /// <summary>Rows of the app created before this time were dropped (the oldest row kept at the last trim).</summary>
+    public DateTime DroppedBefore { get; set; }
+    public long DroppedRows { get; set; }
+    public DateTime UpdatedAt { get; set; }
+
+    internal static void Configure(ModelBuilder model)
+    {
+        model.Entity<LogTruncation>(e =>
+        {
+            e.ToTable("LogTruncations");
+            e.HasKey(x => new { x.AppId, x.Log });
+            e.Property(x => x.AppId).HasMaxLength(40);
+            e.Property(x => x.Log).HasMaxLength(16);
+        });
+        // The quota pass finds an app's oldest invocations whatever the function: it needs the app's rows in time order.
+        model.Entity<Functions.FunctionInvocation>().HasIndex(x => new { x.AppId, x.CreatedAt });
+    }
+}
+
+/// <summary>
+/// Per-app bounds on the stored logs (`Butterbase:Executions:*`), so one app's flood cannot grow the database for the
+/// retention period or push out another app's rows: each text column is cut to <see cref="MaxTextBytesPerRow"/>, and an
+/// app over its row quota loses its own oldest rows first. An app's log is therefore at most rows × (fixed columns +
+/// its capped text columns): with the defaults, ~800 MB of executions and ~160 MB of invocations in the worst case,
+/// ~25 MB of executions at the measured 0.42 KB a row.
+/// </summary>
+public sealed class LogQuota
+{
+    /// <summary>Executions kept per app; 0 or less: no quota (the retention period only).</summary>
+    public int MaxRowsPerApp { get; set; } = 50_000;
+    /// <summary>Function invocations kept per app; 0 or less: no quota.</summary>
+    public int MaxInvocationRowsPerApp { get; set; } = 10_000;
+    /// <summary>UTF-8 bytes kept of each text column of a row (request, response, error, console output); 0 or less: no cap.</summary>
+    public int MaxTextBytesPerRow { get; set; } = 8 * 1024;
+
+    public static LogQuota From(IConfiguration configuration) =>
+        configuration.GetSection("Butterbase:Executions").Get<LogQuota>() ?? new LogQuota();
+
+    /// <summary>
+    /// Rows an app may add between two checks of its count: a check reads the app's index up to its quota (≈8 ms for
+    /// 50,000 rows on SQLite, a Debug build on a busy 2-core VM), so it runs once per tenth of the quota, not per batch:
+    /// ≈0.002 ms a row, against ≈0.06 ms a row for the insert measured alongside. The quota holds within this slack
+    /// (10 %) per instance. Deleting the rows over the quota costs what the age prune would have spent on them later.
+    /// </summary>
+    public static int Slack(int quota) => Math.Max(1, quota / 10);
+
+    internal const string Marker = "… [truncated: the log keeps {0:N0} bytes of each field]";
+
+    /// <summary><paramref name="text"/> cut to <paramref name="maxBytes"/> UTF-8 bytes (plus a marker), never inside a character.</summary>
+    public static string? Cap(string? text, int maxBytes)
+    {
+        if (text is null || maxBytes <= 0 || (long)text.Length * 3 <= maxBytes || System.Text.Encoding.UTF8.GetByteCount(text) <= maxBytes) return text;
+        int bytes = 0, end = 0;
+        while (end < text.Length)
+        {
+            var width = char.IsHighSurrogate(text[end]) && end + 1 < text.Length && char.IsLowSurrogate(text[end + 1]) ? 2 : 1;
+            var size = width == 2 ? 4 : text[end] < 0x80 ? 1 : text[end] < 0x800 ? 2 : 3;
+            if (bytes + size > maxBytes) break;
+            bytes += size;
+            end += width;
+        }
+        return text[..end] + string.Format(System.Globalization.CultureInfo.InvariantCulture, Marker, maxBytes);
+    }
+}
+
+/// <summary>
 /// Writes execution records (and function invocations, see Functions/) off the hot path: a bounded channel drained in batches by one background
 /// writer; old records are pruned by age. When the channel is full the oldest pending record is dropped
 /// rather than slowing the caller (the log is a diagnostic, not a ledger).
+/// Per-app quotas (<see cref="LogQuota"/>) are enforced here too, never on the request path: text columns are capped as a
+/// batch is written, and an app that wrote a tenth of its quota since its last check is trimmed to its quota, oldest
+/// rows first, its own rows only (the 10-minute pass also checks every app, for rows other instances wrote).
 /// </summary>
 public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfiguration configuration, TimeProvider clock, ILogger<ExecutionLog> logger) : BackgroundService
 {
+    private readonly LogQuota _quota = LogQuota.From(configuration);
+    // Rows written per (log, app) since that app's last quota check, by this instance.
+    private readonly Dictionary<(string Log, string AppId), int> _sinceCheck = new();
+
     private readonly Channel<object> _queue = Channel.CreateBounded<object>(
         new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private DateTime _lastPrune;
@@ -74,7 +158,9 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
                 try
                 {
                     await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
+                    Cap(batch);
                     await InsertAsync(db, batch, stoppingToken);
+                    await EnforceQuotasAsync(db, batch, stoppingToken);
                     foreach (var (id, at) in _touched)
                     {
                         _touched.TryRemove(new KeyValuePair<string, DateTime>(id, at));
@@ -143,5 +229,114 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
         await db.Set<ExecutionRecord>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
         await db.Set<Functions.FunctionInvocation>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
         await db.Set<IdempotencyRecord>().Where(x => x.CreatedAt < now - IdempotencyStore.Window).ExecuteDeleteAsync(ct);
+        // Past the retention period the rows are gone for every app anyway: the mark no longer says anything.
+        await db.Set<LogTruncation>().Where(x => x.DroppedBefore < now.AddDays(-days)).ExecuteDeleteAsync(ct);
+        // Rows other instances wrote: every app over its quota (one pass over each log's (AppId, CreatedAt) index).
+        if (_quota.MaxRowsPerApp > 0)
+            foreach (var appId in await db.Set<ExecutionRecord>().GroupBy(x => x.AppId).Where(g => g.Count() > _quota.MaxRowsPerApp).Select(g => g.Key).ToListAsync(ct))
+                await TrimAsync(db, LogTruncation.Executions, appId, ct);
+        if (_quota.MaxInvocationRowsPerApp > 0)
+            foreach (var appId in await db.Set<Functions.FunctionInvocation>().GroupBy(x => x.AppId).Where(g => g.Count() > _quota.MaxInvocationRowsPerApp).Select(g => g.Key).ToListAsync(ct))
+                await TrimAsync(db, LogTruncation.Invocations, appId, ct);
+    }
+
+    /// <summary>Cuts each row's text columns to the per-row cap (copies: the caller's objects are left alone).</summary>
+    private void Cap(List<object> batch)
+    {
+        var max = _quota.MaxTextBytesPerRow;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            switch (batch[i])
+            {
+                case ExecutionRecord r when LogQuota.Cap(r.Request, max) != r.Request || LogQuota.Cap(r.Response, max) != r.Response:
+                    batch[i] = new ExecutionRecord
+                    {
+                        Id = r.Id, AppId = r.AppId, UserId = r.UserId, ToolName = r.ToolName, ToolkitSlug = r.ToolkitSlug, ConnectionId = r.ConnectionId,
+                        Successful = r.Successful, ErrorCode = r.ErrorCode, UpstreamStatus = r.UpstreamStatus, DurationMs = r.DurationMs,
+                        Request = LogQuota.Cap(r.Request, max), Response = LogQuota.Cap(r.Response, max), CreatedAt = r.CreatedAt,
+                    };
+                    break;
+                case Functions.FunctionInvocation f when LogQuota.Cap(f.Logs, max) != f.Logs || LogQuota.Cap(f.Error, max) != f.Error:
+                    batch[i] = new Functions.FunctionInvocation
+                    {
+                        Id = f.Id, AppId = f.AppId, FunctionName = f.FunctionName, UserId = f.UserId, Outcome = f.Outcome, HttpStatus = f.HttpStatus,
+                        DurationMs = f.DurationMs, Error = LogQuota.Cap(f.Error, max), Logs = LogQuota.Cap(f.Logs, max),
+                        FunctionVersion = f.FunctionVersion, CreatedAt = f.CreatedAt,
+                    };
+                    break;
+            }
+        }
+    }
+
+    private async Task EnforceQuotasAsync(PortalDb db, List<object> batch, CancellationToken ct)
+    {
+        foreach (var row in batch)
+        {
+            var key = row switch
+            {
+                ExecutionRecord r => (Log: LogTruncation.Executions, r.AppId),
+                Functions.FunctionInvocation f => (Log: LogTruncation.Invocations, f.AppId),
+                _ => default,
+            };
+            if (key.AppId is null || QuotaOf(key.Log) <= 0) continue;
+            _sinceCheck[key] = _sinceCheck.GetValueOrDefault(key) + 1;
+        }
+        foreach (var (key, written) in _sinceCheck.ToList())
+        {
+            if (written < LogQuota.Slack(QuotaOf(key.Log))) continue;
+            _sinceCheck.Remove(key);
+            await TrimAsync(db, key.Log, key.AppId, ct);
+        }
+    }
+
+    private int QuotaOf(string log) => log == LogTruncation.Executions ? _quota.MaxRowsPerApp : _quota.MaxInvocationRowsPerApp;
+
+    /// <summary>
+    /// Keeps the app's newest rows up to its quota and deletes the rest of that app's rows, and only that app's; records
+    /// the mark. The cut is found on the (AppId, CreatedAt) index: the quota-th newest row is the oldest one kept.
+    /// </summary>
+    internal async Task TrimAsync(PortalDb db, string log, string appId, CancellationToken ct)
+    {
+        var quota = QuotaOf(log);
+        if (quota <= 0) return;
+        DateTime? keepFrom;
+        int dropped;
+        if (log == LogTruncation.Executions)
+        {
+            var rows = db.Set<ExecutionRecord>().Where(x => x.AppId == appId);
+            keepFrom = await rows.OrderByDescending(x => x.CreatedAt).Skip(quota - 1).Select(x => (DateTime?)x.CreatedAt).FirstOrDefaultAsync(ct);
+            if (keepFrom is null) return;
+            dropped = await rows.Where(x => x.CreatedAt < keepFrom).ExecuteDeleteAsync(ct);
+        }
+        else
+        {
+            var rows = db.Set<Functions.FunctionInvocation>().Where(x => x.AppId == appId);
+            keepFrom = await rows.OrderByDescending(x => x.CreatedAt).Skip(quota - 1).Select(x => (DateTime?)x.CreatedAt).FirstOrDefaultAsync(ct);
+            if (keepFrom is null) return;
+            dropped = await rows.Where(x => x.CreatedAt < keepFrom).ExecuteDeleteAsync(ct);
+        }
+        if (dropped == 0) return;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var marks = db.Set<LogTruncation>().Where(x => x.AppId == appId && x.Log == log);
+        if (await marks.ExecuteUpdateAsync(s => s.SetProperty(x => x.DroppedBefore, keepFrom.Value)
+                .SetProperty(x => x.DroppedRows, x => x.DroppedRows + dropped).SetProperty(x => x.UpdatedAt, now), ct) > 0)
+            return;
+        db.Add(new LogTruncation { AppId = appId, Log = log, DroppedBefore = keepFrom.Value, DroppedRows = dropped, UpdatedAt = now });
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateException)
+        {
+            // Another instance marked it first: add ours to its mark.
+            db.ChangeTracker.Clear();
+            await marks.ExecuteUpdateAsync(s => s.SetProperty(x => x.DroppedBefore, keepFrom.Value)
+                .SetProperty(x => x.DroppedRows, x => x.DroppedRows + dropped).SetProperty(x => x.UpdatedAt, now), ct);
+        }
+        logger.LogInformation("App {AppId} is over its {Log} quota of {Quota} rows: dropped its {Dropped} oldest", appId, log, quota, dropped);
+    }
+
+    /// <summary>The app's truncation mark for a log, or null when nothing was dropped (within the retention period).</summary>
+    public async Task<LogTruncation?> TruncationAsync(string appId, string log, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Set<LogTruncation>().AsNoTracking().FirstOrDefaultAsync(x => x.AppId == appId && x.Log == log, ct);
     }
 }

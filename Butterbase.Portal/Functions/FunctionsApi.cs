@@ -69,12 +69,16 @@ public static class FunctionsApi
     private static async Task<IResult> Delete(string appId, string name, Functions functions, CancellationToken ct) =>
         await functions.DeleteAsync(appId, name, ct) ? TypedResults.NoContent() : NotFound(name);
 
-    private static async Task<IResult> Invocations(string appId, string name, int? limit, int? offset, Functions functions, CancellationToken ct)
+    /// <summary>A page of invocations; <c>truncated</c> / <c>dropped_before</c> say the app's log quota dropped its older rows (of every function).</summary>
+    public sealed record InvocationPage(IReadOnlyList<InvocationRow> Items, int Total, int Limit, int Offset, bool Truncated, DateTime? DroppedBefore);
+
+    private static async Task<IResult> Invocations(string appId, string name, int? limit, int? offset, Functions functions, Execution.ExecutionLog log, CancellationToken ct)
     {
         var (l, o, problems) = Paging.Read(limit, offset);
         if (problems.Count > 0) return ApiErrors.Validation(problems);
         var (items, total) = await functions.InvocationsAsync(appId, name, l, o, ct);
-        return TypedResults.Json(new Page<InvocationRow>(items.Select(InvocationRow.From).ToList(), total, l, o), ApiJson.Snake);
+        var mark = await log.TruncationAsync(appId, Execution.LogTruncation.Invocations, ct);
+        return TypedResults.Json(new InvocationPage(items.Select(InvocationRow.From).ToList(), total, l, o, mark is not null, mark?.DroppedBefore), ApiJson.Snake);
     }
 
     private static JsonHttpResult<ApiError> NotFound(string name) =>

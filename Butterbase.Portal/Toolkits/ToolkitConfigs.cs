@@ -7,10 +7,11 @@ using Microsoft.EntityFrameworkCore;
 namespace Butterbase.Portal.Toolkits;
 
 /// <summary>Enabling, changing and disabling toolkits for an app (the `/configure` resource).</summary>
-public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock, IConfiguration configuration)
+public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock, IConfiguration configuration,
+    CacheInvalidation? invalidation = null)
 {
     private const string SecretPurpose = "Butterbase.Toolkits.ClientSecret.v1";
-    private readonly LocalCache<ToolkitState> _states = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ToolkitConfigSeconds", 30.0)));
+    private readonly LocalCache<ToolkitState> _states = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ToolkitConfigSeconds", 30.0)), invalidation, "toolkit");
 
     /// <summary>What `/execute` needs to know about an app's toolkit.</summary>
     public enum ToolkitState { NotConfigured, Disabled, Enabled }
@@ -83,7 +84,7 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
     /// <summary>
     /// Whether the app has the toolkit enabled, for the execute hot path: kept in memory for
     /// `Butterbase:Cache:ToolkitConfigSeconds` (30 s by default). Configure and disable here make it stale
-    /// at once; another instance's change shows within that TTL.
+    /// at once; another instance's change within a second (<see cref="CacheInvalidation"/>), the TTL being the fallback.
     /// </summary>
     public async Task<ToolkitState> StateAsync(string appId, string slug, CancellationToken ct = default)
     {

@@ -373,6 +373,33 @@ namespace Butterbase.Portal.Data.Migrations
                     b.ToTable("RevocationJobs");
                 });
 
+            modelBuilder.Entity("Butterbase.Portal.Data.InvalidationRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Instance")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Partition")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("CacheInvalidations", (string)null);
+                });
+
             modelBuilder.Entity("Butterbase.Portal.Execution.ExecutionRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -466,6 +493,30 @@ namespace Butterbase.Portal.Data.Migrations
                     b.ToTable("IdempotencyRecords");
                 });
 
+            modelBuilder.Entity("Butterbase.Portal.Execution.LogTruncation", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Log")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("DroppedBefore")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DroppedRows")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AppId", "Log");
+
+                    b.ToTable("LogTruncations", (string)null);
+                });
+
             modelBuilder.Entity("Butterbase.Portal.Functions.AppFunction", b =>
                 {
                     b.Property<string>("Id")
@@ -555,6 +606,8 @@ namespace Butterbase.Portal.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("AppId", "CreatedAt");
 
                     b.HasIndex("AppId", "FunctionName", "CreatedAt");
 

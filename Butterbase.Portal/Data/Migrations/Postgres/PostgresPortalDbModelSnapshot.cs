@@ -383,6 +383,35 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.ToTable("RevocationJobs");
                 });
 
+            modelBuilder.Entity("Butterbase.Portal.Data.InvalidationRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Instance")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Partition")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("CacheInvalidations", (string)null);
+                });
+
             modelBuilder.Entity("Butterbase.Portal.Execution.ExecutionRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -478,6 +507,30 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.ToTable("IdempotencyRecords");
                 });
 
+            modelBuilder.Entity("Butterbase.Portal.Execution.LogTruncation", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Log")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime>("DroppedBefore")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("DroppedRows")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AppId", "Log");
+
+                    b.ToTable("LogTruncations", (string)null);
+                });
+
             modelBuilder.Entity("Butterbase.Portal.Functions.AppFunction", b =>
                 {
                     b.Property<string>("Id")
@@ -567,6 +620,8 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("AppId", "CreatedAt");
 
                     b.HasIndex("AppId", "FunctionName", "CreatedAt");
 
