@@ -45,11 +45,7 @@ builder.Services.AddSingleton<ConnectionStore>();
 builder.Services.AddSingleton<HostedConnect>();
 builder.Services.AddSingleton<TokenRefresher>();
 builder.Services.AddExecution();
-builder.Services.Configure<FunctionLimits>(builder.Configuration.GetSection("Butterbase:Functions"));
-builder.Services.AddSingleton<Functions>();
-builder.Services.AddSingleton<FunctionRuntime>();
-builder.Services.AddSingleton<FunctionWorkerPool>().AddHostedService(sp => sp.GetRequiredService<FunctionWorkerPool>());
-builder.Services.AddSingleton<FunctionCodeCheck>();
+builder.Services.AddFunctions(builder.Configuration);
 builder.Services.AddSingleton<RevocationWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationWorker>());
 builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>

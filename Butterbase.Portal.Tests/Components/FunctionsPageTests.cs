@@ -19,15 +19,7 @@ public sealed class FunctionsPageTests : PortalComponentContext
     {
         Services.AddExecution();
         Services.AddSingleton<TokenRefresher>();
-        Services.Configure<FunctionLimits>(_ => { });
-        Services.AddSingleton<Microsoft.Extensions.Hosting.IHostEnvironment>(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment
-        {
-            ContentRootPath = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../Butterbase.Portal")),
-        });
-        Services.AddSingleton<FunctionWorkerPool>();
-        Services.AddSingleton<FunctionCodeCheck>();
-        Services.AddSingleton<FunctionRuntime>();
-        Services.AddSingleton<Butterbase.Portal.Functions.Functions>();
+        AddFunctions();
     }
 
     public override async Task InitializeAsync()

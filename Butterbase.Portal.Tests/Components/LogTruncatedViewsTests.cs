@@ -29,9 +29,7 @@ public sealed class LogTruncatedViewsTests : PortalComponentContext
         }).Build());
         Services.AddExecution();
         Services.AddSingleton<TokenRefresher>();
-        Services.Configure<FunctionLimits>(_ => { });
-        Services.AddSingleton<FunctionRuntime>();
-        Services.AddSingleton<Butterbase.Portal.Functions.Functions>();
+        AddFunctions();
     }
 
     public override async Task InitializeAsync()
@@ -42,7 +40,7 @@ public sealed class LogTruncatedViewsTests : PortalComponentContext
         _quiet = await Service<AppRegistry>().CreateAsync("Quiet", DeveloperId);
         var functions = Service<Butterbase.Portal.Functions.Functions>();
         foreach (var app in new[] { _flooder, _quiet })
-            await functions.DeployAsync(app.Id, new FunctionDeploy("chatty", "export default () => ({ ok: true })", null, null), default);
+            await functions.DeployCheckedAsync(app.Id, new FunctionDeploy("chatty", "export default () => ({ ok: true })", null, null), default);
 
         var log = Service<ExecutionLog>();
         var start = DateTime.UtcNow.AddMinutes(-10);

@@ -52,6 +52,16 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
 
     protected T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>Functions with the real worker pool (started at the first run), its runtime found through the portal's content root.</summary>
+    protected void AddFunctions()
+    {
+        Services.AddSingleton<Microsoft.Extensions.Hosting.IHostEnvironment>(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment
+        {
+            ContentRootPath = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../Butterbase.Portal")),
+        });
+        Butterbase.Portal.Functions.FunctionsServices.AddFunctions(Services);
+    }
+
     public virtual async Task InitializeAsync()
     {
         await using var db = await Service<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
