@@ -53,6 +53,7 @@ public sealed class FunctionIsolationTests : IAsyncLifetime
         { "huge-string", "export default () => { const s = 'x'.repeat(4e8); return { at: s.indexOf('y') }; }", 500, "function_limit_exceeded", "memory" },
         { "spin", "export default () => { try { while (true) {} } catch { return { swallowed: true }; } }", 504, "function_timeout", "ms timeout" },
         { "alloc-between-awaits", "export default async () => { const kept = []; for (;;) { for (let i = 0; i < 50; i++) kept.push(new Array(100000).fill(i)); await new Promise((r) => setTimeout(r, 0)); } }", 500, "function_limit_exceeded", "memory" },
+        { "huge-unhandled-rejection", "export default () => { Promise.reject(new Error('x'.repeat(5e7))); return new Promise(() => {}); }", 500, "function_error", "Uncaught" },
         { "array-buffers", "export default () => { const kept = []; for (;;) kept.push(new Uint8Array(64 << 20).fill(1)); }", 500, "function_limit_exceeded", "memory" },
     };
 

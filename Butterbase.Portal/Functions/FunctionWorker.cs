@@ -42,27 +42,39 @@ internal sealed class FunctionWorker
         _onReady = onReady;
         _onExit = onExit;
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (_stderrTail)
-            {
-                _stderrTail.Append(e.Data).Append('\n');
-                if (_stderrTail.Length > 8192) _stderrTail.Remove(0, _stderrTail.Length - 8192);
-            }
-        };
-        _process.OutputDataReceived += (_, _) => { }; // a handler may write to stdout: it is drained and dropped
         _process.Exited += (_, _) => Exit();
         _process.Start();
         Pid = _process.Id;
-        _process.BeginErrorReadLine();
-        _process.BeginOutputReadLine();
+        // Read with fixed buffers, not line by line: a handler can make the runtime print one huge line (an unhandled
+        // rejection with a 100 MB message), which a line reader would hold whole in the host's memory.
+        _ = DrainAsync(_process.StandardOutput.BaseStream, keep: false);
+        _ = DrainAsync(_process.StandardError.BaseStream, keep: true);
         // The token is the only thing on stdin; then EOF, so a handler that reads stdin reads nothing.
         _process.StandardInput.WriteLine(Token);
         _process.StandardInput.Close();
     }
 
     private string StderrTail { get { lock (_stderrTail) return _stderrTail.ToString(); } }
+
+    /// <summary>Reads a stream to its end; keeps the last 8 KB of stderr (V8 says "out of memory" there), drops stdout.</summary>
+    private async Task DrainAsync(Stream stream, bool keep)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                if (!keep) continue;
+                lock (_stderrTail)
+                {
+                    _stderrTail.Append(Encoding.UTF8.GetString(buffer, 0, read));
+                    if (_stderrTail.Length > 8192) _stderrTail.Remove(0, _stderrTail.Length - 8192);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+    }
 
     /// <summary>The supervisor connected back and proved its token: read its messages until it goes away.</summary>
     public void Attach(Stream stream, PipeReader reader, int maxLine)

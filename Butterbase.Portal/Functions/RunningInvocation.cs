@@ -12,6 +12,8 @@ internal sealed class RunningInvocation(string appId, string inputJson, int time
     private readonly FunctionRuntime.ExecuteTool _execute = execute;
     private readonly TaskCompletionSource<FunctionRuntime.Outcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _toolCalls;
+    /// <summary>Tool calls of one invocation run a few at a time: a handler firing 1,000 at once waits for its own.</summary>
+    private readonly SemaphoreSlim _concurrentCalls = new(8, 8);
 
     public string Id { get; } = Data.Ids.New("run_");
     public string AppId { get; } = appId;
@@ -29,7 +31,12 @@ internal sealed class RunningInvocation(string appId, string inputJson, int time
         if (Ended || deadline.IsCancellationRequested) return Error("function_timeout", "The invocation has ended.", 504);
         if (Interlocked.Increment(ref _toolCalls) > limits.MaxToolCallsPerInvocation)
             return Error("function_limit_exceeded", $"A function may make at most {limits.MaxToolCallsPerInvocation} tool calls per invocation.", 429);
-        try { return await _execute(asUser, tool, paramsJson, connectionId, deadline); }
+        try
+        {
+            await _concurrentCalls.WaitAsync(deadline);
+            try { return await _execute(asUser, tool, paramsJson, connectionId, deadline); }
+            finally { _concurrentCalls.Release(); }
+        }
         catch (OperationCanceledException) { return Error("function_timeout", "The invocation has ended.", 504); }
     }
 

@@ -169,7 +169,7 @@ function run(m) {
     } else if (r.t === "exec") {
       send({ t: "exec", inv: mine.inv, call: Number(r.call), asUser: r.asUser === null ? null : String(r.asUser), tool: String(r.tool), params: String(r.params), connectionId: r.connectionId === null ? null : String(r.connectionId) });
     } else if (r.t === "done") {
-      const message = r.kind === "ok" ? { t: "done", kind: "ok", wire: r.wire } : { t: "done", kind: "error", error: String(r.error) };
+      const message = r.kind === "ok" ? { t: "done", kind: "ok", wire: r.wire } : { t: "done", kind: "error", error: String(r.error).slice(0, 4096) };
       if (JSON.stringify(message).length > maxMessageChars) {
         finish({ t: "done", kind: "limit", error: "The function's response is larger than " + Math.floor(maxMessageChars / 1048576) + " MB." });
       } else {
@@ -179,7 +179,7 @@ function run(m) {
   };
   worker.onerror = (event) => {
     event.preventDefault();
-    if (current === mine) finish({ t: "done", kind: "error", error: event.message ?? "The function failed." });
+    if (current === mine) finish({ t: "done", kind: "error", error: String(event.message ?? "The function failed.").slice(0, 4096) });
   };
   worker.onmessageerror = () => { if (current === mine) finish({ t: "done", kind: "error", error: "The function sent a value that cannot be copied." }); };
   worker.postMessage({ t: "run", url: "data:application/typescript;base64," + m.code, input: m.input });
