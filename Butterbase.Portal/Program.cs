@@ -24,6 +24,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.AddPortalDatabase();
 builder.AddPortalDataProtection();
 builder.AddPortalAuth();
+builder.AddPortalAccounts();
 builder.AddPortalApi();
 builder.AddSandbox();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

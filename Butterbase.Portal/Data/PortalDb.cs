@@ -35,6 +35,8 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
     public DbSet<AppFunction> Functions => Set<AppFunction>();
     public DbSet<FunctionInvocation> FunctionInvocations => Set<FunctionInvocation>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<AppInvite> AppInvites => Set<AppInvite>();
+    public DbSet<AppActivity> AppActivities => Set<AppActivity>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -45,6 +47,7 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
         ExecutionRecord.Configure(model);
         IdempotencyRecord.Configure(model);
         AppFunction.Configure(model);
+        AppActivity.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
