@@ -195,6 +195,35 @@ public sealed partial class AccountProtectionTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Someone_with_an_account_joins_through_the_invite_page_form_and_a_revoked_link_does_nothing()
+    {
+        Start("open");
+        await SignUpAsync(NewClient(), "owner@example.com");
+        var guest = NewClient();
+        await SignUpAsync(guest, "guest@example.com");
+        await using var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
+        var ownerId = (await db.Developers.SingleAsync(d => d.Email == "owner@example.com")).Id;
+        var app = await _portal.Services.GetRequiredService<AppRegistry>().CreateAsync("Acme", ownerId);
+        var team = _portal.Services.GetRequiredService<AppTeam>();
+        var grant = new AppGrant(app, AppRole.Owner, ownerId);
+        var (revoked, revokedToken) = (await team.InviteAsync(grant, AppRole.Owner))!.Value;
+        Assert.Equal(AppTeam.Outcome.Done, await team.RevokeInviteAsync(grant, revoked.Id));
+        var (_, token) = (await team.InviteAsync(grant, AppRole.Developer))!.Value;
+
+        Assert.Contains("cannot be used", await guest.GetStringAsync($"/invite/{revokedToken}"));
+        var join = await PostAsync(guest, $"/invite/{token}", await TokenAsync(guest, $"/invite/{token}"), "join-app", []);
+        Assert.Equal(HttpStatusCode.Redirect, join.StatusCode);
+        Assert.Equal($"/apps/{app.Id}", join.Headers.Location!.OriginalString.Replace("https://localhost", ""));
+        var roles = await db.AppMembers.AsNoTracking().Where(m => m.AppId == app.Id).Select(m => m.Role).OrderBy(r => r).ToListAsync();
+        Assert.Equal(["developer", "owner"], roles);
+        // A developer may not invite: the service checks the role itself, whatever a page does.
+        var guestId = (await db.Developers.SingleAsync(d => d.Email == "guest@example.com")).Id;
+        Assert.Null(await team.InviteAsync(new AppGrant(app, AppRole.Developer, guestId), AppRole.Owner));
+        Assert.Equal(AppTeam.Outcome.Forbidden, await team.RemoveAsync(new AppGrant(app, AppRole.Developer, guestId), ownerId));
+        Assert.Equal(AppTeam.Outcome.LastOwner, await team.RemoveAsync(grant, ownerId));
+    }
+
+    [Fact]
     public async Task A_sign_out_post_without_the_antiforgery_token_is_a_400_and_keeps_the_session()
     {
         Start();
