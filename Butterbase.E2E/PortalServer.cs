@@ -45,6 +45,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
             builder.UseSetting("ConnectionStrings:Postgres", $"{PostgresServer};Database={_database}");
         }
         builder.UseSetting("Butterbase:Sandbox:Enabled", "true");
+        // Each flow's first sign-up makes the first account; later people join through invite links (TenantIsolationFlowTests).
+        builder.UseSetting("Butterbase:Accounts:SignUp", "invite");
     }
 
     public async Task InitializeAsync()
@@ -62,9 +64,10 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         });
     }
 
-    public async Task<IPage> NewPageAsync()
+    /// <summary>A page in a browser context of its own (its own cookies: one signed-in person).</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Address.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Address.ToString(), ViewportSize = new() { Width = width, Height = height } });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         return page;
@@ -85,9 +88,9 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         page.Locator("[data-testid=circuit-ready]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
 
     /// <summary>Signs a new developer up through the real form and waits for the interactive portal.</summary>
-    public static async Task SignUpAsync(IPage page, string email)
+    public static async Task SignUpAsync(IPage page, string email, string path = "/account/signup")
     {
-        await page.GotoAsync("/account/signup");
+        await page.GotoAsync(path);
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", "correct horse battery");
         await page.FillAsync("#confirm", "correct horse battery");

@@ -25,6 +25,7 @@ builder.AddPortalDatabase();
 builder.Services.AddCacheInvalidation();
 builder.AddPortalDataProtection();
 builder.AddPortalAuth();
+builder.AddPortalAccounts();
 builder.AddPortalApi();
 builder.AddSandbox();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -29,6 +29,9 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<AppRegistry>();
+        Services.AddSingleton<AppTeam>();
+        Services.AddScoped<AppAccess>();
+        Services.AddOptions<Butterbase.Portal.Accounts.AccountOptions>();
         Services.AddSingleton<ApiKeys>();
         Services.AddSingleton(_ => SharedCatalog.Value);
         Services.AddSingleton<Butterbase.Portal.Toolkits.ToolkitConfigs>();

@@ -35,6 +35,8 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
     public DbSet<AppFunction> Functions => Set<AppFunction>();
     public DbSet<FunctionInvocation> FunctionInvocations => Set<FunctionInvocation>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<AppInvite> AppInvites => Set<AppInvite>();
+    public DbSet<AppActivity> AppActivities => Set<AppActivity>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -47,6 +49,7 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
         AppFunction.Configure(model);
         InvalidationRecord.Configure(model);
         LogTruncation.Configure(model);
+        AppActivity.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
