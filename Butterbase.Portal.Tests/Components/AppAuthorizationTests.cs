@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Butterbase.Portal.Execution;
 using Bunit;
 using Butterbase.Portal.Apps;
 using Butterbase.Portal.Apps.Pages;
@@ -24,7 +26,12 @@ public sealed class AppAuthorizationTests : PortalComponentContext
 {
     private App _theirs = default!;
 
-    public AppAuthorizationTests() => SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    public AppAuthorizationTests()
+    {
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        Services.AddExecution(); // the Executions page reads the log's truncation mark
+        Services.AddSingleton<Butterbase.Portal.Connections.TokenRefresher>();
+    }
 
     public override async Task InitializeAsync()
     {

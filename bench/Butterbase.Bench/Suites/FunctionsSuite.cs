@@ -6,9 +6,10 @@ using Butterbase.Bench.Infrastructure;
 namespace Butterbase.Bench.Suites;
 
 /// <summary>
-/// `functions` (issue 6): what invoking a deployed function costs. In one run against the real portal process: an
+/// `functions` (issues 6 and 12): what invoking a deployed function costs. In one run against the real portal process: an
 /// authenticated API call that reads one row (`GET /settings`, the floor of any API-key request), `POST /fn/noop` (a
-/// handler returning a constant: Jint engine per call, prelude, module, JSON both ways, the invocation log row), the
+/// handler returning a constant: a warm Deno worker process, a fresh isolate, the module from a data: URL, the loopback
+/// round trip, and the isolate the process prepares for its next invocation; the invocation log row), the
 /// provider call through `POST /execute`, and the same call from a function (`ctx.integrations.asUser(…).execute`).
 /// p50/p99 at concurrency 1 and 16, and throughput.
 /// </summary>
