@@ -45,6 +45,7 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
             builder.UseSetting("ConnectionStrings:Postgres", $"{PostgresServer};Database={_database}");
         }
         builder.UseSetting("Butterbase:Sandbox:Enabled", "true");
+        builder.UseSetting("Butterbase:Outbound:AllowPrivateNetworks", "true"); // stand-ins on loopback
     }
 
     public async Task InitializeAsync()

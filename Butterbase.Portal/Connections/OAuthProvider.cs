@@ -30,7 +30,7 @@ public sealed record OAuthProvider
     public bool Has(string quirk) => Quirks.Contains(quirk);
 }
 
-public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services, ToolkitConfigs configs)
+public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services, ToolkitConfigs configs, Outbound.PublicOrigin publicOrigin)
 {
     /// <summary>The provider, or the reason it cannot be used yet (no client credentials anywhere).</summary>
     public (OAuthProvider? Provider, string? Problem) Resolve(Toolkit toolkit, ToolkitConfig? config, string origin)
@@ -72,7 +72,11 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     public string ApiBaseUrl(Toolkit toolkit, string origin) =>
         Absolute(configuration[$"Butterbase:Toolkits:{toolkit.Slug}:ApiBaseUrl"] is { Length: > 0 } v ? v : toolkit.ApiBaseUrl, origin);
 
-    private static string Absolute(string url, string origin) => url.StartsWith('/') ? origin.TrimEnd('/') + url : url;
+    /// <summary>
+    /// Host-relative URLs (the Sandbox's) are resolved against the configured public origin, never the <paramref name="origin"/>
+    /// a caller derived from a request: a forged Host header must not receive the Sandbox's client secret or a user's token.
+    /// </summary>
+    private string Absolute(string url, string origin) => url.StartsWith('/') ? publicOrigin.Value + url : url;
 }
 
 /// <summary>The built-in Sandbox provider's client registration, when the Sandbox runs in this host.</summary>
