@@ -134,16 +134,17 @@ public sealed class ConnectFlow(
 
         // Mix-up defence (RFC 9700 §4.4): state issued for one toolkit must come back on that toolkit's callback.
         if (pathToolkit != request.ToolkitSlug) return await Fail("toolkit_mismatch");
-        if (!string.IsNullOrEmpty(error)) return await Fail(error == "access_denied" ? "access_denied" : "provider_error", error);
-        if (string.IsNullOrEmpty(code)) return await Fail("missing_code");
 
         var toolkit = catalog.Find(request.ToolkitSlug);
         var config = await configs.FindAsync(request.AppId, request.ToolkitSlug, ct);
         if (toolkit is null || config is null || !config.Enabled) return await Fail("toolkit_disabled");
         var (resolved, problem) = providers.Resolve(toolkit, config, origin);
         if (resolved is null) return await Fail("toolkit_not_ready", problem);
-        // RFC 9207: a provider known to send `iss` must send the right one; a missing one is a mix-up too.
+        // RFC 9207 §2.4: a provider known to send `iss` must send the right one, on error responses too (checked before
+        // acting on `error`, so another server cannot pass its answer off as this one's); a missing one is a mix-up too.
         if (resolved.Issuer is not null && iss != resolved.Issuer) return await Fail("issuer_mismatch");
+        if (!string.IsNullOrEmpty(error)) return await Fail(error == "access_denied" ? "access_denied" : "provider_error", error);
+        if (string.IsNullOrEmpty(code)) return await Fail("missing_code");
         // The token endpoint is the one fixed when the flow started, never one derived from this request.
         var provider = resolved with { TokenUrl = request.TokenUrl! };
 
@@ -160,6 +161,7 @@ public sealed class ConnectFlow(
             RefreshToken = tokens.RefreshToken,
             TokenType = tokens.TokenType,
             ExpiresAt = tokens.ExpiresAt,
+            IssuedAt = tokens.ExpiresAt is null ? null : now,
             Extra = ProviderExtras(request.ToolkitSlug, tokens),
         };
         var scopes = tokens.Scopes?.ToList() ?? request.Scopes;

@@ -61,11 +61,24 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
             ClientAuth = scheme.ClientAuth ?? "post",
             Pkce = scheme.Pkce,
             ScopeSeparator = scheme.ScopeSeparator ?? " ",
-            AuthorizeParams = scheme.AuthorizeParams ?? [],
+            AuthorizeParams = AuthorizeParams(scheme, section, config),
             DefaultScopes = scheme.DefaultScopes ?? [],
             Quirks = (scheme.Quirks ?? []).ToHashSet(),
             Issuer = Setting("Issuer", null),
         }, null);
+    }
+
+    /// <summary>
+    /// Extra authorize parameters: the catalog's (data, e.g. Google's access_type=offline + prompt=consent), then the
+    /// operator's `Butterbase:Toolkits:{slug}:AuthorizeParams:{name}`, then the app's toolkit settings. An empty value
+    /// removes the parameter (an app that does not want the consent screen every time).
+    /// </summary>
+    private static Dictionary<string, string> AuthorizeParams(AuthScheme scheme, IConfigurationSection section, ToolkitConfig? config)
+    {
+        var merged = new Dictionary<string, string>(scheme.AuthorizeParams ?? []);
+        foreach (var setting in section.GetSection("AuthorizeParams").GetChildren()) merged[setting.Key] = setting.Value ?? "";
+        foreach (var (key, value) in config?.AuthorizeParams ?? []) merged[key] = value;
+        return merged.Where(p => p.Value.Length > 0).ToDictionary();
     }
 
     /// <summary>The API base URL with its configuration override, absolute.</summary>
