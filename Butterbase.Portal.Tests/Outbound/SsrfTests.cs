@@ -76,9 +76,20 @@ public sealed class SsrfTests(SsrfTests.Portals portals) : IClassFixture<SsrfTes
     }
 
     [Theory]
-    [InlineData("127.0.0.1:5310")] [InlineData("localhost")] [InlineData("localhost:5310")] [InlineData("2130706433")]
-    [InlineData("0x7f000001")] [InlineData("0177.0.0.1")] [InlineData("127.1")] [InlineData("169.254.169.254")] [InlineData("10.0.0.1")]
-    [InlineData("100.64.0.1")] [InlineData("[::1]:5310")] [InlineData("[::ffff:127.0.0.1]")] [InlineData("[fd00::1]")] [InlineData("metadata.localhost")]
+    [InlineData("127.0.0.1:5310")]
+    [InlineData("localhost")]
+    [InlineData("localhost:5310")]
+    [InlineData("2130706433")]
+    [InlineData("0x7f000001")]
+    [InlineData("0177.0.0.1")]
+    [InlineData("127.1")]
+    [InlineData("169.254.169.254")]
+    [InlineData("10.0.0.1")]
+    [InlineData("100.64.0.1")]
+    [InlineData("[::1]:5310")]
+    [InlineData("[::ffff:127.0.0.1]")]
+    [InlineData("[fd00::1]")]
+    [InlineData("metadata.localhost")]
     public async Task A_host_field_naming_a_private_address_in_any_spelling_is_refused_with_422_and_nothing_is_stored(string host)
     {
         var response = await _guarded.SubmitHostedAsync(_guardedApp, "jellyfin", "mallory", Jellyfin(host));
