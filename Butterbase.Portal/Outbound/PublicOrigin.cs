@@ -12,7 +12,7 @@ namespace Butterbase.Portal.Outbound;
 /// otherwise send the Sandbox's client secret, PKCE verifiers and users' tokens to a host of the attacker's choosing
 /// (SECURITY.md 33). In Development without the setting it is the server's own listening address.
 /// </summary>
-public sealed class PublicOrigin(IConfiguration configuration, IHostEnvironment environment, IServiceProvider services)
+public sealed class PublicOrigin(IConfiguration configuration, IServiceProvider services, IHostEnvironment? environment = null)
 {
     public const string SettingKey = "Butterbase:PublicBaseUrl";
     private string? _listening;
@@ -33,7 +33,7 @@ public sealed class PublicOrigin(IConfiguration configuration, IHostEnvironment 
     /// <summary>Development and tests only: the first address Kestrel listens on, wildcards read as localhost.</summary>
     private string Listening()
     {
-        if (!AllowsListeningFallback(environment))
+        if (environment is null || !AllowsListeningFallback(environment))
             throw new InvalidOperationException($"Set {SettingKey} to the portal's public origin (e.g. https://integrations.example.com).");
         var address = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? throw new InvalidOperationException($"The server is not listening yet and {SettingKey} is not set.");
