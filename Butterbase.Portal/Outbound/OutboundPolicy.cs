@@ -99,7 +99,8 @@ public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, ICo
         {
             if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") hosts.Add($"{uri.IdnHost}:{uri.Port}");
         }
-        Add(origin.Value);
+        try { Add(origin.Value); }
+        catch (InvalidOperationException) { } // no origin yet (a command-line run): nothing of ours to trust by name
         foreach (var toolkit in configuration.GetSection("Butterbase:Toolkits").GetChildren())
             foreach (var setting in toolkit.GetChildren())
                 if (setting.Key.EndsWith("Url", StringComparison.OrdinalIgnoreCase)) Add(setting.Value);
@@ -149,11 +150,6 @@ public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, ICo
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         MaxConnectionsPerServer = 256,
     };
-
-    /// <summary>True when <paramref name="exception"/> (or what it wraps) is a failed connect: the caller answers <see cref="Unreachable"/>.</summary>
-    public static bool IsUnreachable(Exception exception) =>
-        exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError }
-        || exception.InnerException is OutboundRefused or SocketException;
 
     /// <summary>
     /// Why a host a tenant typed (a connection's host field: `name`, `name:port`, `[v6]:port`) cannot be used, or null.
