@@ -47,6 +47,7 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseSetting("Butterbase:Sandbox:Enabled", "true");
         // Each flow's first sign-up makes the first account; later people join through invite links (TenantIsolationFlowTests).
         builder.UseSetting("Butterbase:Accounts:SignUp", "invite");
+        builder.UseSetting("Butterbase:Outbound:AllowPrivateNetworks", "true"); // stand-ins on loopback
     }
 
     public async Task InitializeAsync()

@@ -7,6 +7,7 @@ using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
 using Butterbase.Portal.Execution;
 using Butterbase.Portal.Functions;
+using Butterbase.Portal.Outbound;
 using Butterbase.Portal.Toolkits;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
@@ -21,6 +22,7 @@ if (AppsCli.IsCli(args))
     builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
 
 builder.Services.AddSingleton(TimeProvider.System);
+builder.AddOutbound();
 builder.AddPortalDatabase();
 builder.Services.AddCacheInvalidation();
 builder.AddPortalDataProtection();
@@ -62,6 +64,7 @@ await app.Services.MigrateDatabaseAsync();
 await app.Services.EnsureKeyRingAsync();
 _ = app.Services.GetRequiredService<ToolkitCatalog>(); // load the catalog at start, not on the first request
 
+app.UseOutbound();
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
     ExceptionHandler = ApiErrors.HandleExceptionAsync,

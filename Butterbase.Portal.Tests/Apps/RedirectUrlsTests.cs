@@ -43,6 +43,29 @@ public sealed class RedirectUrlsTests
     [InlineData("")]
     public void Lookalikes_and_tricks_are_refused(string url) => Assert.False(RedirectUrls.IsAllowed(url, Allowed), url);
 
+    /// <summary>
+    /// Issue 13: `..;` is a dot segment to servers that drop `;` path parameters (Tomcat, Jetty), so
+    /// `/settings/..;/admin` is `/admin` there while it looked like `/settings/…` to the prefix check.
+    /// </summary>
+    [Theory]
+    [InlineData("https://app.com/settings/..;/admin")]
+    [InlineData("https://app.com/settings/..;x=1/admin")]
+    [InlineData("https://app.com/settings/..%3b/admin")]
+    [InlineData("https://app.com/settings/..%3B/admin")]
+    [InlineData("https://app.com/settings/.%2e/admin")]
+    [InlineData("https://app.com/settings/%2E%2E/admin")]
+    [InlineData("https://app.com/settings/..%5cadmin")]
+    [InlineData("https://app.com/settings/..\\admin")]
+    [InlineData("https://other.app.com:8443/cb/..;/admin")]
+    [InlineData("http://localhost:3000/..;/x")]
+    public void Paths_that_other_servers_read_as_climbing_out_are_refused(string url) => Assert.False(RedirectUrls.IsAllowed(url, Allowed), url);
+
+    [Theory]
+    [InlineData("https://app.com/settings/a;jsessionid=1")]
+    [InlineData("https://app.com/settings/..x")]
+    [InlineData("https://app.com/settings/a.b")]
+    public void Semicolons_and_dots_inside_ordinary_segments_still_pass(string url) => Assert.True(RedirectUrls.IsAllowed(url, Allowed), url);
+
     [Theory]
     [InlineData("https://yourapp.com/settings", null)]
     [InlineData("http://localhost:3000/done", null)]

@@ -100,7 +100,7 @@ public sealed partial class HostedConnectTests : IAsyncLifetime
         using var browser = Browser();
         var response = await SubmitAsync(browser, authUrl, new() { ["action"] = "connect", ["username"] = "", ["password"] = "p", ["field.dc"] = "us6.evil.com/steal?x=" });
         var html = await response.Content.ReadAsStringAsync();
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode); // the form again, with the problems
         Assert.Contains("Enter the user name.", html);
         Assert.Contains("letters, digits, dots and dashes only", html);
         await using var scope = _portal.Services.CreateAsyncScope();

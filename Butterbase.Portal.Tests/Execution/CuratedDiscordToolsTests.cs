@@ -21,6 +21,12 @@ public sealed class DiscordToolkitFixture() : CuratedToolsFixture(FakeProviderSt
         portal.With(DiscordBotTool.ConfigurationKey, PlatformBotToken);
         Api.AcceptsBotToken = token => token is PlatformBotToken or OwnBotToken;
     }
+
+    /// <summary>With the `bot` scope the user adds the bot to a server, which Discord names in the token answer: the connection's bound guild.</summary>
+    protected override object ConfigureRequest(string slug) => new { toolkit = slug, scopes = new[] { "identify", "guilds", "bot" } };
+
+    /// <summary>The server the fake's users add the bot to (<see cref="FakeOAuthProviderOptions.DiscordGuildId"/>).</summary>
+    public const string BoundGuild = "80351110224678912";
 }
 
 /// <summary>
@@ -49,6 +55,7 @@ public sealed class CuratedDiscordToolsTests(DiscordToolkitFixture discord) : IC
     [Fact]
     public async Task Send_message_posts_as_the_bot_with_a_reply_reference_and_returns_the_message()
     {
+        ChannelIn("41771983444115456", DiscordToolkitFixture.BoundGuild);
         Api.On("POST", "/api/v10/channels/41771983444115456/messages", r => (200, Json($$"""
             {"id":"1250000000000000000","channel_id":"41771983444115456","type":19,"content":{{r.Json!["content"]!.ToJsonString()}},"timestamp":"2025-06-01T10:00:00.000000+00:00",
              "author":{"id":"9000","username":"butterbot","bot":true,"avatar":null},"mentions":[],"embeds":[],"attachments":[],"components":[],"tts":false}
@@ -133,6 +140,7 @@ public sealed class CuratedDiscordToolsTests(DiscordToolkitFixture discord) : IC
     [Fact]
     public async Task A_discord_429_is_rate_limited_with_retry_after_and_missing_access_is_insufficient_scope()
     {
+        ChannelIn("42", DiscordToolkitFixture.BoundGuild);
         Api.On("POST", "/api/v10/channels/42/messages", _ => (429, Json("""{"message":"You are being rate limited.","retry_after":1.5,"global":false}"""),
             new Dictionary<string, string> { ["Retry-After"] = "2", ["X-RateLimit-Scope"] = "user", ["X-RateLimit-Bucket"] = "abcd1234" }));
         var limited = await discord.FailsAsync("DISCORD_SEND_MESSAGE", new { channel_id = "42", content = "spam" }, "rate_limited", 429);
@@ -141,8 +149,72 @@ public sealed class CuratedDiscordToolsTests(DiscordToolkitFixture discord) : IC
         Assert.Equal(1.5, limited.GetProperty("data").GetProperty("retry_after").GetDouble());
         Assert.Single(Api.Requests, r => r.Path == "/api/v10/channels/42/messages"); // a POST is not retried
 
-        Api.On("POST", "/api/v10/guilds/99/channels", _ => (403, Json("""{"message":"Missing Permissions","code":50013}"""), null));
-        var forbidden = await discord.FailsAsync("DISCORD_CREATE_CHANNEL", new { guild_id = "99", name = "x" }, "insufficient_scope", 403);
+        Api.On("POST", $"/api/v10/guilds/{DiscordToolkitFixture.BoundGuild}/channels", _ => (403, Json("""{"message":"Missing Permissions","code":50013}"""), null));
+        var forbidden = await discord.FailsAsync("DISCORD_CREATE_CHANNEL", new { guild_id = DiscordToolkitFixture.BoundGuild, name = "x" }, "insufficient_scope", 403);
         Assert.Equal(50013, forbidden.GetProperty("data").GetProperty("code").GetInt32());
+    }
+
+    /// <summary>Discord's Get Channel answers the channel with its guild (https://discord.com/developers/docs/resources/channel#get-channel).</summary>
+    private void ChannelIn(string channelId, string? guildId) =>
+        Api.On("GET", $"/api/v10/channels/{channelId}", _ => (200, guildId is null
+            ? Json($$"""{"id":"{{channelId}}","type":1,"recipients":[]}""")
+            : Json($$"""{"id":"{{channelId}}","type":0,"guild_id":"{{guildId}}","name":"general"}"""), null));
+
+    private int RequestsExcept(string method) => Api.Requests.Count(r => r.Method != method);
+
+    [Theory]
+    [InlineData("DISCORD_LIST_CHANNELS", "81384788765712384")]      // someone else's server
+    [InlineData("DISCORD_CREATE_CHANNEL", "81384788765712384")]
+    [InlineData("DISCORD_LIST_CHANNELS", "080351110224678912")]     // the bound id spelled another way is not the bound id
+    [InlineData("DISCORD_LIST_CHANNELS", "80351110224678912%2F..")]
+    public async Task The_platform_bot_refuses_another_guild_and_discord_receives_nothing(string tool, string guild)
+    {
+        var before = Api.Requests.Count;
+        var refused = await JsonAssert.ErrorAsync(await discord.PostExecuteAsync(tool,
+            tool == "DISCORD_CREATE_CHANNEL" ? new { guild_id = guild, name = "pwned" } : new { guild_id = guild }), HttpStatusCode.Forbidden, "forbidden");
+        Assert.Contains(DiscordToolkitFixture.BoundGuild, refused.GetProperty("message").GetString());
+        Assert.Equal(before, Api.Requests.Count);
+    }
+
+    [Theory]
+    [InlineData("another-guild")]
+    [InlineData("direct-message")]
+    [InlineData("unknown")]
+    public async Task The_platform_bot_posts_only_in_channels_of_the_bound_guild(string kind)
+    {
+        const string channel = "555000000000000001";
+        switch (kind)
+        {
+            case "another-guild": ChannelIn(channel, "81384788765712384"); break;
+            case "direct-message": ChannelIn(channel, null); break;
+            default: Api.On("GET", $"/api/v10/channels/{channel}", _ => (404, Json("""{"message":"Unknown Channel","code":10003}"""), null)); break;
+        }
+        Api.On("POST", $"/api/v10/channels/{channel}/messages", _ => (200, Json("""{"id":"1"}"""), null));
+        var posts = RequestsExcept("GET");
+        await JsonAssert.ErrorAsync(await discord.PostExecuteAsync("DISCORD_SEND_MESSAGE", new { channel_id = channel, content = "spam" }), HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(posts, RequestsExcept("GET")); // only the channel lookup reached Discord, never the message
+        Assert.DoesNotContain(Api.Requests, r => r.Method == "POST" && r.Path.EndsWith("/messages"));
+    }
+
+    [Fact]
+    public async Task A_connection_bound_to_no_guild_cannot_use_the_platform_bot_but_its_own_bot_token_can()
+    {
+        var connectionId = await discord.ConnectAsync("discord", "unbound");
+        await using (var scope = discord.Portal.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+            var protector = scope.ServiceProvider.GetRequiredService<CredentialProtector>();
+            var connection = await db.Connections.SingleAsync(c => c.Id == connectionId);
+            var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
+            Assert.Equal(DiscordToolkitFixture.BoundGuild, credentials.Extra![DiscordBotTool.GuildKey]); // learnt from the token answer
+            // As if connected without the bot scope: Discord named no server.
+            connection.Credentials = protector.Protect(connection.AppId, connection.Id, credentials with { Extra = null });
+            await db.SaveChangesAsync();
+        }
+        var before = Api.Requests.Count;
+        var refused = await JsonAssert.ErrorAsync(await discord.PostExecuteAsync("DISCORD_LIST_CHANNELS", new { guild_id = DiscordToolkitFixture.BoundGuild }, "unbound"),
+            HttpStatusCode.Forbidden, "forbidden");
+        Assert.Contains("bot", refused.GetProperty("message").GetString());
+        Assert.Equal(before, Api.Requests.Count);
     }
 }

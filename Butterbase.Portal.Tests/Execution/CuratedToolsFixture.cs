@@ -34,6 +34,9 @@ public abstract class CuratedToolsFixture : IAsyncLifetime
     /// <summary>Extra portal settings before it starts (the fakes are running by then).</summary>
     protected virtual void Configure(PortalApplication portal) { }
 
+    /// <summary>The `POST /configure` body that enables <paramref name="slug"/> for the app.</summary>
+    protected virtual object ConfigureRequest(string slug) => new { toolkit = slug };
+
     public async Task InitializeAsync()
     {
         OAuth = await FakeOAuthProvider.StartAsync(_style);
@@ -50,7 +53,7 @@ public abstract class CuratedToolsFixture : IAsyncLifetime
         using var admin = Portal.Http(App.ApiKey);
         foreach (var slug in _apiPaths.Keys)
         {
-            await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/configure", JsonAssert.Body(new { toolkit = slug })));
+            await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/configure", JsonAssert.Body(ConfigureRequest(slug))));
             Connections[slug] = await ConnectAsync(slug, User);
         }
     }

@@ -80,4 +80,16 @@ public sealed class ToolRequestTests
         Assert.Equal("a&b=c d/e", query["q"].ToString());
         Assert.Equal("date:desc", query["order_by"].ToString());
     }
+
+    [Theory]
+    [InlineData("data.customer\r\nX-Injected: 1")]
+    [InlineData("data\u0000")]
+    public void Control_characters_in_deep_object_values_and_member_names_are_refused_naming_the_parameter(string value)
+    {
+        var inValue = Assert.Throws<InvalidToolParameter>(() => Build("STRIPE_GET_CHARGES", new { expand = new[] { value } }));
+        Assert.Equal("expand", inValue.Field);
+        var inName = Assert.Throws<InvalidToolParameter>(() => Build("STRIPE_GET_CHARGES",
+            new Dictionary<string, object> { ["created"] = new Dictionary<string, object> { [value] = 1 } }));
+        Assert.Equal("created", inName.Field);
+    }
 }

@@ -18,6 +18,9 @@ public sealed class JwksServer : IAsyncDisposable
     public RsaSecurityKey Key { get; } = new(RSA.Create(2048)) { KeyId = "test-key-1" };
     public string JwksUrl { get; }
     public int Requests;
+    /// <summary>Where `/moved` redirects (302): a JWKS URL that leads elsewhere.</summary>
+    public string? RedirectTo { get; set; }
+    public string MovedUrl => JwksUrl.Replace("/.well-known/jwks.json", "/moved");
 
     private JwksServer(WebApplication app, string url) { _app = app; JwksUrl = url; }
 
@@ -34,6 +37,7 @@ public sealed class JwksServer : IAsyncDisposable
             var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(server.Key.Rsa.ExportParameters(false)) { KeyId = server.Key.KeyId });
             return Results.Json(new { keys = new[] { new { kty = jwk.Kty, kid = jwk.Kid, use = "sig", alg = "RS256", n = jwk.N, e = jwk.E } } });
         });
+        app.MapGet("/moved", () => Results.Redirect(server!.RedirectTo!));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server = new JwksServer(app, address + "/.well-known/jwks.json");

@@ -28,6 +28,8 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
     {
         _directory = directory ?? System.IO.Directory.CreateTempSubdirectory("bb-portal-test-").FullName;
         _ownsDirectory = directory is null;
+        // The provider stand-ins listen on loopback: tests opt in explicitly; the SSRF tests turn it off again.
+        _settings["Butterbase:Outbound:AllowPrivateNetworks"] = "true";
         if (kestrel) UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
     }
 

@@ -7,6 +7,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 
@@ -42,7 +43,9 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<Butterbase.Portal.Connections.OAuthProviders>();
         Services.AddSingleton<Butterbase.Portal.Connections.OAuthClient>();
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectFlow>();
-        Services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        Services.AddSingleton<Butterbase.Portal.Outbound.PublicOrigin>();
+        Services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Butterbase:PublicBaseUrl"] = "http://localhost" }).Build());
         Services.AddHttpClient();
         Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton);
         Services.AddLogging();

@@ -69,7 +69,6 @@ public static class ApiSetup
         services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton);
         services.AddOpenApi();
         services.AddMemoryCache();
-        services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(5));
         services.AddHealthChecks().AddCheck<Data.DatabaseHealthCheck>("database");
 
         services.AddOptions<RateLimitOptions>().BindConfiguration("Butterbase:RateLimit");

@@ -29,6 +29,7 @@ public static class RedirectUrls
         if (!Uri.TryCreate(candidate, UriKind.Absolute, out var uri)) return false;
         if (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) return false;
         if (!string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Fragment)) return false;
+        if (!IsNormalPath(uri.AbsolutePath)) return false;
 
         foreach (var entry in allowed)
         {
@@ -38,6 +39,23 @@ public static class RedirectUrls
             if (PathCovers(a.AbsolutePath, uri.AbsolutePath)) return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// False when a segment is a dot segment once read the way some servers read it: `..;` / `.;x` (Tomcat and Jetty drop
+    /// `;` path parameters, so `/settings/..;/admin` is `/admin` to them) or percent-encoded (`%2e%2e`, `.%2E`). The
+    /// prefix check compares paths, so a path another server would resolve differently must not pass it.
+    /// </summary>
+    private static bool IsNormalPath(string path)
+    {
+        foreach (var raw in path.Split('/'))
+        {
+            var segment = Uri.UnescapeDataString(raw);
+            var semicolon = segment.IndexOf(';');
+            if (semicolon >= 0) segment = segment[..semicolon];
+            if (segment is "." or ".." || segment.Contains('\\') || segment.Contains('/')) return false;
+        }
+        return true;
     }
 
     private static bool PathCovers(string allowedPath, string path)

@@ -108,7 +108,7 @@ public sealed class UserTokens(
         IList<SecurityKey> keys;
         try
         {
-            var json = await httpClientFactory.CreateClient("jwks").GetStringAsync(url, ct);
+            var json = await httpClientFactory.CreateClient(Outbound.OutboundSetup.JwksClient).GetStringAsync(url, ct);
             keys = new JsonWebKeySet(json).GetSigningKeys();
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ArgumentException or System.Text.Json.JsonException)

@@ -22,7 +22,7 @@ public sealed class ConnectFlow(
     OAuthClient oauth,
     CredentialProtector protector,
     ConnectionCache cache,
-    IConfiguration configuration,
+    Outbound.PublicOrigin publicOrigin,
     TimeProvider clock,
     ILogger<ConnectFlow> logger)
 {
@@ -34,8 +34,11 @@ public sealed class ConnectFlow(
 
     public sealed record Failure(int Status, string Code, string Message);
 
-    public string Origin(HttpRequest request) =>
-        (configuration["Butterbase:PublicBaseUrl"] is { Length: > 0 } configured ? configured : $"{request.Scheme}://{request.Host}").TrimEnd('/');
+    /// <summary>
+    /// The public origin (<see cref="Outbound.PublicOrigin"/>). The request is not consulted: its Host header is the
+    /// client's to choose, and callbacks, the Sandbox's URLs and token calls must not follow it (SECURITY.md 33).
+    /// </summary>
+    public string Origin(HttpRequest request) => publicOrigin.Value;
 
     public static string CallbackUri(string origin, string slug) => $"{origin}/v1/oauth/callback/{slug}";
 
@@ -43,6 +46,8 @@ public sealed class ConnectFlow(
     public async Task<(Started? Started, Failure? Failure)> StartAsync(
         App app, string userId, string toolkitSlug, string redirectUrl, string? reconnectId, string origin, CancellationToken ct, bool portalRedirect = false)
     {
+        // REVIEW: callers still pass an origin (pages pass their NavigationManager's); the configured one wins.
+        origin = publicOrigin.Value;
         var toolkit = catalog.Find(toolkitSlug);
         if (toolkit is null) return (null, new(404, "unknown_toolkit", $"There is no toolkit '{toolkitSlug}'."));
         var config = await configs.FindAsync(app.Id, toolkit.Slug, ct);
@@ -105,6 +110,7 @@ public sealed class ConnectFlow(
     /// <summary>The OAuth callback: consume the state, exchange the code, learn who connected, store the connection.</summary>
     public async Task<CallbackOutcome> CompleteOAuthAsync(string pathToolkit, string? code, string? state, string? error, string? iss, string origin, CancellationToken ct)
     {
+        origin = publicOrigin.Value;
         const string invalid = "This connection link is invalid, expired or was already used. Start connecting again from the app.";
         if (string.IsNullOrEmpty(state)) return new(null, invalid);
         var stateHash = OAuthClient.Hash(state);
@@ -128,16 +134,17 @@ public sealed class ConnectFlow(
 
         // Mix-up defence (RFC 9700 §4.4): state issued for one toolkit must come back on that toolkit's callback.
         if (pathToolkit != request.ToolkitSlug) return await Fail("toolkit_mismatch");
-        if (!string.IsNullOrEmpty(error)) return await Fail(error == "access_denied" ? "access_denied" : "provider_error", error);
-        if (string.IsNullOrEmpty(code)) return await Fail("missing_code");
 
         var toolkit = catalog.Find(request.ToolkitSlug);
         var config = await configs.FindAsync(request.AppId, request.ToolkitSlug, ct);
         if (toolkit is null || config is null || !config.Enabled) return await Fail("toolkit_disabled");
         var (resolved, problem) = providers.Resolve(toolkit, config, origin);
         if (resolved is null) return await Fail("toolkit_not_ready", problem);
-        // RFC 9207: a provider known to send `iss` must send the right one; a missing one is a mix-up too.
+        // RFC 9207 §2.4: a provider known to send `iss` must send the right one, on error responses too (checked before
+        // acting on `error`, so another server cannot pass its answer off as this one's); a missing one is a mix-up too.
         if (resolved.Issuer is not null && iss != resolved.Issuer) return await Fail("issuer_mismatch");
+        if (!string.IsNullOrEmpty(error)) return await Fail(error == "access_denied" ? "access_denied" : "provider_error", error);
+        if (string.IsNullOrEmpty(code)) return await Fail("missing_code");
         // The token endpoint is the one fixed when the flow started, never one derived from this request.
         var provider = resolved with { TokenUrl = request.TokenUrl! };
 
@@ -154,18 +161,30 @@ public sealed class ConnectFlow(
             RefreshToken = tokens.RefreshToken,
             TokenType = tokens.TokenType,
             ExpiresAt = tokens.ExpiresAt,
-            Extra = SlackUserToken(tokens),
+            IssuedAt = tokens.ExpiresAt is null ? null : now,
+            Extra = ProviderExtras(request.ToolkitSlug, tokens),
         };
         var scopes = tokens.Scopes?.ToList() ?? request.Scopes;
         var connectionId = await SaveConnectionAsync(db, request, accountId, label, scopes, credentials, now, ct);
         return new(WithQuery(request.RedirectUrl, ("status", "connected"), ("toolkit", request.ToolkitSlug), ("connectionId", connectionId)), null);
     }
 
-    /// <summary>Slack v2 returns the bot token at the top and the installing user's token under authed_user.</summary>
-    private static Dictionary<string, string>? SlackUserToken(TokenResult tokens) =>
-        tokens.Body.TryGetValue("authed_user", out var user) && user.ValueKind == System.Text.Json.JsonValueKind.Object
-        && user.TryGetProperty("access_token", out var token) && token.GetString() is { } t
-            ? new Dictionary<string, string> { ["user_access_token"] = t } : null;
+    /// <summary>
+    /// What the token answer carries beside the tokens that later calls need: Slack v2's installing user's token (under
+    /// authed_user), and Discord's `guild` when the bot scope was granted — the one server the platform's shared bot may
+    /// act in for this connection (https://discord.com/developers/docs/topics/oauth2#advanced-bot-authorization).
+    /// </summary>
+    private static Dictionary<string, string>? ProviderExtras(string toolkitSlug, TokenResult tokens)
+    {
+        var extras = new Dictionary<string, string>();
+        if (tokens.Body.TryGetValue("authed_user", out var user) && user.ValueKind == System.Text.Json.JsonValueKind.Object
+            && user.TryGetProperty("access_token", out var token) && token.GetString() is { } t)
+            extras["user_access_token"] = t;
+        if (toolkitSlug == "discord" && tokens.Body.TryGetValue("guild", out var guild) && guild.ValueKind == System.Text.Json.JsonValueKind.Object
+            && guild.TryGetProperty("id", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String && id.GetString() is { Length: > 0 } g)
+            extras[Execution.DiscordBotTool.GuildKey] = g;
+        return extras.Count > 0 ? extras : null;
+    }
 
     /// <summary>
     /// Writes the connection (a reconnect or the same provider account updates its row in place; never merged

@@ -12,7 +12,8 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
 
     public sealed record Prompt(ConnectionRequest Request, Apps.App App, Toolkit Toolkit, IReadOnlyList<Field> Fields);
 
-    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?$")]
+    // A name or IPv4 address with an optional port, or a bracketed IPv6 address (refused later unless public).
+    [GeneratedRegex(@"^([A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(:[0-9]{1,5})?$")]
     private static partial Regex HostLabel();
 
     public async Task<Prompt?> LoadAsync(string requestId, CancellationToken ct = default)
@@ -40,8 +41,14 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
         return fields;
     }
 
-    /// <summary>Per-field problems, or none when the values can be stored.</summary>
-    public static Dictionary<string, string> Check(IReadOnlyList<Field> fields, IReadOnlyDictionary<string, string> values, Toolkit toolkit)
+    /// <summary>
+    /// Per-field problems, or none when the values can be stored. Host fields (placeholders in the API's address) must be
+    /// a host label, and, with <paramref name="outbound"/>, not a literal private address or an odd spelling of one
+    /// (`2130706433`, `0x7f000001`): a clear answer now, though the connect-time check of <see cref="Outbound.OutboundPolicy"/>
+    /// is what actually keeps calls off private networks (a public-looking name may resolve to one later).
+    /// </summary>
+    public static Dictionary<string, string> Check(IReadOnlyList<Field> fields, IReadOnlyDictionary<string, string> values, Toolkit toolkit,
+        Outbound.OutboundPolicy? outbound = null)
     {
         var problems = new Dictionary<string, string>();
         foreach (var field in fields)
@@ -53,6 +60,9 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
             // Placeholder fields end up in the API's host name: a label, never a path or another URL.
             else if (field.Name.StartsWith("field.") && toolkit.Fields?.First(f => "field." + f.Name == field.Name).In is null && !HostLabel().IsMatch(value))
                 problems[field.Name] = "Use letters, digits, dots and dashes only (no slashes or spaces).";
+            else if (field.Name.StartsWith("field.") && toolkit.Fields?.First(f => "field." + f.Name == field.Name).In is null
+                && outbound?.ProblemWithHost(value) is { } hostProblem)
+                problems[field.Name] = hostProblem;
         }
         return problems;
     }

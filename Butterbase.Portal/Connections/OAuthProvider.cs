@@ -30,7 +30,7 @@ public sealed record OAuthProvider
     public bool Has(string quirk) => Quirks.Contains(quirk);
 }
 
-public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services, ToolkitConfigs configs)
+public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services, ToolkitConfigs configs, Outbound.PublicOrigin publicOrigin)
 {
     /// <summary>The provider, or the reason it cannot be used yet (no client credentials anywhere).</summary>
     public (OAuthProvider? Provider, string? Problem) Resolve(Toolkit toolkit, ToolkitConfig? config, string origin)
@@ -61,18 +61,35 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
             ClientAuth = scheme.ClientAuth ?? "post",
             Pkce = scheme.Pkce,
             ScopeSeparator = scheme.ScopeSeparator ?? " ",
-            AuthorizeParams = scheme.AuthorizeParams ?? [],
+            AuthorizeParams = AuthorizeParams(scheme, section, config),
             DefaultScopes = scheme.DefaultScopes ?? [],
             Quirks = (scheme.Quirks ?? []).ToHashSet(),
             Issuer = Setting("Issuer", null),
         }, null);
     }
 
+    /// <summary>
+    /// Extra authorize parameters: the catalog's (data, e.g. Google's access_type=offline + prompt=consent), then the
+    /// operator's `Butterbase:Toolkits:{slug}:AuthorizeParams:{name}`, then the app's toolkit settings. An empty value
+    /// removes the parameter (an app that does not want the consent screen every time).
+    /// </summary>
+    private static Dictionary<string, string> AuthorizeParams(AuthScheme scheme, IConfigurationSection section, ToolkitConfig? config)
+    {
+        var merged = new Dictionary<string, string>(scheme.AuthorizeParams ?? []);
+        foreach (var setting in section.GetSection("AuthorizeParams").GetChildren()) merged[setting.Key] = setting.Value ?? "";
+        foreach (var (key, value) in config?.AuthorizeParams ?? []) merged[key] = value;
+        return merged.Where(p => p.Value.Length > 0).ToDictionary();
+    }
+
     /// <summary>The API base URL with its configuration override, absolute.</summary>
     public string ApiBaseUrl(Toolkit toolkit, string origin) =>
         Absolute(configuration[$"Butterbase:Toolkits:{toolkit.Slug}:ApiBaseUrl"] is { Length: > 0 } v ? v : toolkit.ApiBaseUrl, origin);
 
-    private static string Absolute(string url, string origin) => url.StartsWith('/') ? origin.TrimEnd('/') + url : url;
+    /// <summary>
+    /// Host-relative URLs (the Sandbox's) are resolved against the configured public origin, never the <paramref name="origin"/>
+    /// a caller derived from a request: a forged Host header must not receive the Sandbox's client secret or a user's token.
+    /// </summary>
+    private string Absolute(string url, string origin) => url.StartsWith('/') ? publicOrigin.Value + url : url;
 }
 
 /// <summary>The built-in Sandbox provider's client registration, when the Sandbox runs in this host.</summary>

@@ -10,7 +10,7 @@ namespace Butterbase.Portal.Connections;
 /// <summary>Revokes deleted connections' tokens at their providers, retrying with backoff; gives up after a day.</summary>
 public sealed class RevocationWorker(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers,
-    OAuthClient oauth, CredentialProtector protector, IConfiguration configuration, TimeProvider clock, ILogger<RevocationWorker> logger) : BackgroundService
+    OAuthClient oauth, CredentialProtector protector, TimeProvider clock, ILogger<RevocationWorker> logger) : BackgroundService
 {
     private const int MaxAttempts = 12;
     private readonly SemaphoreSlim _wake = new(0);
@@ -68,8 +68,7 @@ public sealed class RevocationWorker(
         var toolkit = catalog.Find(job.ToolkitSlug);
         if (toolkit is null) return true;
         var config = await configs.FindAsync(job.AppId, job.ToolkitSlug, ct);
-        var origin = configuration["Butterbase:PublicBaseUrl"] is { Length: > 0 } configured ? configured : job.Origin;
-        var (provider, _) = providers.Resolve(toolkit, config, origin);
+        var (provider, _) = providers.Resolve(toolkit, config, job.Origin); // host-relative URLs resolve against the public origin
         if (provider is null) return true;
         var credentials = JsonSerializer.Deserialize<StoredCredentials>(protector.For("revocation", job.AppId).Unprotect(job.Credentials))!;
         return await oauth.RevokeAsync(provider, credentials, ct);

@@ -11,6 +11,8 @@ public sealed record StoredCredentials
     public string? RefreshToken { get; init; }
     public string? TokenType { get; init; }
     public DateTime? ExpiresAt { get; init; }
+    /// <summary>When the access token was issued (received): with <see cref="ExpiresAt"/>, its lifetime, which sizes the refresh margin.</summary>
+    public DateTime? IssuedAt { get; init; }
     public string? ApiKey { get; init; }
     public string? Username { get; init; }
     public string? Password { get; init; }

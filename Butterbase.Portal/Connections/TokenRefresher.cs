@@ -17,7 +17,15 @@ public sealed class TokenRefresher(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers,
     OAuthClient oauth, CredentialProtector protector, ConnectionCache cache, TimeProvider clock, ILogger<TokenRefresher> logger)
 {
+    /// <summary>The most ahead of expiry a token is refreshed.</summary>
     public static readonly TimeSpan Margin = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// Short-lived tokens are refreshed when this share of their life is left, not two minutes before: a provider issuing
+    /// 60-second tokens would otherwise see a refresh on every execute. A quarter keeps the 2-minute margin for tokens of
+    /// 8 minutes and more, leaves a 15-second token 4 s of slack for clock skew and a slow network, and bounds refreshes
+    /// at one per three-quarters of a lifetime.
+    /// </summary>
+    public const int MarginDivisor = 4;
     /// <summary>How long a claimed refresh may take before another instance may take over (the holder died).</summary>
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan LeasePoll = TimeSpan.FromMilliseconds(50);
@@ -25,8 +33,20 @@ public sealed class TokenRefresher(
 
     public sealed record Outcome(StoredCredentials? Credentials, string? Error, bool Expired, bool Transient);
 
-    public bool NeedsRefresh(StoredCredentials credentials) =>
-        credentials.Scheme == "oauth2" && credentials.ExpiresAt is { } expires && expires - Margin <= clock.GetUtcNow().UtcDateTime;
+    public bool NeedsRefresh(StoredCredentials credentials)
+    {
+        if (credentials.Scheme != "oauth2" || credentials.ExpiresAt is not { } expires) return false;
+        var now = clock.GetUtcNow().UtcDateTime;
+        // Nothing to refresh with: the token is used until it really expires (then the user must reconnect).
+        if (credentials.RefreshToken is null) return expires <= now;
+        return expires - MarginFor(credentials) <= now;
+    }
+
+    /// <summary>min(<see cref="Margin"/>, lifetime / <see cref="MarginDivisor"/>); the full margin when the lifetime is unknown (older rows).</summary>
+    public static TimeSpan MarginFor(StoredCredentials credentials) =>
+        credentials.IssuedAt is { } issued && credentials.ExpiresAt is { } expires && expires > issued
+            ? TimeSpan.FromTicks(Math.Min(Margin.Ticks, (expires - issued).Ticks / MarginDivisor))
+            : Margin;
 
     /// <summary>
     /// The credentials of version <paramref name="spentVersion"/> are no good (expired, or refused by the provider):
@@ -107,6 +127,7 @@ public sealed class TokenRefresher(
             RefreshToken = result.RefreshToken ?? credentials.RefreshToken, // no new one: keep the old (RFC 6749 §6)
             TokenType = result.TokenType ?? credentials.TokenType,
             ExpiresAt = result.ExpiresAt,
+            IssuedAt = result.ExpiresAt is null ? null : now,
         };
         var blob = protector.Protect(connection.AppId, connection.Id, fresh);
         // Save before anyone can use the rotated token; retry the write, never the refresh (the old refresh token may be dead now).

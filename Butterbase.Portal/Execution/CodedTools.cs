@@ -19,6 +19,13 @@ public abstract class CodedTool
 
     public abstract HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl);
 
+    /// <summary>
+    /// Why this call may not be made with these credentials (answered 403 forbidden before the request is sent), or
+    /// null. A tool acting with a credential shared between tenants checks here that the target is the caller's own.
+    /// </summary>
+    public virtual Task<string?> RefuseAsync(JsonObject parameters, StoredCredentials credentials, string apiBaseUrl, HttpClient http, CancellationToken ct) =>
+        Task.FromResult<string?>(null);
+
     /// <summary>Reads a 2xx answer; the default passes the provider's JSON through.</summary>
     public virtual ToolOutcome Read(JsonNode? body) => new(true, body);
 

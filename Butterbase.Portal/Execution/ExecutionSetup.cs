@@ -27,13 +27,10 @@ public static class ExecutionSetup
                 c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0");
                 c.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline owns timeouts
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                // Never follow a redirect: it could carry the Authorization header to another host.
-                AllowAutoRedirect = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                MaxConnectionsPerServer = 256,
-            })
+            // Connection host fields make some of these addresses tenant-chosen: every connect goes through the outbound
+            // policy (public addresses only, checked on the resolved IP), and no redirect is followed (it could carry the
+            // Authorization header to another host).
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHandler())
             .RemoveAllLoggers() // default handlers log URLs, which may carry api keys in the query
             .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // outside the pipeline: each of its two calls is retried on its own
             .AddStandardResilienceHandler(o =>

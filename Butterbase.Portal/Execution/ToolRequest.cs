@@ -70,13 +70,21 @@ public static class ToolRequest
                     AddRepeated(query, wire, node);
                     break;
                 case "header":
-                    if (!ForbiddenHeaders.Contains(wire)) headers.Add(new(wire, Scalar(node)));
+                    if (!ForbiddenHeaders.Contains(wire)) headers.Add(new(wire, NoControlCharacters(name, Scalar(node))));
                     break;
                 default:
                     if (tool.BodyKey == name) wholeBody = WithoutNulls(node.DeepClone());
                     else body[wire] = WithoutNulls(node.DeepClone());
                     break;
             }
+        }
+
+        // CR/LF in a query value is escaped, not injected, but no provider wants it and some proxies decode before
+        // forwarding: refused like headers (SECURITY.md 34). Names too: deepObject and form members come from the caller.
+        foreach (var (key, value) in query)
+        {
+            NoControlCharacters(QueryParameterOf(key, tool), key);
+            NoControlCharacters(QueryParameterOf(key, tool), value);
         }
 
         var url = baseUrl.TrimEnd('/') + path;
@@ -92,8 +100,8 @@ public static class ToolRequest
             throw new InvalidToolParameter("params", "The parameters would send the request outside the toolkit's API.");
 
         var request = new HttpRequestMessage(new HttpMethod(tool.Method), uri);
-        foreach (var (key, value) in toolkit.Headers ?? []) request.Headers.TryAddWithoutValidation(key, value);
-        foreach (var (key, value) in headers) request.Headers.TryAddWithoutValidation(key, value);
+        foreach (var (key, value) in toolkit.Headers ?? []) request.Headers.TryAddWithoutValidation(key, value); // the catalog's, fixed
+        foreach (var (key, value) in headers) AddHeader(request, key, value, key);
         var content = wholeBody ?? (body.Count > 0 ? body : null);
         if (content is not null) request.Content = Content(tool.ContentType, content);
         Authenticate(request, toolkit, credentials);
@@ -168,20 +176,59 @@ public static class ToolRequest
                     var separator = request.RequestUri!.Query.Length > 0 ? "&" : "?";
                     request.RequestUri = new Uri(request.RequestUri + separator + Uri.EscapeDataString(scheme.Name!) + "=" + Uri.EscapeDataString(value));
                 }
-                else request.Headers.TryAddWithoutValidation(scheme?.Name ?? "X-API-Key", value);
+                else AddHeader(request, scheme?.Name ?? "X-API-Key", value, "api_key", credential: true);
                 break;
         }
         // Second credentials some APIs need beside the key (fields with "in": header|query).
         foreach (var field in toolkit.Fields ?? [])
         {
             if (field.In is null || credentials.Fields?.GetValueOrDefault(field.Name) is not { } extra) continue;
-            if (field.In == "header") request.Headers.TryAddWithoutValidation(field.Name, extra);
+            if (field.In == "header") AddHeader(request, field.Name, extra, field.Name, credential: true);
             else
             {
                 var separator = request.RequestUri!.Query.Length > 0 ? "&" : "?";
                 request.RequestUri = new Uri(request.RequestUri + separator + Uri.EscapeDataString(field.Name) + "=" + Uri.EscapeDataString(extra));
             }
         }
+    }
+
+    /// <summary>
+    /// The value, unless it holds a control character (C0 but tab, or DEL): CR/LF in a header would add headers or
+    /// smuggle a second request to the provider with the connection's credentials (SECURITY.md 34).
+    /// </summary>
+    internal static string NoControlCharacters(string parameter, string value)
+    {
+        foreach (var c in value)
+            if (c < ' ' && c != '\t' || c == '\u007f')
+                throw new InvalidToolParameter(parameter, "This value contains a control character (line break, NUL, …), which cannot be sent in a header or query.");
+        return value;
+    }
+
+    /// <summary>The tool parameter a query pair came from (deepObject `name[key]` and form members map back to theirs).</summary>
+    private static string QueryParameterOf(string key, ToolDefinition tool)
+    {
+        var bracket = key.IndexOf('[');
+        var wire = bracket > 0 ? key[..bracket] : key;
+        return tool.WireNames?.FirstOrDefault(p => p.Value == wire).Key ?? wire;
+    }
+
+    /// <summary>
+    /// Adds a tenant-supplied header with .NET's validation (never TryAddWithoutValidation): a value it refuses is a
+    /// parameter problem (422), or for a stored credential, a connection problem (409). Content headers a tool may
+    /// declare (Content-Type) are not request headers and are skipped as before.
+    /// </summary>
+    private static void AddHeader(HttpRequestMessage request, string name, string value, string parameter, bool credential = false)
+    {
+        if (credential)
+        {
+            foreach (var c in value)
+                if (c < ' ' && c != '\t' || c == '\u007f')
+                    throw new ConnectionIncomplete(parameter, "A stored credential contains a control character; reconnect with the value as issued.");
+        }
+        else NoControlCharacters(parameter, value);
+        try { request.Headers.Add(name, value); }
+        catch (InvalidOperationException) { } // a content header name (Content-Type): the body sets its own
+        catch (FormatException) { throw new InvalidToolParameter(parameter, "This value cannot be sent as an HTTP header."); }
     }
 
     private static string ResolveFields(string baseUrl, StoredCredentials credentials)

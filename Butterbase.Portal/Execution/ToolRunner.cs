@@ -82,6 +82,7 @@ public sealed class ToolRunner(
             else if (refreshed.Expired)
                 return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
         }
+        if (sent.Refused is { } refusal) return Fail(403, "forbidden", refusal);
         if (sent.Invalid is ConnectionIncomplete incomplete)
             return (null, new ApiError("connection_incomplete", incomplete.Message, [new ApiErrorDetail(incomplete.Field, incomplete.Message)]), 409);
         if (sent.Invalid is { } invalid)
@@ -123,7 +124,7 @@ public sealed class ToolRunner(
         return pick;
     }
 
-    private sealed record Sent(ToolOutcome? Outcome, int? Status, long? RetryAfterMs, string? Request, InvalidToolParameter? Invalid = null);
+    private sealed record Sent(ToolOutcome? Outcome, int? Status, long? RetryAfterMs, string? Request, InvalidToolParameter? Invalid = null, string? Refused = null);
 
     private async Task<Sent> SendAsync(
         Toolkit toolkit, ToolDefinition tool, JsonObject validated, StoredCredentials credentials, string apiBase, CancellationToken ct)
@@ -137,6 +138,11 @@ public sealed class ToolRunner(
                 : ToolRequest.Build(toolkit, tool, validated, credentials, apiBase);
         }
         catch (InvalidToolParameter e) { return new Sent(null, null, null, null, e); }
+        if (coded is not null && await coded.RefuseAsync(validated, credentials, apiBase, httpClientFactory.CreateClient(HttpClientName), ct) is { } refused)
+        {
+            request.Dispose();
+            return new Sent(null, null, null, null, Refused: refused);
+        }
         if (tool.Kind == "coded" && coded is null)
         {
             request.Dispose();
@@ -150,8 +156,10 @@ public sealed class ToolRunner(
             try { response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, ct); }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             { return new Sent(new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time."), null, null, described); }
-            catch (HttpRequestException e)
-            { return new Sent(new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} could not be reached: {e.Message}"), null, null, described); }
+            // One message for refused, closed, filtered, unresolvable and refused-by-policy: the text must not tell a
+            // tenant probing a host field which ports are open (SECURITY.md 32).
+            catch (HttpRequestException)
+            { return new Sent(new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} could not be reached."), null, null, described); }
             // Polly's rejections (matched by name: OpenIddict brings Polly 7 beside the resilience package's Polly 8).
             catch (Exception e) when (e.GetType().Name == "TimeoutRejectedException")
             { return new Sent(new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time."), null, null, described); }

@@ -7,13 +7,12 @@ namespace Butterbase.Portal.Sandbox;
 
 /// <summary>
 /// Replaces OpenIddict's registered-redirect-URI check: the Sandbox's one client is this host's own portal, whose
-/// callback is `{origin}/v1/oauth/callback/sandbox` with origin = `Butterbase:PublicBaseUrl`, else the origin the
-/// authorization request arrived on (tests run on random loopback ports, so no fixed list can be registered).
+/// callback is `{origin}/v1/oauth/callback/sandbox` with origin the portal's public origin (<see cref="Outbound.PublicOrigin"/>:
+/// configured, or the listening address in Development and tests), never the origin a request claims.
 /// Exactly that URI is accepted (ordinal comparison, as OAuth 2.1 §2.3.1 requires) and nothing else: a code is never
-/// sent to another host. The request origin is safe to trust here because it is the origin the user's own browser
-/// used to reach this host. OpenIddict still binds the code to this redirect_uri and checks it at the token endpoint.
+/// sent to another host. OpenIddict still binds the code to this redirect_uri and checks it at the token endpoint.
 /// </summary>
-public sealed class SandboxRedirectUriValidation(IConfiguration configuration) : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
+public sealed class SandboxRedirectUriValidation(Outbound.PublicOrigin origin) : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
 {
     public const string CallbackPath = "/v1/oauth/callback/sandbox";
 
@@ -26,21 +25,12 @@ public sealed class SandboxRedirectUriValidation(IConfiguration configuration) :
 
     public ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
     {
-        var expected = ExpectedRedirectUri(configuration, context.BaseUri);
+        var expected = origin.Value + CallbackPath;
         if (string.IsNullOrEmpty(context.RedirectUri))
             context.Reject(Errors.InvalidRequest, "The mandatory 'redirect_uri' parameter is missing.");
         else if (!string.Equals(context.RedirectUri, expected, StringComparison.Ordinal))
             context.Reject(Errors.InvalidRequest, "The specified 'redirect_uri' is not valid for this client application.");
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>The only redirect URI the Sandbox accepts, given the origin the request arrived on.</summary>
-    public static string? ExpectedRedirectUri(IConfiguration configuration, Uri? requestBaseUri)
-    {
-        var origin = configuration["Butterbase:PublicBaseUrl"] is { Length: > 0 } configured
-            ? configured
-            : requestBaseUri?.AbsoluteUri;
-        return origin is null ? null : origin.TrimEnd('/') + CallbackPath;
     }
 }
 

@@ -21,6 +21,9 @@ public static class SandboxSetup
     {
         if (!builder.Configuration.GetValue<bool>(EnabledKey)) return;
         var services = builder.Services;
+        // OpenIddict logs whole protocol messages at Information (state, code, code_verifier, tokens): warnings and
+        // errors only, whatever the configured default (SECURITY.md 3, 26).
+        builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
 
         if (DatabaseSetup.UsesPostgres(builder.Configuration))
         {

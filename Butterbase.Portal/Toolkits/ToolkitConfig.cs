@@ -17,6 +17,11 @@ public sealed class ToolkitConfig
     public string? ClientId { get; set; }
     /// <summary>Data Protection-encrypted, bound to app and toolkit; write-only through the API.</summary>
     public string? ClientSecret { get; set; }
+    /// <summary>
+    /// Extra authorize parameters over the catalog's (`prompt=consent`, `access_type=offline`: some servers drop
+    /// offline_access without a consent prompt); an empty value removes the catalog's. Null = the catalog's as they are.
+    /// </summary>
+    public Dictionary<string, string>? AuthorizeParams { get; set; }
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; set; }
 
@@ -27,6 +32,14 @@ public sealed class ToolkitConfig
         e.Property(x => x.DisplayName).HasMaxLength(100);
         e.Property(x => x.AuthScheme).HasMaxLength(20);
         e.Property(x => x.ClientId).HasMaxLength(500);
+        // A small JSON object in one text column, on SQLite and PostgreSQL alike.
+        e.Property(x => x.AuthorizeParams).HasConversion(
+            v => v == null ? null : System.Text.Json.JsonSerializer.Serialize(v, (System.Text.Json.JsonSerializerOptions?)null),
+            v => v == null ? null : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(v, (System.Text.Json.JsonSerializerOptions?)null),
+            new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<Dictionary<string, string>?>(
+                (a, b) => a == null ? b == null : b != null && a.Count == b.Count && !a.Except(b).Any(),
+                v => v == null ? 0 : v.Aggregate(0, (h, p) => HashCode.Combine(h, p.Key, p.Value)),
+                v => v == null ? null : new Dictionary<string, string>(v))).HasMaxLength(4000);
         e.HasIndex(x => new { x.AppId, x.ToolkitSlug }).IsUnique();
         e.HasOne<Apps.App>().WithMany().HasForeignKey(x => x.AppId).OnDelete(DeleteBehavior.Cascade);
     });

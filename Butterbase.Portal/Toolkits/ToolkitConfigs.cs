@@ -18,7 +18,7 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
 
     /// <summary>Null fields keep what is stored; <paramref name="UseManagedClient"/> drops the app's own OAuth client.</summary>
     public sealed record Change(Toolkit Toolkit, string? DisplayName, IReadOnlyList<string>? Scopes, string? AuthScheme, string? ClientId, string? ClientSecret,
-        bool UseManagedClient = false);
+        bool UseManagedClient = false, IReadOnlyDictionary<string, string>? AuthorizeParams = null);
 
     /// <summary>Idempotent upsert: configuring again updates the row and re-enables it.</summary>
     public async Task<ToolkitConfig> ConfigureAsync(string appId, Change change, CancellationToken ct = default)
@@ -35,6 +35,8 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
         row.DisplayName = string.IsNullOrWhiteSpace(change.DisplayName) ? (row.DisplayName is "" ? change.Toolkit.Name : row.DisplayName) : change.DisplayName.Trim();
         row.Scopes = change.Scopes?.Select(s => s.Trim()).Where(s => s.Length > 0).Distinct().ToList() ?? row.Scopes;
         row.AuthScheme = change.AuthScheme ?? (row.AuthScheme is "" ? change.Toolkit.DefaultAuth.Type : row.AuthScheme);
+        if (change.AuthorizeParams is not null)
+            row.AuthorizeParams = change.AuthorizeParams.Count == 0 ? null : change.AuthorizeParams.ToDictionary(p => p.Key.Trim(), p => p.Value.Trim());
         if (change.UseManagedClient)
         {
             row.ClientId = null;

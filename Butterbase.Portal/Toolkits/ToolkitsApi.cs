@@ -18,7 +18,13 @@ public static class ToolkitsApi
 
     public sealed record ClientCredentials(string? ClientId, string? ClientSecret);
 
-    public sealed record ConfigureRequest(string? Toolkit, string? DisplayName, List<string>? Scopes, string? AuthScheme, ClientCredentials? Credentials);
+    /// <param name="AuthorizeParams">Extra authorize parameters over the catalog's ("" removes one); {} back to the catalog's.</param>
+    public sealed record ConfigureRequest(string? Toolkit, string? DisplayName, List<string>? Scopes, string? AuthScheme, ClientCredentials? Credentials,
+        Dictionary<string, string>? AuthorizeParams = null);
+
+    /// <summary>The protocol's own authorize parameters: fixed by the flow, never set by an app.</summary>
+    private static readonly HashSet<string> ProtocolParams = new(StringComparer.OrdinalIgnoreCase)
+        { "response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method", "nonce", "request", "request_uri" };
 
     public sealed class ConfigureRequestValidator : AbstractValidator<ConfigureRequest>
     {
@@ -29,6 +35,12 @@ public static class ToolkitsApi
             RuleFor(x => x.Scopes).Must(s => s is null || s.Count <= 100).WithMessage("At most 100 scopes.").OverridePropertyName("scopes");
             RuleForEach(x => x.Scopes).Must(s => !string.IsNullOrWhiteSpace(s) && s.Length <= 300 && !s.Any(char.IsWhiteSpace))
                 .WithMessage("A scope is one non-empty word of at most 300 characters.").OverridePropertyName("scopes");
+            RuleFor(x => x.AuthorizeParams).Must(p => p is null || p.Count <= 10).WithMessage("At most 10 authorize parameters.").OverridePropertyName("authorizeParams");
+            RuleForEach(x => x.AuthorizeParams).OverrideIndexer((_, _, p, _) => $"[{p.Key}]") // authorizeParams[state]
+                .Must(p => p.Key.Length is > 0 and <= 64 && p.Key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && !ProtocolParams.Contains(p.Key))
+                .WithMessage("A parameter name is letters, digits, _ - . (at most 64), and not one the protocol sets (state, scope, redirect_uri, …).")
+                .Must(p => p.Value is not null && p.Value.Length <= 200 && !p.Value.Any(char.IsControl))
+                .WithMessage("A parameter value is at most 200 characters, without control characters.").OverridePropertyName("authorizeParams");
             RuleFor(x => x.AuthScheme).Must(a => a is null or "oauth2" or "api_key" or "basic" or "bearer")
                 .WithMessage("authScheme is one of oauth2, api_key, basic, bearer.").OverridePropertyName("authScheme");
             When(x => x.Credentials is not null, () =>
@@ -40,10 +52,10 @@ public static class ToolkitsApi
     }
 
     public sealed record ConfigRow(Guid Id, string AppId, string ToolkitSlug, bool Enabled, string DisplayName, IReadOnlyList<string> Scopes,
-        string AuthScheme, string Credentials, DateTime CreatedAt, DateTime UpdatedAt)
+        string AuthScheme, string Credentials, DateTime CreatedAt, DateTime UpdatedAt, IReadOnlyDictionary<string, string>? AuthorizeParams)
     {
         public static ConfigRow From(ToolkitConfig c) => new(c.Id, c.AppId, c.ToolkitSlug, c.Enabled, c.DisplayName, c.Scopes, c.AuthScheme,
-            c.ClientId is null ? "managed" : "custom", c.CreatedAt, c.UpdatedAt);
+            c.ClientId is null ? "managed" : "custom", c.CreatedAt, c.UpdatedAt, c.AuthorizeParams);
     }
 
     public sealed record ConfigList(IReadOnlyList<ConfigRow> Items);
@@ -60,7 +72,7 @@ public static class ToolkitsApi
             return ApiErrors.Validation([new("credentials", "Client credentials apply to OAuth 2 toolkits only.")]);
 
         var row = await configs.ConfigureAsync(appId, new ToolkitConfigs.Change(toolkit, request.DisplayName, request.Scopes,
-            request.AuthScheme, request.Credentials?.ClientId, request.Credentials?.ClientSecret), ct);
+            request.AuthScheme, request.Credentials?.ClientId, request.Credentials?.ClientSecret, AuthorizeParams: request.AuthorizeParams), ct);
         return TypedResults.Json(ConfigRow.From(row), ApiJson.Snake);
     }
 

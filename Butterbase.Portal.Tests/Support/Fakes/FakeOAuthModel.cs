@@ -68,6 +68,12 @@ public sealed class FakeOAuthProviderOptions
 
     /// <summary>Authorization codes expire after this (RFC 6749 §4.1.2 recommends at most 10 minutes).</summary>
     public TimeSpan AuthorizationCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Discord: the server the user adds the bot to when the grant has the `bot` scope, returned as `guild` in the
+    /// token answer (https://discord.com/developers/docs/topics/oauth2#advanced-bot-authorization-extended-bot-authorization-access-token-example).
+    /// </summary>
+    public string DiscordGuildId { get; set; } = "80351110224678912";
 }
 
 /// <summary>An end-user account at the fake provider. <see cref="Id"/> is derived from the email in the style's id format.</summary>

@@ -345,6 +345,8 @@ public sealed partial class FakeOAuthProvider
                 };
                 if (refresh is not null) body["refresh_token"] = refresh.Token;
                 body["scope"] = grant.Scope;
+                if (Style == FakeProviderStyle.Discord && HasScope(grant, "bot") && call.GrantType == "authorization_code")
+                    body["guild"] = new JsonObject { ["id"] = Options.DiscordGuildId, ["name"] = "Guild " + Options.DiscordGuildId, ["owner_id"] = account.Id };
                 break;
         }
         if (body["expires_in"] is null) body.Remove("expires_in");

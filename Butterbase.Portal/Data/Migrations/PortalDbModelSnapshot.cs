@@ -721,6 +721,10 @@ namespace Butterbase.Portal.Data.Migrations
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AuthorizeParams")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ClientId")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");

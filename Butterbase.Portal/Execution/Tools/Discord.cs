@@ -11,14 +11,49 @@ namespace Butterbase.Portal.Execution;
 /// bearer token, which only reaches user endpoints such as /users/@me/guilds. The token is the connection's
 /// `bot_token` field, else the platform's `Butterbase:Toolkits:discord:BotToken`; it replaces the Authorization header
 /// the connection's scheme put on the request.
+/// The platform's bot is shared by every tenant (SECURITY.md 35): with it a call may act only in the server the
+/// connection's user added the bot to — the `guild` Discord returns with the token when the `bot` scope is granted
+/// (https://discord.com/developers/docs/topics/oauth2#advanced-bot-authorization-extended-bot-authorization-access-token-example),
+/// kept as <see cref="GuildKey"/>. A connection's own bot token acts wherever that bot is.
 /// </summary>
 public abstract class DiscordBotTool(IConfiguration configuration) : CodedTool
 {
     public const string ConfigurationKey = "Butterbase:Toolkits:discord:BotToken";
+    /// <summary>The server the connection is bound to, in <see cref="StoredCredentials.Extra"/>.</summary>
+    public const string GuildKey = "discord_guild_id";
+
+    private static string? OwnToken(StoredCredentials credentials) => credentials.Fields?.GetValueOrDefault("bot_token") is { Length: > 0 } own ? own : null;
+
+    /// <summary>The guild this call acts in; <paramref name="lookup"/> GETs a Discord path with the bot token.</summary>
+    protected abstract Task<(string? GuildId, string? Problem)> TargetGuildAsync(JsonObject parameters, Func<string, Task<JsonNode?>> lookup);
+
+    public sealed override async Task<string?> RefuseAsync(JsonObject parameters, StoredCredentials credentials, string apiBaseUrl, HttpClient http, CancellationToken ct)
+    {
+        if (OwnToken(credentials) is not null || configuration[ConfigurationKey] is not { Length: > 0 } platform) return null;
+        if (credentials.Extra?.GetValueOrDefault(GuildKey) is not { Length: > 0 } bound)
+            return "This connection is not bound to a Discord server, so the platform's bot cannot act for it: reconnect with the `bot` scope "
+                + "(the user picks the server to add the bot to), or give the connection its own bot_token.";
+        async Task<JsonNode?> Lookup(string path)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, apiBaseUrl.TrimEnd('/') + path);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bot", platform.Trim());
+            // REVIEW: an unanswered lookup refuses the call (403) rather than acting unchecked; the caller may retry.
+            try
+            {
+                using var response = await http.SendAsync(request, ct);
+                return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync(ct)) : null;
+            }
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException && !ct.IsCancellationRequested) { return null; }
+        }
+        var (guild, problem) = await TargetGuildAsync(parameters, Lookup);
+        if (problem is not null) return problem;
+        return guild == bound ? null
+            : $"The platform's Discord bot acts only in the server this connection added it to ({bound}); this call targets another server.";
+    }
 
     public sealed override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
     {
-        var token = credentials.Fields?.GetValueOrDefault("bot_token") is { Length: > 0 } own ? own : configuration[ConfigurationKey];
+        var token = OwnToken(credentials) ?? configuration[ConfigurationKey];
         if (string.IsNullOrWhiteSpace(token))
             throw new ConnectionIncomplete("bot_token",
                 $"{tool.Name} runs as a Discord bot, and no bot token is set: add the bot_token field to the connection, or configure {ConfigurationKey} on the server.");
@@ -49,6 +84,15 @@ public sealed class DiscordSendMessage(IConfiguration configuration) : DiscordBo
 {
     public override IEnumerable<string> Names => ["DISCORD_SEND_MESSAGE"];
 
+    /// <summary>A channel id says nothing about its server: ask Discord (https://discord.com/developers/docs/resources/channel#get-channel).</summary>
+    protected override async Task<(string? GuildId, string? Problem)> TargetGuildAsync(JsonObject parameters, Func<string, Task<JsonNode?>> lookup)
+    {
+        var channel = await lookup("/channels/" + Uri.EscapeDataString(Text(parameters, "channel_id") ?? ""));
+        return channel?["guild_id"] is JsonValue value && value.TryGetValue<string>(out var guild) && guild.Length > 0
+            ? (guild, null)
+            : (null, "The platform's Discord bot posts only in channels of the server this connection added it to; this channel is not one of them (or Discord did not confirm it).");
+    }
+
     protected override HttpRequestMessage BuildRequest(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
     {
         var message = new JsonObject { ["content"] = Text(parameters, "content") ?? "" };
@@ -75,6 +119,9 @@ public sealed class DiscordListChannels(IConfiguration configuration) : DiscordB
 {
     public override IEnumerable<string> Names => ["DISCORD_LIST_CHANNELS"];
 
+    protected override Task<(string? GuildId, string? Problem)> TargetGuildAsync(JsonObject parameters, Func<string, Task<JsonNode?>> lookup) =>
+        Task.FromResult<(string?, string?)>((Text(parameters, "guild_id"), null));
+
     protected override HttpRequestMessage BuildRequest(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl) =>
         ToolRequest.Build(toolkit, tool, parameters, credentials, apiBaseUrl);
 
@@ -86,6 +133,9 @@ public sealed class DiscordListChannels(IConfiguration configuration) : DiscordB
 public sealed class DiscordCreateChannel(IConfiguration configuration) : DiscordBotTool(configuration)
 {
     public override IEnumerable<string> Names => ["DISCORD_CREATE_CHANNEL"];
+
+    protected override Task<(string? GuildId, string? Problem)> TargetGuildAsync(JsonObject parameters, Func<string, Task<JsonNode?>> lookup) =>
+        Task.FromResult<(string?, string?)>((Text(parameters, "guild_id"), null));
 
     protected override HttpRequestMessage BuildRequest(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl) =>
         ToolRequest.Build(toolkit, tool, parameters, credentials, apiBaseUrl);

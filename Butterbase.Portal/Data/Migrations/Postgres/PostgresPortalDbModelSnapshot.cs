@@ -737,6 +737,10 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("AuthorizeParams")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
                     b.Property<string>("ClientId")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");

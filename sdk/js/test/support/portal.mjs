@@ -52,6 +52,10 @@ export async function startPortal({ env = {}, redirectUrls = [], port } = {}) {
     DOTNET_CLI_TELEMETRY_OPTOUT: '1',
     ConnectionStrings__Butterbase: `Data Source=${join(dir, 'b.db')}`,
     Butterbase__Sandbox__Enabled: 'true',
+    // Outside Development the public origin is required (never taken from a request's Host header), and the node
+    // stand-ins listen on loopback, which the outbound policy refuses unless told otherwise.
+    Butterbase__PublicBaseUrl: baseUrl,
+    Butterbase__Outbound__AllowPrivateNetworks: 'true',
     Logging__LogLevel__Default: 'Warning',
     ...env,
   };

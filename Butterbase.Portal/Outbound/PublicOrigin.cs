@@ -1,0 +1,105 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.HostFiltering;
+using Microsoft.AspNetCore.HttpOverrides;
+
+namespace Butterbase.Portal.Outbound;
+
+/// <summary>
+/// The portal's public origin (`https://integrations.example.com`): where providers send users back, what the Sandbox
+/// accepts as redirect URI, where host-relative provider URLs (the Sandbox's) point. It comes from
+/// `Butterbase:PublicBaseUrl`, required outside Development, and never from a request: a forged `Host` header would
+/// otherwise send the Sandbox's client secret, PKCE verifiers and users' tokens to a host of the attacker's choosing
+/// (SECURITY.md 33). In Development without the setting it is the server's own listening address.
+/// </summary>
+public sealed class PublicOrigin(IConfiguration configuration, IServiceProvider services, IHostEnvironment? environment = null)
+{
+    public const string SettingKey = "Butterbase:PublicBaseUrl";
+    private string? _listening;
+
+    /// <summary>Scheme, host and port, no trailing slash.</summary>
+    public string Value => Configured(configuration) ?? (_listening ??= Listening());
+
+    /// <summary>The configured origin, or null; throws when the setting is present but is not an absolute http(s) URL.</summary>
+    public static string? Configured(IConfiguration configuration)
+    {
+        if (configuration[SettingKey] is not { Length: > 0 } text) return null;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0
+            || !string.IsNullOrEmpty(uri.UserInfo) || uri.PathAndQuery.TrimEnd('/').Length > 0 && uri.PathAndQuery != "/")
+            throw new InvalidOperationException($"{SettingKey} must be an origin such as https://integrations.example.com (scheme, host and optional port; no path), not '{text}'.");
+        return uri.GetLeftPart(UriPartial.Authority);
+    }
+
+    /// <summary>Development and tests only: the first address Kestrel listens on, wildcards read as localhost.</summary>
+    private string Listening()
+    {
+        if (environment is null || !AllowsListeningFallback(environment))
+            throw new InvalidOperationException($"Set {SettingKey} to the portal's public origin (e.g. https://integrations.example.com).");
+        var address = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException($"The server is not listening yet and {SettingKey} is not set.");
+        foreach (var wildcard in new[] { "://[::]", "://0.0.0.0", "://+", "://*" })
+            address = address.Replace(wildcard, "://localhost");
+        return address.TrimEnd('/');
+    }
+
+    /// <summary>Development, and the test host's "Testing" environment (its port is only known once it listens).</summary>
+    public static bool AllowsListeningFallback(IHostEnvironment environment) => environment.IsDevelopment() || environment.IsEnvironment("Testing");
+}
+
+public static class OutboundSetup
+{
+    public const string JwksClient = "jwks";
+
+    /// <summary>
+    /// The outbound policy, the public origin, host filtering from that origin, forwarded headers from known proxies
+    /// (`Butterbase:ForwardedHeaders:KnownProxies`), and the JWKS client under the policy.
+    /// </summary>
+    public static void AddOutbound(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<OutboundOptions>().BindConfiguration("Butterbase:Outbound");
+        services.AddSingleton<PublicOrigin>();
+        services.AddSingleton<OutboundPolicy>();
+        // An app's identity provider JWKS URL is tenant-chosen: under the policy, no redirects (they could lead to loopback).
+        services.AddHttpClient(JwksClient, c => c.Timeout = TimeSpan.FromSeconds(5))
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHandler())
+            .RemoveAllLoggers();
+
+        // Requests for another host name are refused (400) once the public origin is configured, unless AllowedHosts
+        // was set explicitly to something narrower than "*".
+        services.AddOptions<HostFilteringOptions>().PostConfigure<IConfiguration>((options, configuration) =>
+        {
+            if (PublicOrigin.Configured(configuration) is not { } origin) return;
+            if (options.AllowedHosts.Count > 0 && !options.AllowedHosts.Contains("*")) return;
+            options.AllowedHosts = [new Uri(origin).Host];
+        });
+
+        // Behind a TLS-terminating proxy: trust X-Forwarded-Proto/-For from the listed proxies only, so the request is
+        // https again (Secure cookies) and the client address is the real one. The origin never comes from these headers.
+        var forwarded = builder.Configuration.GetSection("Butterbase:ForwardedHeaders");
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            foreach (var proxy in forwarded.GetSection("KnownProxies").Get<string[]>() ?? [])
+                options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            foreach (var network in forwarded.GetSection("KnownNetworks").Get<string[]>() ?? [])
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        });
+    }
+
+    /// <summary>
+    /// Checks the public origin at start (a clear error instead of callbacks to wherever a request claims to be) and
+    /// applies forwarded headers from known proxies. First in the pipeline.
+    /// </summary>
+    public static void UseOutbound(this WebApplication app)
+    {
+        if (PublicOrigin.Configured(app.Configuration) is null && !PublicOrigin.AllowsListeningFallback(app.Environment))
+            throw new InvalidOperationException(
+                $"Set {PublicOrigin.SettingKey} to the portal's public origin (e.g. https://integrations.example.com): OAuth callbacks and the Sandbox's URLs are built from it, never from a request's Host header.");
+        // Only with proxies listed: with none, the middleware would trust X-Forwarded-* from anyone.
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value;
+        if (options.KnownProxies.Count > 0 || options.KnownIPNetworks.Count > 0) app.UseForwardedHeaders();
+    }
+}
