@@ -120,6 +120,10 @@ public sealed class PortalHost : IDisposable
         BaseAddress = new Uri($"http://127.0.0.1:{port}/");
         var info = StartInfo();
         info.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/');
+        // Production needs its public origin from configuration; the stand-ins live on loopback, which the outbound policy
+        // refuses unless the operator allows private networks.
+        info.Environment["Butterbase__PublicBaseUrl"] = BaseAddress.ToString().TrimEnd('/');
+        info.Environment["Butterbase__Outbound__AllowPrivateNetworks"] = "true";
 
         using var probe = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero, UseProxy = false })
         {
