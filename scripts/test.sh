@@ -58,9 +58,10 @@ echo "==> PostgreSQL for the database tests"
 if pg=$(bash scripts/postgres.sh); then
   export BUTTERBASE_TEST_POSTGRES="$pg"
   # Not again: the bUnit page tests (their own SQLite context), the catalog's data checks, the provider fakes' own
-  # tests and the pure request-building and id tests touch no database.
+  # tests, the pure request-building and id tests, and the function isolation tests (worker processes, not the database)
+  # touch no database.
   run_tests "Butterbase.Portal.Tests on PostgreSQL" Butterbase.Portal.Tests \
-    "FullyQualifiedName!~Butterbase.Portal.Tests.Components.&FullyQualifiedName!~Butterbase.Portal.Tests.Catalog.CatalogDataTests&FullyQualifiedName!~Butterbase.Portal.Tests.Fakes.&FullyQualifiedName!~Butterbase.Portal.Tests.Execution.ToolRequestTests&FullyQualifiedName!~Butterbase.Portal.Tests.Data.IdsTests"
+    "FullyQualifiedName!~Butterbase.Portal.Tests.Components.&FullyQualifiedName!~Butterbase.Portal.Tests.Catalog.CatalogDataTests&FullyQualifiedName!~Butterbase.Portal.Tests.Fakes.&FullyQualifiedName!~Butterbase.Portal.Tests.Execution.ToolRequestTests&FullyQualifiedName!~Butterbase.Portal.Tests.Data.IdsTests&FullyQualifiedName!~Butterbase.Portal.Tests.Functions.FunctionIsolationTests"
   # The browser flows too: sign-up, apps, keys, catalog, connect, Playground, Executions and Functions on PostgreSQL.
   run_tests "Butterbase.E2E on PostgreSQL (Playwright)" Butterbase.E2E
   unset BUTTERBASE_TEST_POSTGRES

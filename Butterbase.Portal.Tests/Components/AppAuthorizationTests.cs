@@ -28,9 +28,9 @@ public sealed class AppAuthorizationTests : PortalComponentContext
 
     public AppAuthorizationTests()
     {
-        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         Services.AddExecution(); // the Executions page reads the log's truncation mark
         Services.AddSingleton<Butterbase.Portal.Connections.TokenRefresher>();
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
     public override async Task InitializeAsync()

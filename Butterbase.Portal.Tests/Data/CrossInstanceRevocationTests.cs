@@ -14,48 +14,18 @@ namespace Butterbase.Portal.Tests.Data;
 /// SQLite invalidation table) can explain A's fresh answer; before it existed A kept executing for the TTL (15–30 s
 /// by default).
 /// </summary>
-public sealed class CrossInstanceRevocationTests : IAsyncLifetime
+public sealed class CrossInstanceRevocationTests : TwoInstancesOnOneDatabase
 {
-    private const string Slug = "asana";
     private const string Tool = "ASANA_GET_PROJECTS";
     /// <summary>The target: a revocation on one instance holds on every instance within this.</summary>
     private static readonly TimeSpan Target = TimeSpan.FromSeconds(1);
-    private FakeOAuthProvider _oauth = default!;
-    private FakeProviderApi _api = default!;
-    private PortalApplication _a = default!, _b = default!;
-    private TestApp _app = default!;
-    private string Base => $"v1/{_app.Id}/integrations";
 
-    private PortalApplication Configure(PortalApplication portal)
-    {
-        foreach (var (key, value) in _oauth.SettingsFor(Slug)) portal.With(key, value);
-        return portal.With("Butterbase:RateLimit:PermitsPerApp", "100000").With($"Butterbase:Toolkits:{Slug}:ApiBaseUrl", _api.BaseUrl)
-            .With("Butterbase:Cache:ApiKeySeconds", "3600")
-            .With("Butterbase:Cache:ToolkitConfigSeconds", "3600")
-            .With("Butterbase:Cache:ConnectionSeconds", "3600");
-    }
+    protected override FakeProviderApi.Handler Projects => r => (200, new { data = new[] { new { gid = "p1" } }, token = r.Headers["Authorization"][7..] }, null);
 
-    public async Task InitializeAsync()
-    {
-        _oauth = await FakeOAuthProvider.StartAsync(FakeProviderStyle.Generic, o => o.RotateRefreshTokens = true);
-        _api = await FakeProviderApi.StartAsync();
-        _api.AcceptsToken = _oauth.IsAccessTokenActive;
-        _api.On("GET", "/projects", r => (200, new { data = new[] { new { gid = "p1" } }, token = r.Headers["Authorization"][7..] }, null));
-        _a = Configure(new PortalApplication());
-        _app = await _a.CreateAppAsync("Acme", "https://app.example.com/");
-        _b = Configure(new PortalApplication(directory: _a.Directory));
-        _ = _b.Address;
-        using var admin = _a.Http(_app.ApiKey);
-        await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/configure", JsonAssert.Body(new { toolkit = Slug })));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _b.DisposeAsync();
-        await _a.DisposeAsync();
-        await _api.DisposeAsync();
-        await _oauth.DisposeAsync();
-    }
+    protected override PortalApplication Configure(PortalApplication portal) => portal
+        .With("Butterbase:Cache:ApiKeySeconds", "3600")
+        .With("Butterbase:Cache:ToolkitConfigSeconds", "3600")
+        .With("Butterbase:Cache:ConnectionSeconds", "3600");
 
     private Task<HttpResponseMessage> ExecuteAsync(HttpClient client, string user) =>
         client.PostAsync($"{Base}/execute", JsonAssert.Body(new { toolName = Tool, userId = user, @params = new { } }));

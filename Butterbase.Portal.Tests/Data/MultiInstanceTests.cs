@@ -7,42 +7,9 @@ namespace Butterbase.Portal.Tests.Data;
 /// Two portal instances on one database (PostgreSQL when the test command provides one, else one SQLite file), as
 /// behind a load balancer: everything they must agree on lives in the database, nothing in one instance's memory.
 /// </summary>
-public sealed class MultiInstanceTests : IAsyncLifetime
+public sealed class MultiInstanceTests : TwoInstancesOnOneDatabase
 {
-    private const string Slug = "asana";
-    private FakeOAuthProvider _oauth = default!;
-    private FakeProviderApi _api = default!;
-    private PortalApplication _a = default!, _b = default!;
-    private TestApp _app = default!;
-    private string Base => $"v1/{_app.Id}/integrations";
-
-    private PortalApplication Configure(PortalApplication portal)
-    {
-        foreach (var (key, value) in _oauth.SettingsFor(Slug)) portal.With(key, value);
-        return portal.With("Butterbase:RateLimit:PermitsPerApp", "100000").With($"Butterbase:Toolkits:{Slug}:ApiBaseUrl", _api.BaseUrl);
-    }
-
-    public async Task InitializeAsync()
-    {
-        _oauth = await FakeOAuthProvider.StartAsync(FakeProviderStyle.Generic, o => o.RotateRefreshTokens = true);
-        _api = await FakeProviderApi.StartAsync();
-        _api.AcceptsToken = _oauth.IsAccessTokenActive;
-        _api.On("GET", "/projects", _ => (200, new { data = new[] { new { gid = "p1", name = "Launch" } } }, null));
-        _a = Configure(new PortalApplication());
-        _app = await _a.CreateAppAsync("Acme", "https://app.example.com/");
-        _b = Configure(new PortalApplication(directory: _a.Directory));
-        _ = _b.Address;
-        using var admin = _a.Http(_app.ApiKey);
-        await JsonAssert.OkAsync(await admin.PostAsync($"{Base}/configure", JsonAssert.Body(new { toolkit = Slug })));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _b.DisposeAsync();
-        await _a.DisposeAsync();
-        await _api.DisposeAsync();
-        await _oauth.DisposeAsync();
-    }
+    protected override FakeProviderApi.Handler Projects => _ => (200, new { data = new[] { new { gid = "p1", name = "Launch" } } }, null);
 
     /// <summary>Starts the connection on <paramref name="start"/> and delivers the provider's redirect to <paramref name="callback"/>.</summary>
     private Task<string> ConnectAsync(string user, PortalApplication start, PortalApplication callback) =>

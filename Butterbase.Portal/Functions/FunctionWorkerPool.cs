@@ -145,11 +145,13 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             WorkingDirectory = _denoDir,
         };
-        // No --allow-* but the host's own port: the isolates that run handlers get "none" even of that.
+        // No --allow-* but the host's own port: the isolates that run handlers get "none" even of that. The garbage
+        // collector runs on the isolate's own thread, so one invocation uses at most one core (V8's parallel GC threads
+        // let a handler that churns memory take every core of a small host).
         foreach (var arg in new[]
                  {
                      "run", "--quiet", "--no-prompt", "--no-remote", "--no-npm", "--no-config", "--no-lock", "--unstable-worker-options",
-                     $"--allow-net=127.0.0.1:{port}", $"--v8-flags=--max-old-space-size={_limits.HeapMb}", _supervisor,
+                     $"--allow-net=127.0.0.1:{port}", $"--v8-flags=--max-old-space-size={_limits.HeapMb},--single-threaded-gc", _supervisor,
                      port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      (_limits.MaxResponseBytes + 64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
                      _limits.MaxLogLines.ToString(System.Globalization.CultureInfo.InvariantCulture),
