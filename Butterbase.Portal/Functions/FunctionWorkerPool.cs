@@ -97,12 +97,12 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
             while (true)
             {
                 while (_idle.Reader.TryRead(out var idle))
-                    if (idle.Alive && !idle.Demoted) { KeepWarm(); return idle; }
+                    if (idle.Alive && !idle.Demoted) { idle.IdleSince = 0; KeepWarm(); return idle; }
                 // One process on the way for each waiting invocation (up to the cap), not one at a time: a burst of 16
                 // would otherwise wait for 16 process starts in a row.
                 if (Volatile.Read(ref _starting) < Volatile.Read(ref _waiting)) Spawn();
                 var next = await _idle.Reader.ReadAsync(ct);
-                if (next.Alive && !next.Demoted) { KeepWarm(); return next; }
+                if (next.Alive && !next.Demoted) { next.IdleSince = 0; KeepWarm(); return next; }
             }
         }
         finally { Interlocked.Decrement(ref _waiting); }
@@ -216,8 +216,7 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
     {
         if (Interlocked.CompareExchange(ref worker.ReadyCounted, 1, 0) == 0) Interlocked.Decrement(ref _starting);
         if (worker.Demoted) { worker.Kill(); return; } // its priority stays low: replace it rather than reuse it
-        // After a burst, processes beyond the warm target are not kept: each holds ~50 MB.
-        if (_idle.Reader.Count >= _limits.WarmWorkers && Volatile.Read(ref _waiting) == 0) { worker.Kill(); return; }
+        worker.IdleSince = Environment.TickCount64;
         _idle.Writer.TryWrite(worker);
     }
 
@@ -238,6 +237,11 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
     {
         if (!OperatingSystem.IsLinux()) return;
         var runningPerApp = _workers.Values.Select(w => w.Current?.AppId).Where(a => a is not null).CountBy(a => a!).ToDictionary();
+        // After a burst, processes beyond the warm target that sat idle for half a minute are let go (~50 MB each). Not
+        // sooner: under steady load that would start and end a process per invocation.
+        var idle = _workers.Values.Where(w => w.Current is null && !w.Rewarming && w.IdleSince > 0).OrderBy(w => w.IdleSince).ToList();
+        foreach (var extra in idle.Take(Math.Max(0, idle.Count - _limits.WarmWorkers)))
+            if (Environment.TickCount64 - extra.IdleSince > 30_000) extra.Kill();
         foreach (var worker in _workers.Values)
         {
             if (worker.Current is not { } running) continue;

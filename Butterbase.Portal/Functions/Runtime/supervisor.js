@@ -149,8 +149,11 @@ function finish(message) {
   current = null;
   worker.terminate();
   send({ ...message, inv });
-  prepare();
-  send({ t: "ready" });
+  // Creating the next isolate blocks this thread for ~20 ms: only once the answer is on its way.
+  writing.then(() => {
+    prepare();
+    send({ t: "ready" });
+  });
 }
 
 function run(m) {
