@@ -56,7 +56,8 @@ public sealed class FunctionIsolationTests : IAsyncLifetime
         { "huge-string", "export default () => { const s = 'x'.repeat(4e8); return { at: s.indexOf('y') }; }", 500, "function_limit_exceeded", "memory" },
         { "spin", "export default () => { try { while (true) {} } catch { return { swallowed: true }; } }", 504, "function_timeout", "ms timeout" },
         { "alloc-between-awaits", "export default async () => { const kept = []; for (;;) { for (let i = 0; i < 50; i++) kept.push(new Array(100000).fill(i)); await new Promise((r) => setTimeout(r, 0)); } }", 500, "function_limit_exceeded", "memory" },
-        { "huge-unhandled-rejection", "export default () => { Promise.reject(new Error('x'.repeat(5e7))); return new Promise(() => {}); }", 500, "function_error", "Uncaught" },
+        { "huge-unhandled-rejection", "export default () => { Promise.reject(new Error('x'.repeat(5e7))); return new Promise(() => {}); }", 500, "function_error|function_limit_exceeded", "" },
+        { "forged-unsendable-result", "export default () => { self.postMessage({ t: 'done', kind: 'ok', wire: 1n }); return new Promise(() => {}); }", 500, "function_error", "cannot be sent back" },
         { "array-buffers", "export default () => { const kept = []; for (;;) kept.push(new Uint8Array(64 << 20).fill(1)); }", 500, "function_limit_exceeded", "memory" },
     };
 
@@ -92,12 +93,75 @@ public sealed class FunctionIsolationTests : IAsyncLifetime
             $"during {name}: /healthz took {string.Join(", ", health.Select(ms => ms.ToString("F0")))} ms; the other app's invocation " +
             $"{string.Join(", ", bystander.Select(ms => ms.ToString("F0")))} ms (GC pauses excluded: {(GC.GetTotalPauseDuration() - pausedAtStart).TotalMilliseconds:F0} ms in all)");
 
-        var error = await JsonAssert.ErrorAsync(await attack, (HttpStatusCode)status, errorCode);
+        // Some vectors may end one of two ways, both clear: "a|b" names them.
+        var answer = await attack;
+        var text = await answer.Content.ReadAsStringAsync();
+        Assert.True((int)answer.StatusCode == status, $"expected {status} {errorCode}, got {(int)answer.StatusCode}: {text}");
+        var error = System.Text.Json.JsonDocument.Parse(text).RootElement;
+        Assert.Contains(error.GetProperty("error").GetString(), errorCode.Split('|'));
         Assert.Contains(message, error.GetProperty("message").GetString());
         var grown = (HostResidentBytes() - rssBefore) / (1024 * 1024);
         Assert.True(grown < 100, $"the host grew by {grown} MB during {name}");
         // The attacker's own next invocation runs normally on a fresh worker.
         Assert.True((await JsonAssert.OkAsync(await InvokeAsync(_hostile, "fine"))).GetProperty("fine").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Native_work_a_handler_leaves_behind_does_not_keep_running_in_a_worker_process()
+    {
+        // WebCrypto's PBKDF2 runs on the runtime's thread pool: terminating the isolate does not stop it. Each call here
+        // would take many minutes of CPU; the handler returns at once and leaves eight of them running.
+        await DeployAsync(_hostile, "leave-work", """
+            export default async () => {
+              const key = await crypto.subtle.importKey('raw', new Uint8Array(16), 'PBKDF2', false, ['deriveBits']);
+              for (let i = 0; i < 8; i++) crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-512', salt: new Uint8Array(16), iterations: 2e9 }, key, 512);
+              return { left: 8 };
+            }
+            """);
+        Assert.Equal(8, (await JsonAssert.OkAsync(await InvokeAsync(_hostile, "leave-work"))).GetProperty("left").GetInt32());
+        await Task.Delay(1500); // the pool's checks: the supervisor's own, then the host's every 50 ms
+
+        // Over the next second, the portal's worker processes together use far less than one core.
+        var before = WorkerCpuTicks();
+        await Task.Delay(1000);
+        var used = (WorkerCpuTicks() - before) * 10; // ms (USER_HZ = 100)
+        Assert.True(used < 300, $"the portal's worker processes used {used} ms of CPU in 1 s after the invocation ended");
+        Assert.True((await JsonAssert.OkAsync(await InvokeAsync(_other, "noop"))).GetProperty("ok").GetBoolean());
+    }
+
+    /// <summary>CPU time (clock ticks) of this test process's deno children: the worker processes of the portals in it.</summary>
+    private static long WorkerCpuTicks()
+    {
+        long total = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var comm = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (comm == "deno" && int.Parse(fields[1]) == Environment.ProcessId)
+                    total += long.Parse(fields[11]) + long.Parse(fields[12]);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException) { }
+        }
+        return total;
+    }
+
+    [Fact]
+    public async Task Tool_call_arguments_are_bounded_before_the_host_keeps_them()
+    {
+        await DeployAsync(_hostile, "big-args", """
+            export default async (ctx) => {
+              const asUser = ctx.integrations.asUser('u1');
+              const longId = await asUser.execute('SANDBOX_LIST_MESSAGES', {}, { connectionId: 'c'.repeat(5000) });
+              const bigParams = await asUser.execute('SANDBOX_LIST_MESSAGES', { text: 'x'.repeat(300000) });
+              return { longId: longId.error.code, bigParams: bigParams.error.code };
+            }
+            """);
+        var result = await JsonAssert.OkAsync(await InvokeAsync(_hostile, "big-args"));
+        Assert.Equal("validation_failed", result.GetProperty("longId").GetString());
+        Assert.Equal("validation_failed", result.GetProperty("bigParams").GetString());
     }
 
     [Fact]

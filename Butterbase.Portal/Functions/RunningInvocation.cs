@@ -11,7 +11,7 @@ internal sealed class RunningInvocation(string appId, string inputJson, int time
 {
     private readonly FunctionRuntime.ExecuteTool _execute = execute;
     private readonly TaskCompletionSource<FunctionRuntime.Outcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _toolCalls;
+    private int _toolCalls, _pending;
     /// <summary>Tool calls of one invocation run a few at a time: a handler firing 1,000 at once waits for its own.</summary>
     private readonly SemaphoreSlim _concurrentCalls = new(8, 8);
 
@@ -31,6 +31,14 @@ internal sealed class RunningInvocation(string appId, string inputJson, int time
         if (Ended || deadline.IsCancellationRequested) return Error("function_timeout", "The invocation has ended.", 504);
         if (Interlocked.Increment(ref _toolCalls) > limits.MaxToolCallsPerInvocation)
             return Error("function_limit_exceeded", $"A function may make at most {limits.MaxToolCallsPerInvocation} tool calls per invocation.", 429);
+        // Sizes before anything is kept: a queued call holds its arguments, and ids are cache keys further on.
+        if (tool.Length > 128 || connectionId?.Length > 64 || asUser?.Length > 256 || paramsJson.Length > 256 * 1024)
+            return Error("validation_failed", "A tool name is at most 128 characters, a connection id 64, a user id 256, and the parameters 256 KB.", 422);
+        if (Interlocked.Increment(ref _pending) > 32)
+        {
+            Interlocked.Decrement(ref _pending);
+            return Error("too_many_requests", "A function may have at most 32 tool calls waiting or running at once.", 429);
+        }
         try
         {
             await _concurrentCalls.WaitAsync(deadline);
@@ -38,6 +46,7 @@ internal sealed class RunningInvocation(string appId, string inputJson, int time
             finally { _concurrentCalls.Release(); }
         }
         catch (OperationCanceledException) { return Error("function_timeout", "The invocation has ended.", 504); }
+        finally { Interlocked.Decrement(ref _pending); }
     }
 
     private static string Error(string code, string message, int status) =>

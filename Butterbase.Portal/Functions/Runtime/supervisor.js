@@ -11,6 +11,8 @@
 // stdin carries only the connection token (one line), then EOF; stdout/stderr are not part of the protocol (the host
 // keeps stderr's tail to tell a heap overflow from other crashes and discards the rest).
 
+import process from "node:process";
+
 const port = Number(Deno.args[0]);
 const maxMessageChars = Number(Deno.args[1] ?? 6 * 1024 * 1024);
 const maxLogLines = Number(Deno.args[2] ?? 200);
@@ -149,8 +151,16 @@ function finish(message) {
   current = null;
   worker.terminate();
   send({ ...message, inv });
-  // Creating the next isolate blocks this thread for ~20 ms: only once the answer is on its way.
-  writing.then(() => {
+  // Creating the next isolate blocks this thread for ~20 ms: only once the answer is on its way. Then a check: a
+  // terminated isolate's JavaScript stops, but native work it started (WebCrypto, node:crypto's pbkdf2/scrypt on the
+  // runtime's thread pool) carries on. A process that keeps using CPU with no isolate running is not reused: it exits
+  // and the host starts a fresh one (the host also watches idle processes).
+  writing.then(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 15)); // the old isolate's teardown
+    const before = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const used = process.cpuUsage(before);
+    if ((used.user + used.system) / 1000 > 12) Deno.exit(4);
     prepare();
     send({ t: "ready" });
   });
@@ -164,20 +174,11 @@ function run(m) {
   const mine = current;
   worker.onmessage = (event) => {
     if (current !== mine) return;
-    const r = event.data;
-    if (r === null || typeof r !== "object") return;
-    if (r.t === "log") {
-      if (++mine.logs > maxLogLines + 1) return; // the host keeps maxLogLines and marks the rest as truncated
-      send({ t: "log", inv: mine.inv, level: String(r.level), text: String(r.text).slice(0, 65536) });
-    } else if (r.t === "exec") {
-      send({ t: "exec", inv: mine.inv, call: Number(r.call), asUser: r.asUser === null ? null : String(r.asUser), tool: String(r.tool), params: String(r.params), connectionId: r.connectionId === null ? null : String(r.connectionId) });
-    } else if (r.t === "done") {
-      const message = r.kind === "ok" ? { t: "done", kind: "ok", wire: r.wire } : { t: "done", kind: "error", error: String(r.error).slice(0, 4096) };
-      if (JSON.stringify(message).length > maxMessageChars) {
-        finish({ t: "done", kind: "limit", error: "The function's response is larger than " + Math.floor(maxMessageChars / 1048576) + " MB." });
-      } else {
-        finish(message);
-      }
+    try {
+      relay(mine, event.data);
+    } catch {
+      // Whatever the handler managed to post that cannot be relayed (a BigInt, a cycle): its own invocation fails.
+      if (current === mine) finish({ t: "done", kind: "error", error: "The function sent a value that cannot be sent back." });
     }
   };
   worker.onerror = (event) => {
@@ -186,6 +187,24 @@ function run(m) {
   };
   worker.onmessageerror = () => { if (current === mine) finish({ t: "done", kind: "error", error: "The function sent a value that cannot be copied." }); };
   worker.postMessage({ t: "run", url: "data:application/typescript;base64," + m.code, input: m.input });
+}
+
+function relay(mine, r) {
+  if (r === null || typeof r !== "object") return;
+  if (r.t === "log") {
+    if (++mine.logs > maxLogLines + 1) return; // the host keeps maxLogLines and marks the rest as truncated
+    send({ t: "log", inv: mine.inv, level: String(r.level), text: String(r.text).slice(0, 65536) });
+  } else if (r.t === "exec") {
+    if (!Number.isSafeInteger(r.call)) return;
+    send({ t: "exec", inv: mine.inv, call: r.call, asUser: r.asUser === null ? null : String(r.asUser), tool: String(r.tool).slice(0, 1024), params: String(r.params), connectionId: r.connectionId === null ? null : String(r.connectionId).slice(0, 1024) });
+  } else if (r.t === "done") {
+    const message = r.kind === "ok" ? { t: "done", kind: "ok", wire: r.wire } : { t: "done", kind: "error", error: String(r.error).slice(0, 4096) };
+    if (JSON.stringify(message).length > maxMessageChars) {
+      finish({ t: "done", kind: "limit", error: "The function's response is larger than " + Math.floor(maxMessageChars / 1048576) + " MB." });
+    } else {
+      finish(message);
+    }
+  }
 }
 
 function receive(m) {
