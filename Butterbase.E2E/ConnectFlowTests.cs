@@ -87,6 +87,10 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await Assertions.Expect(page.Locator("[data-testid=invocations-table] [data-testid=invocation-outcome]").First).ToHaveTextAsync("ok");
         await Assertions.Expect(page.Locator("[data-testid=invocation-logs]")).ToContainTextAsync("sent ex_");
         await PortalServer.ScreenshotAsync(page, "30-function-editor");
+        var desktop = page.ViewportSize!;
+        await page.SetViewportSizeAsync(390, 844);
+        await PortalServer.ScreenshotAsync(page, "30-function-editor-phone");
+        await page.SetViewportSizeAsync(desktop.Width, desktop.Height);
         await page.ClickAsync("a[href$='/functions']");
         await Assertions.Expect(page.Locator("[data-testid=function-name]")).ToHaveTextAsync("notify");
         await PortalServer.ScreenshotAsync(page, "31-functions");
