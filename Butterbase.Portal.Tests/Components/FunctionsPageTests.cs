@@ -86,14 +86,16 @@ public sealed class FunctionsPageTests : PortalComponentContext
         page.WaitForElement("[data-testid=env-var-row]");
         Assert.DoesNotContain("s3cr3t-value", page.Markup); // never rendered, so never sent to the browser
         Assert.Equal(2, page.FindAll("[data-testid=env-var-row]").Count);
-        page.Find("[data-testid=env-var-reveal-guard]"); // the stored ones say they are stored
+        Assert.Equal(2, page.FindAll("[data-testid=env-var-stored]").Count); // the stored ones say they are stored
 
-        page.FindAll("[data-testid=env-var-value]")[1].Change("us"); // replace REGION, leave API_TOKEN as stored
+        page.FindAll("[data-testid=env-var-key]")[0].Change("SERVICE_TOKEN"); // rename API_TOKEN, its value left as stored
+        page.FindAll("[data-testid=env-var-value]")[1].Change("us"); // replace REGION
         page.Find("#function-form").Submit();
         page.WaitForAssertion(() => Assert.Equal(2, Functions.FindAsync(_app.Id, "keep", default).Result!.Version), RunTimeout);
         var saved = (await Functions.FindAsync(_app.Id, "keep", default))!;
         Assert.Equal(2, saved.Version);
-        Assert.Equal("s3cr3t-value", Functions.EnvOf(saved)["API_TOKEN"]);
+        Assert.Equal("s3cr3t-value", Functions.EnvOf(saved)["SERVICE_TOKEN"]);
+        Assert.False(Functions.EnvOf(saved).ContainsKey("API_TOKEN"));
         Assert.Equal("us", Functions.EnvOf(saved)["REGION"]);
         Assert.DoesNotContain("s3cr3t-value", page.Markup);
     }

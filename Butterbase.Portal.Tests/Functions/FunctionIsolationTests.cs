@@ -97,8 +97,10 @@ public sealed class FunctionIsolationTests : IAsyncLifetime
         var answer = await attack;
         var text = await answer.Content.ReadAsStringAsync();
         Assert.True((int)answer.StatusCode == status, $"expected {status} {errorCode}, got {(int)answer.StatusCode}: {text}");
+        Assert.StartsWith("application/json", answer.Content.Headers.ContentType?.MediaType ?? "");
         var error = System.Text.Json.JsonDocument.Parse(text).RootElement;
         Assert.Contains(error.GetProperty("error").GetString(), errorCode.Split('|'));
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
         Assert.Contains(message, error.GetProperty("message").GetString());
         var grown = (HostResidentBytes() - rssBefore) / (1024 * 1024);
         Assert.True(grown < 100, $"the host grew by {grown} MB during {name}");

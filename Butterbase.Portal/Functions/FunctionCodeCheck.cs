@@ -16,23 +16,15 @@ public sealed partial class FunctionCodeCheck(FunctionWorkerPool pool, ILogger<F
     /// <summary>Why the code cannot be deployed, or null.</summary>
     public async Task<string?> ProblemAsync(string code, CancellationToken ct)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "butterbase-check-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
         await _concurrent.WaitAsync(ct);
+        var dir = Path.Combine(Path.GetTempPath(), "butterbase-check-" + Guid.NewGuid().ToString("N"));
         try
         {
+            Directory.CreateDirectory(dir);
             var file = Path.Combine(dir, "handler.ts");
             await File.WriteAllTextAsync(file, code, ct);
-            var start = new ProcessStartInfo(pool.Deno)
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir,
-            };
-            foreach (var arg in new[] { "lint", "--json", "--config", pool.LintConfig, file }) start.ArgumentList.Add(arg);
-            start.Environment.Clear();
-            start.Environment["DENO_DIR"] = dir;
-            start.Environment["HOME"] = dir;
-            start.Environment["NO_COLOR"] = "1";
-            start.Environment["DENO_NO_UPDATE_CHECK"] = "1";
+            var start = pool.DenoStartInfo(dir, ["lint", "--json", "--config", pool.LintConfig, file]);
+            start.RedirectStandardInput = false;
             using var process = Process.Start(start)!;
             var output = process.StandardOutput.ReadToEndAsync(ct);
             var errors = process.StandardError.ReadToEndAsync(ct);
@@ -49,7 +41,7 @@ public sealed partial class FunctionCodeCheck(FunctionWorkerPool pool, ILogger<F
         finally
         {
             _concurrent.Release();
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }
 

@@ -26,12 +26,16 @@ public sealed class FunctionForm
     public int TimeoutMs { get; set; } = 10_000;
     public List<EnvVar> EnvVars { get; set; } = [];
 
-    /// <summary>A variable in the editor. A stored one comes with its name only (values are write-only): left empty, it keeps its value.</summary>
+    /// <summary>
+    /// A variable in the editor. A stored one comes with its name only (values are write-only): left empty, it keeps
+    /// the value stored under <see cref="StoredAs"/>, also when it is renamed.
+    /// </summary>
     public sealed class EnvVar
     {
         public string Key { get; set; } = "";
         public string Value { get; set; } = "";
-        public bool Stored { get; init; }
+        public string? StoredAs { get; init; }
+        public bool Stored => StoredAs is not null;
     }
 
     /// <summary>The editor for a deployed function: its variables by name, never their values.</summary>
@@ -40,7 +44,7 @@ public sealed class FunctionForm
         Name = function.Name,
         Code = function.Code,
         TimeoutMs = function.TimeoutMs,
-        EnvVars = FunctionsApi.Names(function).Select(name => new EnvVar { Key = name, Stored = true }).ToList(),
+        EnvVars = FunctionsApi.Names(function).Select(name => new EnvVar { Key = name, StoredAs = name }).ToList(),
     };
 
     /// <summary>
@@ -50,7 +54,7 @@ public sealed class FunctionForm
     public FunctionDeploy ToDeploy(IReadOnlyDictionary<string, string>? stored = null) => new(Name.Trim(), Code, EnvVars
         .Where(e => e.Key.Length > 0 || e.Value.Length > 0)
         .GroupBy(e => e.Key.Trim())
-        .ToDictionary(g => g.Key, g => g.Last() is { Stored: true, Value: "" } kept && stored?.GetValueOrDefault(kept.Key) is { } value ? value : g.Last().Value), TimeoutMs);
+        .ToDictionary(g => g.Key, g => g.Last() is { StoredAs: { } name, Value: "" } && stored?.GetValueOrDefault(name) is { } value ? value : g.Last().Value), TimeoutMs);
 }
 
 public sealed class FunctionFormValidator : AbstractValidator<FunctionForm>

@@ -24,7 +24,7 @@ internal sealed class FunctionWorker
     private int _exited;
 
     public string Token { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-    public int Pid { get; }
+    public int Pid { get; private set; }
     public RunningInvocation? Current { get; private set; }
     /// <summary>Lowered to the lowest CPU priority during a long invocation: it is replaced, not reused.</summary>
     public bool Demoted { get; set; }
@@ -35,19 +35,28 @@ internal sealed class FunctionWorker
     public bool Rewarming { get; private set; }
     /// <summary>CPU time (clock ticks) when it last said ready: an idle process should not use more.</summary>
     public long CpuTicksAtReady { get; set; }
-    /// <summary>When it last became idle (Environment.TickCount64); 0 while it has never been.</summary>
+    /// <summary>When it last became idle (Environment.TickCount64); 0 while it is busy or has never been ready.</summary>
     public long IdleSince { get; set; }
+    /// <summary>Ready for an invocation: alive, nothing running, its next isolate prepared.</summary>
+    public bool Idle => Alive && Current is null && IdleSince > 0;
     /// <summary>1 once the pool has counted this worker out of its starting ones (first ready, or exit).</summary>
     public int ReadyCounted;
 
-    public FunctionWorker(ProcessStartInfo start, ILogger logger, Action<FunctionWorker> onReady, Action<FunctionWorker> onExit)
+    public FunctionWorker(ILogger logger, Action<FunctionWorker> onReady, Action<FunctionWorker> onExit)
     {
         _logger = logger;
         _onReady = onReady;
         _onExit = onExit;
-        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process = new Process { EnableRaisingEvents = true };
         _process.Exited += (_, _) => Exit();
-        _process.Start();
+    }
+
+    /// <summary>Starts the process (the pool has registered this worker's token first, so its hello always finds it).</summary>
+    public void Start(ProcessStartInfo start)
+    {
+        _process.StartInfo = start;
+        try { _process.Start(); }
+        catch (Exception) { Exit(); throw; }
         Pid = _process.Id;
         // Read with fixed buffers, not line by line: a handler can make the runtime print one huge line (an unhandled
         // rejection with a 100 MB message), which a line reader would hold whole in the host's memory.
@@ -92,21 +101,21 @@ internal sealed class FunctionWorker
         Current = invocation;
         IdleSince = 0;
         lock (_stderrTail) _stderrTail.Clear(); // only this invocation's output may classify its crash
-        invocation.Worker = this;
         await SendAsync(new { t = "run", inv = invocation.Id, code = codeBase64, input = invocation.InputJson, timeoutMs = invocation.TimeoutMs });
         if (!Alive) invocation.Crash(StderrTail); // it died before it could take the invocation
     }
 
-    public Task SendAsync(object message) => SendLineAsync(JsonSerializer.SerializeToUtf8Bytes(message, WireJson.Options));
-
-    private async Task SendLineAsync(byte[] json)
+    /// <summary>One message as one line, in one write (one segment on the wire, not the JSON and then its newline).</summary>
+    public async Task SendAsync(object message)
     {
         if (_stream is null || !Alive) return;
+        var line = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(line)) JsonSerializer.Serialize(json, message, WireJson.Options);
+        line.Write("\n"u8);
         await _sendLock.WaitAsync();
         try
         {
-            await _stream.WriteAsync(json);
-            await _stream.WriteAsync("\n"u8.ToArray());
+            await _stream.WriteAsync(line.WrittenMemory);
             await _stream.FlushAsync();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { Kill(); }
@@ -179,7 +188,7 @@ internal sealed class FunctionWorker
 
     public void Kill()
     {
-        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
+        try { if (Pid != 0 && !_process.HasExited) _process.Kill(entireProcessTree: true); }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
         Exit();
     }

@@ -17,7 +17,8 @@ namespace Butterbase.Portal.Functions;
 /// runs one invocation at a time in a fresh isolate with every permission denied, so a handler that overflows its heap,
 /// crashes V8 or spins takes down only its own process and invocation. The pool keeps <see cref="FunctionLimits.WarmWorkers"/>
 /// processes idle and warm, starts more on demand up to <see cref="FunctionLimits.MaxWorkers"/>, replaces any that exit,
-/// and every 50 ms checks busy ones: over its memory a process is killed; past its CPU allowance it drops to nice 19.
+/// and every 50 ms checks them: a busy one over its memory is killed, one past its CPU allowance drops to nice 19, an
+/// idle one that keeps using CPU (native work its last invocation left) is replaced.
 /// </summary>
 public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
 {
@@ -27,7 +28,7 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
     private readonly string _denoDir = Path.Combine(Path.GetTempPath(), "butterbase-functions-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly Channel<FunctionWorker> _idle = Channel.CreateUnbounded<FunctionWorker>();
     private readonly ConcurrentDictionary<string, FunctionWorker> _connecting = new();
-    private readonly ConcurrentDictionary<int, FunctionWorker> _workers = new();
+    private readonly ConcurrentDictionary<string, FunctionWorker> _workers = new(); // by token
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private TcpListener? _listener;
@@ -45,9 +46,27 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
         LintConfig = Path.Combine(runtime, "lint.json");
     }
 
-    public string Deno => _deno;
     public string LintConfig { get; }
-    public string DenoDir => _denoDir;
+
+    /// <summary>
+    /// A deno process with nothing of the host's environment (connection strings, keys), its own DENO_DIR and HOME, and
+    /// stdio redirected: the worker processes and the deploy check start the same way.
+    /// </summary>
+    internal ProcessStartInfo DenoStartInfo(string directory, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(_deno)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = directory,
+        };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment.Clear();
+        start.Environment["DENO_DIR"] = directory;
+        start.Environment["HOME"] = directory;
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment["DENO_NO_UPDATE_CHECK"] = "1";
+        return start;
+    }
 
     /// <summary>Functions/Runtime: from configuration, the content root (source tree), or the source path recorded at build time.</summary>
     private static string RuntimeDirectory(FunctionLimits limits, IHostEnvironment environment)
@@ -111,59 +130,51 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
     /// <summary>Keeps the warm target of idle workers, counting those starting and those preparing their next isolate.</summary>
     private void KeepWarm()
     {
-        var missing = _limits.WarmWorkers - _idle.Reader.Count - Volatile.Read(ref _starting) - _workers.Values.Count(w => w.Rewarming);
-        for (var i = 0; i < missing; i++) Spawn();
+        var ready = 0;
+        foreach (var worker in _workers.Values) if (worker.Idle || worker.Rewarming) ready++;
+        for (var missing = _limits.WarmWorkers - ready - Volatile.Read(ref _starting); missing > 0; missing--) Spawn();
     }
 
+    /// <summary>
+    /// Registers a worker at once (so the cap holds and concurrent callers do not start one each) and starts its
+    /// process on the thread pool: Process.Start takes milliseconds, and the callers are requests.
+    /// </summary>
     private void Spawn()
     {
+        FunctionWorker worker;
         lock (_gate)
         {
             if (_disposed || !_started || _workers.Count >= _limits.MaxWorkers) return;
+            worker = new FunctionWorker(_logger, OnReady, OnExit);
+            _workers[worker.Token] = worker;
+            _connecting[worker.Token] = worker;
             Interlocked.Increment(ref _starting);
-            FunctionWorker worker;
-            try
-            {
-                worker = new FunctionWorker(StartInfo(), _logger, OnReady, OnExit);
-            }
+        }
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            try { worker.Start(WorkerStartInfo()); }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
             {
-                Interlocked.Decrement(ref _starting);
-                _logger.LogError(e, "Could not start a function worker ({Deno})", _deno);
-                return;
+                _logger.LogError(e, "Could not start a function worker ({Deno})", _deno); // Exit has unregistered it
             }
-            _workers[worker.Pid] = worker;
-            _connecting[worker.Token] = worker;
-        }
+        });
     }
 
-    private ProcessStartInfo StartInfo()
+    /// <summary>
+    /// No --allow-* but the host's own port: the isolates that run handlers get "none" even of that. The garbage
+    /// collector runs on the isolate's own thread, so one invocation uses at most one core (V8's parallel GC threads
+    /// let a handler that churns memory take every core of a small host).
+    /// </summary>
+    private ProcessStartInfo WorkerStartInfo()
     {
         var port = ((IPEndPoint)_listener!.LocalEndpoint).Port;
-        var start = new ProcessStartInfo(_deno)
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = _denoDir,
-        };
-        // No --allow-* but the host's own port: the isolates that run handlers get "none" even of that. The garbage
-        // collector runs on the isolate's own thread, so one invocation uses at most one core (V8's parallel GC threads
-        // let a handler that churns memory take every core of a small host).
-        foreach (var arg in new[]
-                 {
-                     "run", "--quiet", "--no-prompt", "--no-remote", "--no-npm", "--no-config", "--no-lock", "--unstable-worker-options",
-                     $"--allow-net=127.0.0.1:{port}", $"--v8-flags=--max-old-space-size={_limits.HeapMb},--single-threaded-gc", _supervisor,
-                     port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     (_limits.MaxResponseBytes + 64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     _limits.MaxLogLines.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                 })
-            start.ArgumentList.Add(arg);
-        // Nothing of the host's environment (connection strings, keys) reaches the worker process.
-        start.Environment.Clear();
-        start.Environment["DENO_DIR"] = _denoDir;
-        start.Environment["HOME"] = _denoDir;
-        start.Environment["NO_COLOR"] = "1";
-        start.Environment["DENO_NO_UPDATE_CHECK"] = "1";
-        return start;
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return DenoStartInfo(_denoDir,
+        [
+            "run", "--quiet", "--no-prompt", "--no-remote", "--no-npm", "--no-config", "--no-lock", "--unstable-worker-options",
+            $"--allow-net=127.0.0.1:{port}", $"--v8-flags=--max-old-space-size={_limits.HeapMb},--single-threaded-gc", _supervisor,
+            port.ToString(invariant), (_limits.MaxResponseBytes + 64 * 1024).ToString(invariant), _limits.MaxLogLines.ToString(invariant),
+        ]);
     }
 
     private async Task AcceptLoopAsync()
@@ -223,7 +234,7 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
 
     private void OnExit(FunctionWorker worker)
     {
-        _workers.TryRemove(worker.Pid, out _);
+        _workers.TryRemove(worker.Token, out _);
         _connecting.TryRemove(worker.Token, out _);
         if (Interlocked.CompareExchange(ref worker.ReadyCounted, 1, 0) == 0) Interlocked.Decrement(ref _starting);
         if (!_disposed) KeepWarm();
@@ -240,7 +251,7 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
         var runningPerApp = _workers.Values.Select(w => w.Current?.AppId).Where(a => a is not null).CountBy(a => a!).ToDictionary();
         // After a burst, processes beyond the warm target that sat idle for half a minute are let go (~50 MB each). Not
         // sooner: under steady load that would start and end a process per invocation.
-        var idle = _workers.Values.Where(w => w.Current is null && !w.Rewarming && w.IdleSince > 0).OrderBy(w => w.IdleSince).ToList();
+        var idle = _workers.Values.Where(w => w.Idle).OrderBy(w => w.IdleSince).ToList();
         foreach (var extra in idle.Take(Math.Max(0, idle.Count - _limits.WarmWorkers)))
             if (Environment.TickCount64 - extra.IdleSince > 30_000) extra.Kill();
         // An idle process has nothing to run: one that keeps using CPU carries native work its last invocation started

@@ -191,7 +191,6 @@ public sealed class Functions(
             return Error("internal_error", "The host could not run the tool.", 500);
         }
 
-        static string Error(string code, string message, int status) =>
-            JsonSerializer.Serialize(new { data = (object?)null, error = new { code, message, status } }, Web);
+        static string Error(string code, string message, int status) => RunningInvocation.Error(code, message, status);
     }
 }

@@ -20,7 +20,6 @@ internal sealed class RunningInvocation(string appId, string inputJson, int time
     public string InputJson { get; } = inputJson;
     public int TimeoutMs { get; } = timeoutMs;
     public ConsoleLog Logs { get; } = new(limits.MaxLogLines, limits.MaxLogBytes);
-    public FunctionWorker? Worker { get; set; }
     /// <summary>Set when the host killed the worker for its memory: the exit is then that limit, not a crash.</summary>
     public bool KilledForMemory { get; set; }
     public Task<FunctionRuntime.Outcome> Outcome => _outcome.Task;
@@ -49,7 +48,8 @@ internal sealed class RunningInvocation(string appId, string inputJson, int time
         finally { Interlocked.Decrement(ref _pending); }
     }
 
-    private static string Error(string code, string message, int status) =>
+    /// <summary>A ctx.integrations result that failed before or instead of the execute: `{ data: null, error }`, as the SDK answers.</summary>
+    internal static string Error(string code, string message, int status) =>
         JsonSerializer.Serialize(new { data = (object?)null, error = new { code, message, status } }, WireJson.Options);
 
     public void Complete(FunctionWorker.WireMessage m)
