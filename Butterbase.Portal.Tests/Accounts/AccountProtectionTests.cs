@@ -195,6 +195,23 @@ public sealed partial class AccountProtectionTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Ten_sign_ups_racing_on_one_invite_link_make_one_account()
+    {
+        Start("invite");
+        await SignUpAsync(NewClient(), "owner@example.com");
+        await using var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
+        var ownerId = (await db.Developers.SingleAsync()).Id;
+        var app = await _portal.Services.GetRequiredService<AppRegistry>().CreateAsync("Acme", ownerId);
+        var (_, token) = (await _portal.Services.GetRequiredService<AppTeam>().InviteAsync(new AppGrant(app, AppRole.Owner, ownerId), AppRole.Viewer))!.Value;
+
+        var accounts = _portal.Services.GetRequiredService<Butterbase.Portal.Accounts.DeveloperAccounts>();
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() => accounts.SignUpAsync($"racer{i}@example.com", Password, token))));
+        Assert.Single(results, d => d is not null);
+        Assert.Equal(2, await db.Developers.CountAsync()); // the owner and the one who claimed the link; no account without an app
+        Assert.Equal(2, await db.AppMembers.CountAsync(m => m.AppId == app.Id));
+    }
+
+    [Fact]
     public async Task Someone_with_an_account_joins_through_the_invite_page_form_and_a_revoked_link_does_nothing()
     {
         Start("open");

@@ -129,12 +129,14 @@ public sealed class AppAuthorizationTests : PortalComponentContext
         var (key, _) = await Service<ApiKeys>().CreateAsync(_theirs.Id, "their key");
 
         var toolkits = Render<ToolkitsPage>(p => p.Add(x => x.AppId, _theirs.Id));
+        var toolkits2 = Render<ToolkitsPage>(p => p.Add(x => x.AppId, _theirs.Id)); // the settings click on a page no refusal has re-rendered
         var keys = Render<ApiKeysPage>(p => p.Add(x => x.AppId, _theirs.Id));
         var keys2 = Render<ApiKeysPage>(p => p.Add(x => x.AppId, _theirs.Id)); // a refused click re-renders its page read-only
         var connections = Render<ConnectionsPage>(p => p.Add(x => x.AppId, _theirs.Id));
         var settings = Render<SettingsPage>(p => p.Add(x => x.AppId, _theirs.Id));
         var catalog = Render<ToolkitPage>(p => p.Add(x => x.AppId, _theirs.Id).Add(x => x.Slug, "slack"));
-        toolkits.WaitForElement("[data-testid=edit-toolkit]");
+        toolkits.WaitForElement("[data-testid=toolkit-enabled]");
+        toolkits2.WaitForElement("[data-testid=edit-toolkit]");
         keys.WaitForElement("[data-testid=revoke-key]");
         keys2.WaitForElement("[data-testid=create-key]");
         connections.WaitForElement("[data-testid=disconnect]");
@@ -144,7 +146,7 @@ public sealed class AppAuthorizationTests : PortalComponentContext
         await SetRoleAsync(_theirs.Id, demotedTo);
 
         toolkits.Find("input[data-testid=toolkit-enabled], [data-testid=toolkit-enabled] input").Change(false);
-        toolkits.Find("[data-testid=edit-toolkit]").Click();
+        toolkits2.Find("[data-testid=edit-toolkit]").Click();
         keys.Find("[data-testid=revoke-key]").Click();
         keys2.Find("[data-testid=create-key]").Click();
         connections.Find("[data-testid=disconnect]").Click();

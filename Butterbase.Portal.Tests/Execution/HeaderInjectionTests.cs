@@ -84,4 +84,18 @@ public sealed class HeaderInjectionTests : IAsyncLifetime
         Assert.False(sent.Headers.ContainsKey("X-Injected"));
         Assert.Equal("cp-secret-key-0001", sent.Headers["Authorization"]);
     }
+
+    [Fact]
+    public async Task An_api_key_in_authorization_with_characters_dotnet_would_not_parse_is_sent_as_issued()
+    {
+        await _portal.ConnectHostedAsync(_app, "contract-p", "bea", new() { ["api_key"] = "cp/secret+key:0002==" });
+        using var admin = _portal.Http(_app.ApiKey);
+        var result = await JsonAssert.OkAsync(await admin.PostAsync($"v1/{_app.Id}/integrations/execute", JsonAssert.Body(new
+        {
+            toolName = Tool, userId = "bea",
+            @params = new Dictionary<string, object?> { ["inbox_id"] = "in_1", ["page"] = 1, ["per_page"] = 10, ["order_by"] = "date", ["X-Fields"] = "name" },
+        })));
+        Assert.True(result.GetProperty("successful").GetBoolean(), result.ToString());
+        Assert.Equal("cp/secret+key:0002==", Assert.Single(_api.Requests).Headers["Authorization"]);
+    }
 }

@@ -354,6 +354,21 @@ public sealed class FunctionsTests(FunctionsFixture fx) : IClassFixture<Function
     }
 
     [Fact]
+    public async Task Text_that_is_not_unicode_from_a_function_is_the_callers_invalid_json_not_a_host_error()
+    {
+        // JSON.stringify writes a lone surrogate as the escape \ud800: the same text the API refuses with 400.
+        await DeployAsync("lone-surrogate", $$"""
+            export default async (ctx) => {
+              const { error } = await ctx.integrations.asUser('{{CuratedToolsFixture.User}}').execute('GMAIL_SEND_EMAIL', { to: 'a@example.com', subject: 'x\ud800', body: 'b' });
+              return { code: error?.code, status: error?.status };
+            }
+            """);
+        var result = await JsonAssert.OkAsync(await InvokeAsync("lone-surrogate"));
+        Assert.Equal("invalid_json", result.GetProperty("code").GetString());
+        Assert.Equal(400, result.GetProperty("status").GetInt32());
+    }
+
+    [Fact]
     public async Task Deploys_are_validated_and_admin_only()
     {
         using var admin = fx.Portal.Http(fx.App.ApiKey);

@@ -126,6 +126,30 @@ public sealed class SsrfTests(SsrfTests.Portals portals) : IClassFixture<SsrfTes
     }
 
     [Fact]
+    public async Task A_host_the_operator_configured_for_one_toolkit_is_not_reachable_through_another_toolkits_host_field()
+    {
+        // The operator points GitHub at an internal server (here a loopback listener): trusted for GitHub's own calls.
+        // A tenant types that host into a Jellyfin connection: its execute must not reach it.
+        using var internalServer = new TcpListener(IPAddress.Loopback, 0);
+        internalServer.Start();
+        var port = ((IPEndPoint)internalServer.LocalEndpoint).Port;
+        await using var portal = new PortalApplication()
+            .With("Butterbase:Outbound:AllowPrivateNetworks", "false")
+            .With("Butterbase:Toolkits:github:ApiBaseUrl", $"http://127.0.0.1:{port}");
+        var app = await portal.CreateAppAsync("Tenant", HostedConnectDriver.ReturnUrl);
+        using (var admin = portal.Http(app.ApiKey))
+            await JsonAssert.OkAsync(await admin.PostAsync($"v1/{app.Id}/integrations/configure", JsonAssert.Body(new { toolkit = "jellyfin" })));
+        var connectionId = await portal.ConnectHostedAsync(app, "jellyfin", "mallory", Jellyfin("jellyfin.example.com"));
+        await RetargetAsync(portal, connectionId, $"127.0.0.1:{port}");
+
+        var result = await ArtistsAsync(portal, app, "mallory");
+        Assert.Equal("upstream_error: Jellyfin could not be reached.",
+            result.GetProperty("error").GetProperty("code").GetString() + ": " + result.GetProperty("error").GetProperty("message").GetString());
+        Assert.False(internalServer.Pending(), "a tenant's request reached the operator's internal host");
+        internalServer.Stop();
+    }
+
+    [Fact]
     public async Task Closed_open_and_refused_addresses_answer_the_same_message()
     {
         // A closed port, an open one that speaks something else, and (on the guarded portal) one refused by policy: a

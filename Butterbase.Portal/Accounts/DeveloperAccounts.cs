@@ -67,7 +67,14 @@ public sealed class DeveloperAccounts(IDbContextFactory<PortalDb> dbFactory, IPa
                 return null;
             }
         }
-        if (inviteToken is { Length: > 0 }) await team.AcceptAsync(inviteToken, developer.Id, developer.Email, ct);
+        if (inviteToken is { Length: > 0 } && await team.AcceptAsync(inviteToken, developer.Id, developer.Email, ct) is null
+            && !wasFirst && SignUpMode == SignUpModes.Invite)
+        {
+            // The invite was this sign-up's only admission, and a concurrent sign-up claimed it first: one link, one account.
+            db.Developers.Remove(developer);
+            await db.SaveChangesAsync(ct);
+            return null;
+        }
         return developer;
     }
 
@@ -156,8 +163,8 @@ public sealed class SignInFormValidator : AbstractValidator<SignInForm>
 {
     public SignInFormValidator()
     {
-        RuleFor(x => x.Email).NotEmpty().WithMessage("Enter your email.");
-        RuleFor(x => x.Password).NotEmpty().WithMessage("Enter your password.");
+        RuleFor(x => x.Email).NotEmpty().WithMessage("Enter your email.").MaximumLength(256).WithMessage("An email is at most 256 characters.");
+        RuleFor(x => x.Password).NotEmpty().WithMessage("Enter your password.").MaximumLength(1024).WithMessage("A password is at most 1024 characters.");
     }
 }
 

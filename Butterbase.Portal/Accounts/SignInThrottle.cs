@@ -27,17 +27,25 @@ public static class SignUpModes
 /// one email gets one check at a time, and only after its delay. A throttled attempt is answered without looking at
 /// the password, so the right one does not get in during the delay.
 /// Kept in this process's memory: each instance counts on its own (documented in README: divide the allowance by the
-/// number of instances, or throttle at the load balancer too).
+/// number of instances, or throttle at the load balancer too). Memory stays bounded under a spray: keys are fixed-size
+/// hashes, an address already held back creates no per-email counter, IPv6 counts per /64 (one host's whole block), and
+/// every 10 s counters with nothing to remember (no failure, nothing pending) or idle past twice the longest delay go.
+/// An address's failures are forgotten after a quiet longest-delay (a shared NAT or proxy is not blocked for good by
+/// its users' typos); an account's are not, so a patient guesser stays at one try per longest delay.
 /// </summary>
 public sealed class SignInThrottle(IOptions<AccountOptions> options, TimeProvider clock)
 {
     private sealed class Counter
     {
         public int Failures, Pending;
-        public DateTimeOffset BlockedUntil, LastSeen;
+        public DateTimeOffset BlockedUntil, LastSeen, LastFailure;
     }
 
     private readonly ConcurrentDictionary<string, Counter> _counters = new();
+    private long _nextPrune;
+
+    /// <summary>Counters held now (for the memory bound's test).</summary>
+    internal int Count => _counters.Count;
 
     /// <summary>A place to check one password, or how long to wait before trying again.</summary>
     public sealed class Attempt(SignInThrottle owner, string[] keys) : IDisposable
@@ -51,21 +59,33 @@ public sealed class SignInThrottle(IOptions<AccountOptions> options, TimeProvide
     public (Attempt? Attempt, TimeSpan RetryAfter) Begin(string normalizedEmail, string? ip)
     {
         Prune();
-        var account = "a:" + normalizedEmail;
-        var address = "i:" + (ip ?? "unknown");
         var o = options.Value;
-        var wait = Reserve(account, o.FreeAttemptsPerAccount);
+        var address = AddressKey(ip);
+        // The address first: an address held back creates no counter for each email it sprays.
+        var wait = Reserve(address, o.FreeAttemptsPerIp, forgetAfterQuiet: true);
         if (wait > TimeSpan.Zero) return (null, wait);
-        wait = Reserve(address, o.FreeAttemptsPerIp);
+        var account = "a:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(normalizedEmail)));
+        wait = Reserve(account, o.FreeAttemptsPerAccount, forgetAfterQuiet: false);
         if (wait > TimeSpan.Zero)
         {
-            End([account], success: null);
+            End([address], success: null);
             return (null, wait);
         }
         return (new Attempt(this, [account, address]), TimeSpan.Zero);
     }
 
-    private TimeSpan Reserve(string key, int free)
+    /// <summary>One counter per IPv4 address, per IPv6 /64 (what one host or customer is usually given).</summary>
+    private static string AddressKey(string? ip)
+    {
+        if (!System.Net.IPAddress.TryParse(ip, out var parsed)) return "i:unknown";
+        if (parsed.IsIPv4MappedToIPv6) parsed = parsed.MapToIPv4();
+        if (parsed.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) return "i:" + parsed;
+        var bytes = parsed.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return "i:" + new System.Net.IPAddress(bytes) + "/64";
+    }
+
+    private TimeSpan Reserve(string key, int free, bool forgetAfterQuiet)
     {
         var counter = _counters.GetOrAdd(key, _ => new Counter());
         var now = clock.GetUtcNow();
@@ -73,6 +93,8 @@ public sealed class SignInThrottle(IOptions<AccountOptions> options, TimeProvide
         {
             counter.LastSeen = now;
             if (counter.BlockedUntil > now) return counter.BlockedUntil - now;
+            if (forgetAfterQuiet && counter.Pending == 0 && now - counter.LastFailure > TimeSpan.FromSeconds(options.Value.MaxDelaySeconds))
+                counter.Failures = 0;
             // Within the free attempts, as many at once as remain; past them, one at a time.
             var allowed = Math.Max(1, free - counter.Failures);
             if (counter.Pending >= allowed) return TimeSpan.FromSeconds(1);
@@ -97,6 +119,7 @@ public sealed class SignInThrottle(IOptions<AccountOptions> options, TimeProvide
                 else if (success == false)
                 {
                     counter.Failures++;
+                    counter.LastFailure = now;
                     if (counter.Failures >= free)
                     {
                         var exponent = Math.Min(counter.Failures - free, 20);
@@ -108,13 +131,15 @@ public sealed class SignInThrottle(IOptions<AccountOptions> options, TimeProvide
         }
     }
 
-    /// <summary>Forgets counters idle for longer than the longest delay, so a spray of made-up emails cannot grow memory for ever.</summary>
+    /// <summary>At most every 10 s: forgets counters with nothing to remember, and those idle past twice the longest delay.</summary>
     private void Prune()
     {
-        if (_counters.Count < 10_000) return;
-        var cutoff = clock.GetUtcNow() - TimeSpan.FromSeconds(options.Value.MaxDelaySeconds * 2);
+        var now = clock.GetUtcNow();
+        var next = Interlocked.Read(ref _nextPrune);
+        if (now.UtcTicks < next || Interlocked.CompareExchange(ref _nextPrune, now.UtcTicks + TimeSpan.TicksPerSecond * 10, next) != next) return;
+        var cutoff = now - TimeSpan.FromSeconds(options.Value.MaxDelaySeconds * 2);
         foreach (var (key, counter) in _counters)
             lock (counter)
-                if (counter.Pending == 0 && counter.LastSeen < cutoff) _counters.TryRemove(key, out _);
+                if (counter.Pending == 0 && (counter.Failures == 0 || counter.LastSeen < cutoff)) _counters.TryRemove(key, out _);
     }
 }

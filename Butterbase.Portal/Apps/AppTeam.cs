@@ -164,20 +164,35 @@ public sealed class AppTeam(IDbContextFactory<PortalDb> dbFactory, TimeProvider 
         return appId;
     }
 
-    /// <summary>Removes a member (an owner may remove anyone; anyone may leave), never the last owner.</summary>
+    /// <summary>Removes a member (an owner may remove anyone; a member may remove itself), never the last owner.</summary>
     public async Task<Outcome> RemoveAsync(AppGrant caller, string developerId, CancellationToken ct = default)
     {
         if (!caller.CanManageMembers && developerId != caller.DeveloperId) return Outcome.Forbidden;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var member = await db.AppMembers.FirstOrDefaultAsync(m => m.AppId == caller.App.Id && m.DeveloperId == developerId, ct);
-        if (member is null) return Outcome.NotFound;
-        if (member.Role == "owner" && await db.AppMembers.CountAsync(m => m.AppId == caller.App.Id && m.Role == "owner", ct) <= 1)
-            return Outcome.LastOwner;
-        var email = await db.Developers.Where(d => d.Id == developerId).Select(d => d.Email).FirstOrDefaultAsync(ct) ?? developerId;
-        db.AppMembers.Remove(member);
-        db.AppActivities.Add(await ActivityAsync(db, caller, "member.removed", $"{email} ({member.Role})", ct));
-        await db.SaveChangesAsync(ct);
-        return Outcome.Done;
+        // Serializable: two owners removing each other at once must not both see "another owner is left". The loser of
+        // such a race is retried and then sees the truth.
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+            try
+            {
+                var member = await db.AppMembers.FirstOrDefaultAsync(m => m.AppId == caller.App.Id && m.DeveloperId == developerId, ct);
+                if (member is null) return Outcome.NotFound;
+                if (member.Role == "owner" && await db.AppMembers.CountAsync(m => m.AppId == caller.App.Id && m.Role == "owner", ct) <= 1)
+                    return Outcome.LastOwner;
+                var email = await db.Developers.Where(d => d.Id == developerId).Select(d => d.Email).FirstOrDefaultAsync(ct) ?? developerId;
+                db.AppMembers.Remove(member);
+                db.AppActivities.Add(await ActivityAsync(db, caller, "member.removed", $"{email} ({member.Role})", ct));
+                await db.SaveChangesAsync(ct);
+                await transaction.CommitAsync(ct);
+                return Outcome.Done;
+            }
+            catch (Exception e) when (attempt < 5 && e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException
+                                      && (e.InnerException ?? e) is Npgsql.PostgresException { SqlState: "40001" or "40P01" })
+            {
+                // serialization failure: try again on fresh data
+            }
+        }
     }
 
     /// <summary>Appends to the app's audit trail on behalf of the caller.</summary>

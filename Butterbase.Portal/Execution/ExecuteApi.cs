@@ -29,38 +29,6 @@ public static class ExecuteApi
         }
     }
 
-    /// <summary>
-    /// The JSON reader accepts malformed UTF-8 inside strings and escaped lone surrogates (`"\ud800"`); they fail only
-    /// when read as text, deep inside validation, as a 500. Every name and string is read once here instead.
-    /// </summary>
-    internal static bool IsValidUnicode(JsonElement element, int depth = 0)
-    {
-        if (depth > 64) return true; // the schema validation bounds depth; deeper is not text we read
-        try
-        {
-            switch (element.ValueKind)
-            {
-                case JsonValueKind.String:
-                    _ = element.GetString();
-                    return true;
-                case JsonValueKind.Object:
-                    foreach (var property in element.EnumerateObject())
-                    {
-                        _ = property.Name;
-                        if (!IsValidUnicode(property.Value, depth + 1)) return false;
-                    }
-                    return true;
-                case JsonValueKind.Array:
-                    foreach (var item in element.EnumerateArray())
-                        if (!IsValidUnicode(item, depth + 1)) return false;
-                    return true;
-                default:
-                    return true;
-            }
-        }
-        catch (InvalidOperationException) { return false; }
-    }
-
     public static async Task<Results<Ok<ExecuteResult>, JsonHttpResult<ApiError>>> Execute(
         string appId, ExecuteRequest body, ClaimsPrincipal principal, HttpRequest http, ToolRunner runner, ConnectFlow flow,
         IdempotencyStore idempotency, CancellationToken ct)
@@ -68,8 +36,6 @@ public static class ExecuteApi
         var (endUser, problem) = principal.Caller().EndUser(body.UserId);
         if (problem is { } p) return ApiErrors.ForEndUser(p);
         var userId = endUser!;
-        if (body.Params is { } given && !IsValidUnicode(given))
-            return ApiErrors.Result(400, "invalid_json", "params holds text that is not valid Unicode (malformed UTF-8 or a lone surrogate such as \\ud800).");
 
         var key = http.Headers["Idempotency-Key"].ToString();
         if (key.Length > 255) return ApiErrors.Validation([new("Idempotency-Key", "At most 255 characters.")]);

@@ -31,6 +31,7 @@ public static class ExecutionSetup
             // policy (public addresses only, checked on the resolved IP), and no redirect is followed (it could carry the
             // Authorization header to another host).
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHandler())
+            .AddHttpMessageHandler(sp => new Outbound.OperatorHostGuard(sp.GetRequiredService<Outbound.OutboundPolicy>()))
             .RemoveAllLoggers() // default handlers log URLs, which may carry api keys in the query
             .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // outside the pipeline: each of its two calls is retried on its own
             .AddStandardResilienceHandler(o =>

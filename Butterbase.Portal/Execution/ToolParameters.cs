@@ -95,4 +95,36 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
         JsonObject s when s["anyOf"] is JsonArray any => any.Any(AllowsNull),
         _ => false,
     };
+    /// <summary>
+    /// The JSON reader accepts malformed UTF-8 inside strings and escaped lone surrogates (`"\ud800"`); they fail only
+    /// when read as text, after validation, as a 500. Every name and string is read once here instead (params are small).
+    /// </summary>
+    internal static bool IsValidUnicode(JsonElement element, int depth = 0)
+    {
+        if (depth > 64) return true; // the schema validation bounds depth; deeper is not text we read
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return true;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        if (!IsValidUnicode(property.Value, depth + 1)) return false;
+                    }
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                        if (!IsValidUnicode(item, depth + 1)) return false;
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException) { return false; }
+    }
+
 }

@@ -100,6 +100,8 @@ public static class ToolRequest
             throw new InvalidToolParameter("params", "The parameters would send the request outside the toolkit's API.");
 
         var request = new HttpRequestMessage(new HttpMethod(tool.Method), uri);
+        // A toolkit whose address takes a connection's fields (a self-hosted server's host) is called where a tenant said.
+        if (apiBaseUrl.Contains('{')) request.Options.Set(Outbound.OutboundPolicy.TenantChosenHost, true);
         foreach (var (key, value) in toolkit.Headers ?? []) request.Headers.TryAddWithoutValidation(key, value); // the catalog's, fixed
         foreach (var (key, value) in headers) AddHeader(request, key, value, key);
         var content = wholeBody ?? (body.Count > 0 ? body : null);
@@ -196,12 +198,16 @@ public static class ToolRequest
     /// The value, unless it holds a control character (C0 but tab, or DEL): CR/LF in a header would add headers or
     /// smuggle a second request to the provider with the connection's credentials (SECURITY.md 34).
     /// </summary>
-    internal static string NoControlCharacters(string parameter, string value)
+    internal static string NoControlCharacters(string parameter, string value) =>
+        HasControlCharacter(value)
+            ? throw new InvalidToolParameter(parameter, "This value contains a control character (line break, NUL, …), which cannot be sent in a header or query.")
+            : value;
+
+    private static bool HasControlCharacter(string value)
     {
         foreach (var c in value)
-            if (c < ' ' && c != '\t' || c == '\u007f')
-                throw new InvalidToolParameter(parameter, "This value contains a control character (line break, NUL, …), which cannot be sent in a header or query.");
-        return value;
+            if (c < ' ' && c != '\t' || c == '\u007f') return true;
+        return false;
     }
 
     /// <summary>The tool parameter a query pair came from (deepObject `name[key]` and form members map back to theirs).</summary>
@@ -213,19 +219,22 @@ public static class ToolRequest
     }
 
     /// <summary>
-    /// Adds a tenant-supplied header with .NET's validation (never TryAddWithoutValidation): a value it refuses is a
-    /// parameter problem (422), or for a stored credential, a connection problem (409). Content headers a tool may
-    /// declare (Content-Type) are not request headers and are skipped as before.
+    /// Adds a header with no control character in it (what makes injection possible). A tool parameter goes through
+    /// .NET's header validation as well (a value it refuses is a 422). A stored credential is sent as issued: API keys
+    /// in `Authorization` without a scheme (`abc/def+==`) are not .NET's idea of that header but are what the provider
+    /// expects; one with a control character is a connection problem (409). Content headers a tool may declare
+    /// (Content-Type) are not request headers and are skipped as before.
     /// </summary>
     private static void AddHeader(HttpRequestMessage request, string name, string value, string parameter, bool credential = false)
     {
         if (credential)
         {
-            foreach (var c in value)
-                if (c < ' ' && c != '\t' || c == '\u007f')
-                    throw new ConnectionIncomplete(parameter, "A stored credential contains a control character; reconnect with the value as issued.");
+            if (HasControlCharacter(value))
+                throw new ConnectionIncomplete(parameter, "A stored credential contains a control character; reconnect with the value as issued.");
+            request.Headers.TryAddWithoutValidation(name, value);
+            return;
         }
-        else NoControlCharacters(parameter, value);
+        NoControlCharacters(parameter, value);
         try { request.Headers.Add(name, value); }
         catch (InvalidOperationException) { } // a content header name (Content-Type): the body sets its own
         catch (FormatException) { throw new InvalidToolParameter(parameter, "This value cannot be sent as an HTTP header."); }

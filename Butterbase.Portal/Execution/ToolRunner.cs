@@ -40,6 +40,10 @@ public sealed class ToolRunner(
         if (state == ToolkitConfigs.ToolkitState.NotConfigured) return Fail(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure).");
         if (state == ToolkitConfigs.ToolkitState.Disabled) return Fail(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app.");
 
+        // The API and ctx.integrations both come through here: text that is not valid Unicode is the caller's error. It
+        // passes the JSON reader and the schema, and fails only when written out to the provider or the log.
+        if (call.Params is { } given && !ToolParameters.IsValidUnicode(given))
+            return Fail(400, "invalid_json", "params holds text that is not valid Unicode (malformed UTF-8 or a lone surrogate such as \\ud800).");
         var (validated, problems) = parameters.Validate(toolkit, tool, call.Params);
         if (validated is null) return (null, new ApiError("invalid_params", "The parameters do not match the tool's schema: see details.", problems), 422);
 

@@ -23,7 +23,11 @@ public sealed class OutboundRefused(string message) : IOException(message);
 /// and to 127.0.0.1 when it is used (DNS rebinding) is still refused, and so is every spelling of an address
 /// (`2130706433`, `0x7f000001`, `[::ffff:127.0.0.1]`): by then they are all one <see cref="IPAddress"/>.
 /// Hosts the operator configured (the public origin, where the Sandbox lives, and `Butterbase:Toolkits:*` URLs) are
-/// trusted by name: configuring them is the explicit choice. Redirects are never followed.
+/// trusted by name, for the requests the operator's configuration addresses: configuring them is the explicit choice.
+/// A request whose host a tenant chose (<see cref="TenantChosenHost"/>) may never name one of them, whichever toolkit
+/// it is for (<see cref="OperatorHostGuard"/>): otherwise a tenant could type an operator's internal GitHub Enterprise
+/// host into another toolkit's host field, and, with connections pooled by host, reuse its trusted connection.
+/// Redirects are never followed, and no environment proxy is used (the policy would see only the proxy's address).
 /// </summary>
 public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, IConfiguration configuration, PublicOrigin origin)
 {
@@ -34,6 +38,11 @@ public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, ICo
     public const string Unreachable = "The address could not be reached.";
 
     public bool AllowPrivateNetworks => options.CurrentValue.AllowPrivateNetworks;
+
+    /// <summary>Set on a request whose host comes from a tenant (a connection's host field, an app's JWKS URL).</summary>
+    public static readonly HttpRequestOptionsKey<bool> TenantChosenHost = new("Butterbase.TenantChosenHost");
+
+    private HashSet<string>? _trusted;
 
     // Ranges that are not the public internet (IANA special-purpose registries, RFC 6890 and successors).
     private static readonly IPNetwork[] BlockedV4 =
@@ -91,8 +100,13 @@ public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, ICo
         return true;
     }
 
-    /// <summary>Hosts the operator configured (host:port, lower case): the public origin and every toolkit URL override.</summary>
-    private HashSet<string> TrustedHosts()
+    /// <summary>Hosts the operator configured (host:port): the public origin and every toolkit URL override. Read once.</summary>
+    private HashSet<string> TrustedHosts() => _trusted ??= ReadTrustedHosts();
+
+    /// <summary>True when <paramref name="uri"/>'s host and port are one the operator configured.</summary>
+    public bool IsOperatorHost(Uri uri) => TrustedHosts().Contains($"{uri.IdnHost}:{uri.Port}");
+
+    private HashSet<string> ReadTrustedHosts()
     {
         var hosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         void Add(string? url)
@@ -100,7 +114,7 @@ public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, ICo
             if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") hosts.Add($"{uri.IdnHost}:{uri.Port}");
         }
         try { Add(origin.Value); }
-        catch (InvalidOperationException) { } // no origin yet (a command-line run): nothing of ours to trust by name
+        catch (InvalidOperationException) { return hosts; } // no origin yet (a command-line run): nothing to trust by name, not kept
         foreach (var toolkit in configuration.GetSection("Butterbase:Toolkits").GetChildren())
             foreach (var setting in toolkit.GetChildren())
                 if (setting.Key.EndsWith("Url", StringComparison.OrdinalIgnoreCase)) Add(setting.Value);
@@ -145,6 +159,7 @@ public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, ICo
     public SocketsHttpHandler CreateHandler() => new()
     {
         ConnectCallback = ConnectAsync,
+        UseProxy = false, // through a proxy the connect step would see only the proxy's address, never the tenant's host
         AllowAutoRedirect = false,
         UseCookies = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -183,4 +198,20 @@ public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, ICo
     }
 
     private const string PrivateMessage = "That address is on a private or local network; Butterbase connects only to hosts on the public internet.";
+}
+
+/// <summary>
+/// Refuses, before any connection is made or reused, a request whose host a tenant chose when that host is one the
+/// operator configured (<see cref="OutboundPolicy"/>). With <paramref name="everyRequest"/> every request of the client
+/// counts as tenant-chosen (the JWKS client).
+/// </summary>
+public sealed class OperatorHostGuard(OutboundPolicy policy, bool everyRequest = false) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var tenantChosen = everyRequest || request.Options.TryGetValue(OutboundPolicy.TenantChosenHost, out var chosen) && chosen;
+        if (tenantChosen && !policy.AllowPrivateNetworks && request.RequestUri is { } uri && policy.IsOperatorHost(uri))
+            throw new HttpRequestException(OutboundPolicy.Unreachable, new OutboundRefused(OutboundPolicy.Unreachable));
+        return base.SendAsync(request, cancellationToken);
+    }
 }

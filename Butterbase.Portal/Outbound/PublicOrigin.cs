@@ -15,10 +15,10 @@ namespace Butterbase.Portal.Outbound;
 public sealed class PublicOrigin(IConfiguration configuration, IServiceProvider services, IHostEnvironment? environment = null)
 {
     public const string SettingKey = "Butterbase:PublicBaseUrl";
-    private string? _listening;
+    private string? _value;
 
-    /// <summary>Scheme, host and port, no trailing slash.</summary>
-    public string Value => Configured(configuration) ?? (_listening ??= Listening());
+    /// <summary>Scheme, host and port, no trailing slash. Read once (UseOutbound checks the setting at start).</summary>
+    public string Value => _value ??= Configured(configuration) ?? Listening();
 
     /// <summary>The configured origin, or null; throws when the setting is present but is not an absolute http(s) URL.</summary>
     public static string? Configured(IConfiguration configuration)
@@ -61,8 +61,10 @@ public static class OutboundSetup
         services.AddSingleton<PublicOrigin>();
         services.AddSingleton<OutboundPolicy>();
         // An app's identity provider JWKS URL is tenant-chosen: under the policy, no redirects (they could lead to loopback).
-        services.AddHttpClient(JwksClient, c => c.Timeout = TimeSpan.FromSeconds(5))
+        // A key set is a few KB: a tenant's endpoint may not make the host buffer more.
+        services.AddHttpClient(JwksClient, c => { c.Timeout = TimeSpan.FromSeconds(5); c.MaxResponseContentBufferSize = 1024 * 1024; })
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHandler())
+            .AddHttpMessageHandler(sp => new OperatorHostGuard(sp.GetRequiredService<OutboundPolicy>(), everyRequest: true))
             .RemoveAllLoggers();
 
         // Requests for another host name are refused (400) once the public origin is configured, unless AllowedHosts
