@@ -20,8 +20,8 @@ public sealed class ExecutionRecord
     public string? ErrorCode { get; init; }
     public int? UpstreamStatus { get; init; }
     public int DurationMs { get; init; }
-    public string? Request { get; init; }
-    public string? Response { get; init; }
+    public string? Request { get; set; }
+    public string? Response { get; set; }
     public DateTime CreatedAt { get; init; }
 
     internal static void Configure(ModelBuilder model) => model.Entity<ExecutionRecord>(e =>
@@ -131,9 +131,21 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _touched = new();
 
-    public void Add(ExecutionRecord record) => _queue.Writer.TryWrite(record);
+    /// <summary>Queues a row, its text columns cut to the per-row cap now (a queued row never holds more than it will store).</summary>
+    public void Add(ExecutionRecord record)
+    {
+        record.Request = LogQuota.Cap(record.Request, _quota.MaxTextBytesPerRow);
+        record.Response = LogQuota.Cap(record.Response, _quota.MaxTextBytesPerRow);
+        _queue.Writer.TryWrite(record);
+    }
 
-    public void Add(Functions.FunctionInvocation invocation) => _queue.Writer.TryWrite(invocation);
+    /// <inheritdoc cref="Add(ExecutionRecord)"/>
+    public void Add(Functions.FunctionInvocation invocation)
+    {
+        invocation.Error = LogQuota.Cap(invocation.Error, _quota.MaxTextBytesPerRow);
+        invocation.Logs = LogQuota.Cap(invocation.Logs, _quota.MaxTextBytesPerRow);
+        _queue.Writer.TryWrite(invocation);
+    }
 
     /// <summary>Marks a connection used; its last-used time is written with the next batch, not per call.</summary>
     public void Touch(string connectionId) => _touched[connectionId] = clock.GetUtcNow().UtcDateTime;
@@ -158,7 +170,6 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
                 try
                 {
                     await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
-                    Cap(batch);
                     await InsertAsync(db, batch, stoppingToken);
                     await EnforceQuotasAsync(db, batch, stoppingToken);
                     foreach (var (id, at) in _touched)
@@ -238,34 +249,6 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
         if (_quota.MaxInvocationRowsPerApp > 0)
             foreach (var appId in await db.Set<Functions.FunctionInvocation>().GroupBy(x => x.AppId).Where(g => g.Count() > _quota.MaxInvocationRowsPerApp).Select(g => g.Key).ToListAsync(ct))
                 await TrimAsync(db, LogTruncation.Invocations, appId, ct);
-    }
-
-    /// <summary>Cuts each row's text columns to the per-row cap (copies: the caller's objects are left alone).</summary>
-    private void Cap(List<object> batch)
-    {
-        var max = _quota.MaxTextBytesPerRow;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            switch (batch[i])
-            {
-                case ExecutionRecord r when LogQuota.Cap(r.Request, max) != r.Request || LogQuota.Cap(r.Response, max) != r.Response:
-                    batch[i] = new ExecutionRecord
-                    {
-                        Id = r.Id, AppId = r.AppId, UserId = r.UserId, ToolName = r.ToolName, ToolkitSlug = r.ToolkitSlug, ConnectionId = r.ConnectionId,
-                        Successful = r.Successful, ErrorCode = r.ErrorCode, UpstreamStatus = r.UpstreamStatus, DurationMs = r.DurationMs,
-                        Request = LogQuota.Cap(r.Request, max), Response = LogQuota.Cap(r.Response, max), CreatedAt = r.CreatedAt,
-                    };
-                    break;
-                case Functions.FunctionInvocation f when LogQuota.Cap(f.Logs, max) != f.Logs || LogQuota.Cap(f.Error, max) != f.Error:
-                    batch[i] = new Functions.FunctionInvocation
-                    {
-                        Id = f.Id, AppId = f.AppId, FunctionName = f.FunctionName, UserId = f.UserId, Outcome = f.Outcome, HttpStatus = f.HttpStatus,
-                        DurationMs = f.DurationMs, Error = LogQuota.Cap(f.Error, max), Logs = LogQuota.Cap(f.Logs, max),
-                        FunctionVersion = f.FunctionVersion, CreatedAt = f.CreatedAt,
-                    };
-                    break;
-            }
-        }
     }
 
     private async Task EnforceQuotasAsync(PortalDb db, List<object> batch, CancellationToken ct)

@@ -77,6 +77,11 @@ public sealed class ToolRunner(
         }
 
         var apiBase = providers.ApiBaseUrl(toolkit, call.Origin);
+        // A coded tool's own refusal (a shared credential outside what this connection is bound to) is decided once,
+        // before any send: it does not depend on the user's token, so not again after a refresh-and-retry.
+        var coded = _coded.GetValueOrDefault(tool.Name);
+        if (coded is not null && await coded.RefuseAsync(validated, credentials, apiBase, httpClientFactory.CreateClient(HttpClientName), ct) is { } refusal)
+            return Fail(403, "forbidden", refusal);
         var sent = await SendAsync(toolkit, tool, validated, credentials, apiBase, ct);
         if (sent.Status == 401 && credentials.Scheme == "oauth2" && credentials.RefreshToken is not null)
         {
@@ -86,7 +91,6 @@ public sealed class ToolRunner(
             else if (refreshed.Expired)
                 return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
         }
-        if (sent.Refused is { } refusal) return Fail(403, "forbidden", refusal);
         if (sent.Invalid is ConnectionIncomplete incomplete)
             return (null, new ApiError("connection_incomplete", incomplete.Message, [new ApiErrorDetail(incomplete.Field, incomplete.Message)]), 409);
         if (sent.Invalid is { } invalid)
@@ -128,7 +132,7 @@ public sealed class ToolRunner(
         return pick;
     }
 
-    private sealed record Sent(ToolOutcome? Outcome, int? Status, long? RetryAfterMs, string? Request, InvalidToolParameter? Invalid = null, string? Refused = null);
+    private sealed record Sent(ToolOutcome? Outcome, int? Status, long? RetryAfterMs, string? Request, InvalidToolParameter? Invalid = null);
 
     private async Task<Sent> SendAsync(
         Toolkit toolkit, ToolDefinition tool, JsonObject validated, StoredCredentials credentials, string apiBase, CancellationToken ct)
@@ -142,11 +146,6 @@ public sealed class ToolRunner(
                 : ToolRequest.Build(toolkit, tool, validated, credentials, apiBase);
         }
         catch (InvalidToolParameter e) { return new Sent(null, null, null, null, e); }
-        if (coded is not null && await coded.RefuseAsync(validated, credentials, apiBase, httpClientFactory.CreateClient(HttpClientName), ct) is { } refused)
-        {
-            request.Dispose();
-            return new Sent(null, null, null, null, Refused: refused);
-        }
         if (tool.Kind == "coded" && coded is null)
         {
             request.Dispose();
@@ -235,14 +234,12 @@ public sealed class ToolRunner(
         {
             Id = executionId, AppId = call.AppId, UserId = call.UserId, ToolName = tool.Name, ToolkitSlug = toolkit.Slug,
             ConnectionId = connection.Id, Successful = outcome.Successful, ErrorCode = error?.Code, UpstreamStatus = status,
-            DurationMs = elapsed, Request = request, Response = Truncate(outcome.Data?.ToJsonString()),
+            DurationMs = elapsed, Request = request, Response = outcome.Data?.ToJsonString(), // cut to the per-row cap by the log
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
         log.Touch(connection.Id);
         return (new ExecuteResult(outcome.Successful, outcome.Data, error, executionId), null, 200);
     }
-
-    private static string? Truncate(string? text) => text is { Length: > 4000 } ? text[..4000] + "…" : text;
 
     private static (ExecuteResult?, ApiError?, int) Fail(int status, string code, string message) => (null, new ApiError(code, message), status);
 }

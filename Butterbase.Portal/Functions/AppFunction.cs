@@ -52,9 +52,9 @@ public sealed class FunctionInvocation
     public required string Outcome { get; init; }
     public int HttpStatus { get; init; }
     public int DurationMs { get; init; }
-    public string? Error { get; init; }
+    public string? Error { get; set; }
     /// <summary>console.* lines, one per line as `level\tmessage`, capped.</summary>
-    public string? Logs { get; init; }
+    public string? Logs { get; set; }
     public int FunctionVersion { get; init; }
     public DateTime CreatedAt { get; init; }
 }
