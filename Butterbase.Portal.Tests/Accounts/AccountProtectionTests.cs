@@ -11,7 +11,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Butterbase.Portal.Tests.Accounts;
 
 /// <summary>
-/// SECURITY.md 36, issue 13 class 6 (and the sign-out part of class 8), over the real sign-in and sign-up form posts:
+/// docs/security.md [36], issue 13 class 6 (and the sign-out part of class 8), over the real sign-in and sign-up form posts:
 /// throttling per account and per IP with growing delays, common passwords refused, sign-up answers that do not tell
 /// which emails exist, and the operator's sign-up mode with invite links.
 /// </summary>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Butterbase.Portal.Tests.Accounts;
 
 /// <summary>
-/// The sign-in throttle's own bounds (SECURITY.md 36): an anonymous spray cannot grow its memory, IPv6 rotation inside
+/// The sign-in throttle's own bounds (docs/security.md [36]): an anonymous spray cannot grow its memory, IPv6 rotation inside
 /// one block is one address, and a shared address is not blocked for good by its users' old typos.
 /// </summary>
 public sealed class SignInThrottleTests

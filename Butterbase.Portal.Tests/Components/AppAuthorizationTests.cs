@@ -18,7 +18,7 @@ using MudBlazor;
 namespace Butterbase.Portal.Tests.Components;
 
 /// <summary>
-/// SECURITY.md 31, issue 13 class 1: the portal authorizes the app on the server for each operation, over a live
+/// docs/security.md [31], issue 13 class 1: the portal authorizes the app on the server for each operation, over a live
 /// (interactive) circuit: a dialog opened by URL for another app, a dialog saved by someone who is not a member, and
 /// every change clicked after the caller's membership was removed or lowered to viewer.
 /// </summary>

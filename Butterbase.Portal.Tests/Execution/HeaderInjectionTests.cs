@@ -5,7 +5,7 @@ using Butterbase.Portal.Tests.Support.Fakes;
 namespace Butterbase.Portal.Tests.Execution;
 
 /// <summary>
-/// Control characters in a header or query parameter never reach the provider (SECURITY.md 34): CR/LF in a header
+/// Control characters in a header or query parameter never reach the provider (docs/security.md [34]): CR/LF in a header
 /// would add headers or smuggle a second request carrying the connection's key. Contract-P's paginated inbox tool has
 /// a header parameter (`X-Fields`) and query parameters, like 1,582 generated tools.
 /// </summary>

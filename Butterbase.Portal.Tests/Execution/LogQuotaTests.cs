@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Butterbase.Portal.Tests.Execution;
 
 /// <summary>
-/// Per-app quotas on the execution and invocation logs (SECURITY.md 37): app A floods its logs far past its quota, app B
+/// Per-app quotas on the execution and invocation logs (docs/security.md [37]): app A floods its logs far past its quota, app B
 /// wrote a few rows before the flood (so B's are the oldest in the database). A loses only its own oldest rows, keeps
 /// its newest, and its log says it was truncated; B keeps every row. Before the quotas, A's rows all stayed for the
 /// retention period (14 days): no row was dropped, no mark, and a 64 KB console line was stored whole.

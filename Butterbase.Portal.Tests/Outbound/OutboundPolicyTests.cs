@@ -3,7 +3,7 @@ using Butterbase.Portal.Outbound;
 
 namespace Butterbase.Portal.Tests.Outbound;
 
-/// <summary>The outbound policy's address table (SECURITY.md 32): what counts as the public internet, in every spelling.</summary>
+/// <summary>The outbound policy's address table (docs/security.md [32]): what counts as the public internet, in every spelling.</summary>
 public sealed class OutboundPolicyTests
 {
     [Theory]

@@ -13,7 +13,7 @@ namespace Butterbase.Portal.Tests.Outbound;
 
 /// <summary>
 /// The public origin comes from configuration (or, in Development and tests, the server's own listening address), never
-/// from a request's Host header (SECURITY.md 33); behind a known TLS proxy the request is https again.
+/// from a request's Host header (docs/security.md [33]); behind a known TLS proxy the request is https again.
 /// </summary>
 public sealed class PublicOriginTests
 {

@@ -11,7 +11,7 @@ namespace Butterbase.Portal.Tests.Outbound;
 
 /// <summary>
 /// Tenant-chosen addresses (a connection's host field, an app's JWKS URL) never reach the host's own network
-/// (SECURITY.md 32). <see cref="_guarded"/> runs as shipped (Butterbase:Outbound:AllowPrivateNetworks off); <see cref="_open"/>
+/// (docs/security.md [32]). <see cref="_guarded"/> runs as shipped (Butterbase:Outbound:AllowPrivateNetworks off); <see cref="_open"/>
 /// allows loopback, standing in for public hosts, to show what a tenant learns from errors when a connect does happen.
 /// No test sends traffic anywhere but loopback: other private ranges are refused by address, before any connect.
 /// </summary>

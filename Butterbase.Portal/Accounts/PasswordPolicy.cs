@@ -1,7 +1,7 @@
 namespace Butterbase.Portal.Accounts;
 
 /// <summary>
-/// Refuses passwords an attacker tries first (SECURITY.md 36): the 10,000 most common ones shipped in
+/// Refuses passwords an attacker tries first (docs/security.md [36]): the 10,000 most common ones shipped in
 /// Accounts/Data/common-passwords.txt, those same words with digits or symbols tacked on (`password2024!`), and strings of
 /// very few distinct characters (`aaaaaaaaaa`, `1212121212`), which no list enumerates but every guesser does.
 /// </summary>

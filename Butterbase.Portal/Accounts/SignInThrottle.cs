@@ -22,7 +22,7 @@ public static class SignUpModes
 
 /// <summary>
 /// Growing delays for wrong passwords, per account (the normalized email, whether or not it has an account, so the
-/// answer does not tell) and per IP address (SECURITY.md 36). An attempt reserves its place before the password is
+/// answer does not tell) and per IP address (docs/security.md [36]). An attempt reserves its place before the password is
 /// checked, so parallel clients cannot all slip through before the first failure is counted: past the free attempts,
 /// one email gets one check at a time, and only after its delay. A throttled attempt is answered without looking at
 /// the password, so the right one does not get in during the delay.

@@ -42,7 +42,7 @@ public sealed record AppGrant(App App, AppRole Role, string DeveloperId)
 }
 
 /// <summary>
-/// The one server-side answer to "may the signed-in developer do this to this app?" for the portal (SECURITY.md 31).
+/// The one server-side answer to "may the signed-in developer do this to this app?" for the portal (docs/security.md [31]).
 /// Scoped to the circuit, and asked afresh on every load and every change, never cached: a member removed while their
 /// browser tab stays open is refused at their next click, and a URL or dialog for another app's id finds nothing.
 /// </summary>

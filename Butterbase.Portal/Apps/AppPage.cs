@@ -4,7 +4,7 @@ using MudBlazor;
 namespace Butterbase.Portal.Apps;
 
 /// <summary>
-/// Base of every page under `/apps/{AppId}` (SECURITY.md 31). Loading happens only through <see cref="LoadAsync"/>, which
+/// Base of every page under `/apps/{AppId}` (docs/security.md [31]). Loading happens only through <see cref="LoadAsync"/>, which
 /// runs after <see cref="AppAccess"/> found the signed-in developer a member of the app; every change a page makes first
 /// calls <see cref="AuthorizeAsync"/>, which asks the database again, so the check holds for each operation over a
 /// long-lived circuit (a member removed, a role lowered, a URL or a dialog pointed at another app's id), not only at the

@@ -36,7 +36,7 @@ public sealed class ConnectFlow(
 
     /// <summary>
     /// The public origin (<see cref="Outbound.PublicOrigin"/>). The request is not consulted: its Host header is the
-    /// client's to choose, and callbacks, the Sandbox's URLs and token calls must not follow it (SECURITY.md 33).
+    /// client's to choose, and callbacks, the Sandbox's URLs and token calls must not follow it (docs/security.md [33]).
     /// </summary>
     public string Origin(HttpRequest request) => publicOrigin.Value;
 

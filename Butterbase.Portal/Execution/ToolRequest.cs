@@ -80,7 +80,7 @@ public static class ToolRequest
         }
 
         // CR/LF in a query value is escaped, not injected, but no provider wants it and some proxies decode before
-        // forwarding: refused like headers (SECURITY.md 34). Names too: deepObject and form members come from the caller.
+        // forwarding: refused like headers (docs/security.md [34]). Names too: deepObject and form members come from the caller.
         foreach (var (key, value) in query)
         {
             NoControlCharacters(QueryParameterOf(key, tool), key);
@@ -196,7 +196,7 @@ public static class ToolRequest
 
     /// <summary>
     /// The value, unless it holds a control character (C0 but tab, or DEL): CR/LF in a header would add headers or
-    /// smuggle a second request to the provider with the connection's credentials (SECURITY.md 34).
+    /// smuggle a second request to the provider with the connection's credentials (docs/security.md [34]).
     /// </summary>
     internal static string NoControlCharacters(string parameter, string value) =>
         HasControlCharacter(value)

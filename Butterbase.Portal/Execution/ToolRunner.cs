@@ -160,7 +160,7 @@ public sealed class ToolRunner(
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             { return new Sent(new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time."), null, null, described); }
             // One message for refused, closed, filtered, unresolvable and refused-by-policy: the text must not tell a
-            // tenant probing a host field which ports are open (SECURITY.md 32).
+            // tenant probing a host field which ports are open (docs/security.md [32]).
             catch (HttpRequestException)
             { return new Sent(new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} could not be reached."), null, null, described); }
             // Polly's rejections (matched by name: OpenIddict brings Polly 7 beside the resilience package's Polly 8).

@@ -18,7 +18,7 @@ public sealed class OutboundRefused(string message) : IOException(message);
 
 /// <summary>
 /// The one policy for every HTTP client that calls an address a tenant chose (connection host fields, JWKS URLs; later
-/// webhooks and the proxy) — SECURITY.md 32. The check runs in <see cref="SocketsHttpHandler.ConnectCallback"/> on the
+/// webhooks and the proxy) — docs/security.md [32]. The check runs in <see cref="SocketsHttpHandler.ConnectCallback"/> on the
 /// addresses DNS answers at the moment the socket connects, so a name that resolves to a public address when it is saved
 /// and to 127.0.0.1 when it is used (DNS rebinding) is still refused, and so is every spelling of an address
 /// (`2130706433`, `0x7f000001`, `[::ffff:127.0.0.1]`): by then they are all one <see cref="IPAddress"/>.

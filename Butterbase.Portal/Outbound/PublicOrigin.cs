@@ -10,7 +10,7 @@ namespace Butterbase.Portal.Outbound;
 /// accepts as redirect URI, where host-relative provider URLs (the Sandbox's) point. It comes from
 /// `Butterbase:PublicBaseUrl`, required outside Development, and never from a request: a forged `Host` header would
 /// otherwise send the Sandbox's client secret, PKCE verifiers and users' tokens to a host of the attacker's choosing
-/// (SECURITY.md 33). In Development without the setting it is the server's own listening address.
+/// (docs/security.md [33]). In Development without the setting it is the server's own listening address.
 /// </summary>
 public sealed class PublicOrigin(IConfiguration configuration, IServiceProvider services, IHostEnvironment? environment = null)
 {

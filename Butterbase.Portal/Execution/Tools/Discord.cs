@@ -11,7 +11,7 @@ namespace Butterbase.Portal.Execution;
 /// bearer token, which only reaches user endpoints such as /users/@me/guilds. The token is the connection's
 /// `bot_token` field, else the platform's `Butterbase:Toolkits:discord:BotToken`; it replaces the Authorization header
 /// the connection's scheme put on the request.
-/// The platform's bot is shared by every tenant (SECURITY.md 35): with it a call may act only in the server the
+/// The platform's bot is shared by every tenant (docs/security.md [35]): with it a call may act only in the server the
 /// connection's user added the bot to — the `guild` Discord returns with the token when the `bot` scope is granted
 /// (https://discord.com/developers/docs/topics/oauth2#advanced-bot-authorization-extended-bot-authorization-access-token-example),
 /// kept as <see cref="GuildKey"/>. A connection's own bot token acts wherever that bot is.
