@@ -96,6 +96,10 @@ public sealed class FunctionsPageTests : PortalComponentContext
         Assert.Equal(2, saved.Version);
         Assert.Equal("s3cr3t-value", Functions.EnvOf(saved)["SERVICE_TOKEN"]);
         Assert.False(Functions.EnvOf(saved).ContainsKey("API_TOKEN"));
+        // The deploy is in the app's audit trail (it changes code that runs with the app's service rights), values not.
+        var activity = await Service<AppTeam>().ActivityAsync(_app.Id, 10);
+        Assert.Contains(activity, a => a.Action == "function.deployed" && a.Target == "keep v2");
+        Assert.DoesNotContain(activity, a => a.Target.Contains("s3cr3t-value"));
         Assert.Equal("us", Functions.EnvOf(saved)["REGION"]);
         Assert.DoesNotContain("s3cr3t-value", page.Markup);
     }
