@@ -160,15 +160,23 @@ public sealed partial class AccountProtectionTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.Redirect, (await SignUpAsync(NewClient(), "second@example.com")).StatusCode);
     }
 
-    [Fact]
-    public async Task In_invite_mode_only_a_valid_invite_link_opens_sign_up_and_joins_its_app_with_its_role_once()
+    /// <summary>Invite sign-up mode, its first account (the owner) signed up through the form, app "Acme", and a viewer invite.</summary>
+    private async Task<(PortalDb Db, App App, string OwnerId, string Token)> InviteModeWithAnOwnerAndAViewerInviteAsync()
     {
         Start("invite");
         await SignUpAsync(NewClient(), "owner@example.com");
-        await using var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
+        var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
         var ownerId = (await db.Developers.SingleAsync()).Id;
         var app = await _portal.Services.GetRequiredService<AppRegistry>().CreateAsync("Acme", ownerId);
         var (_, token) = (await _portal.Services.GetRequiredService<AppTeam>().InviteAsync(new AppGrant(app, AppRole.Owner, ownerId), AppRole.Viewer))!.Value;
+        return (db, app, ownerId, token);
+    }
+
+    [Fact]
+    public async Task In_invite_mode_only_a_valid_invite_link_opens_sign_up_and_joins_its_app_with_its_role_once()
+    {
+        var (db, app, ownerId, token) = await InviteModeWithAnOwnerAndAViewerInviteAsync();
+        await using var owned = db;
 
         Assert.Contains("by invitation", await NewClient().GetStringAsync("/account/signup"));
         Assert.Contains("by invitation", await NewClient().GetStringAsync("/account/signup?invite=not-a-real-token"));
@@ -197,12 +205,8 @@ public sealed partial class AccountProtectionTests : IAsyncDisposable
     [Fact]
     public async Task Ten_sign_ups_racing_on_one_invite_link_make_one_account()
     {
-        Start("invite");
-        await SignUpAsync(NewClient(), "owner@example.com");
-        await using var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
-        var ownerId = (await db.Developers.SingleAsync()).Id;
-        var app = await _portal.Services.GetRequiredService<AppRegistry>().CreateAsync("Acme", ownerId);
-        var (_, token) = (await _portal.Services.GetRequiredService<AppTeam>().InviteAsync(new AppGrant(app, AppRole.Owner, ownerId), AppRole.Viewer))!.Value;
+        var (db, app, ownerId, token) = await InviteModeWithAnOwnerAndAViewerInviteAsync();
+        await using var owned = db;
 
         var accounts = _portal.Services.GetRequiredService<Butterbase.Portal.Accounts.DeveloperAccounts>();
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() => accounts.SignUpAsync($"racer{i}@example.com", Password, token))));
