@@ -7,6 +7,7 @@ using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
 using Butterbase.Portal.Execution;
 using Butterbase.Portal.Functions;
+using Butterbase.Portal.Mcp;
 using Butterbase.Portal.Outbound;
 using Butterbase.Portal.Toolkits;
 using MudBlazor.Services;
@@ -49,6 +50,7 @@ builder.Services.AddSingleton<HostedConnect>();
 builder.Services.AddSingleton<TokenRefresher>();
 builder.Services.AddExecution();
 builder.Services.AddFunctions(builder.Configuration);
+builder.Services.AddMcpEndpoint();
 builder.Services.AddSingleton<RevocationWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationWorker>());
 builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>
@@ -77,6 +79,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseAntiforgery();
+app.UseMcpCallers();
 
 app.MapStaticAssets();
 app.MapHealthChecks("/healthz");
@@ -86,8 +89,10 @@ app.MapAccountEndpoints();
 var api = app.MapApiRoot();
 api.MapAppsApi();
 api.MapFunctionsApi();
+api.MapMcpServersApi();
 api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi();
 app.MapOAuthCallback();
+app.MapMcpEndpoint();
 app.MapCatalogLogos();
 app.MapSandbox();
 app.MapRazorComponents<Root>()

@@ -54,7 +54,10 @@ public sealed class ApiAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.Headers.WWWAuthenticate = "Bearer";
+        // A protected resource that publishes its metadata (MCP) names it, so a client can discover how to get a token (RFC 9728 §5.1).
+        Response.Headers.WWWAuthenticate = Context.GetEndpoint()?.Metadata.GetMetadata<BearerResourceMetadata>() is { } metadata
+            ? $"Bearer resource_metadata=\"{metadata.Url(Context)}\""
+            : "Bearer";
         return ApiErrors.WriteAsync(Context, 401, "unauthorized",
             "Send a valid API key or user token as 'Authorization: Bearer <credential>'.");
     }
@@ -62,6 +65,9 @@ public sealed class ApiAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ApiErrors.WriteAsync(Context, 403, "forbidden", "This credential is not valid for this app.");
 }
+
+/// <summary>Endpoint metadata: the URL of the endpoint's OAuth Protected Resource Metadata (RFC 9728), sent in 401 challenges.</summary>
+public sealed record BearerResourceMetadata(Func<HttpContext, string> Url);
 
 /// <summary>Writes 403s with the reason the requirement gave (e.g. "needs the app's API key").</summary>
 public sealed class ApiAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler

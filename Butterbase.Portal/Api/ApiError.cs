@@ -30,7 +30,8 @@ public static class ApiErrors
         _ => Result(StatusCodes.Status403Forbidden, "forbidden", "A user token acts for its own user only."),
     };
 
-    public static bool IsApiRequest(HttpContext context) => context.Request.Path.StartsWithSegments("/v1");
+    public static bool IsApiRequest(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/v1") || context.Request.Path.StartsWithSegments("/mcp");
 
     public static Task WriteAsync(HttpContext context, int status, string code, string message)
     {

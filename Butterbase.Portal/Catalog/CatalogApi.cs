@@ -35,7 +35,8 @@ public static class CatalogApi
     public sealed record FieldDetail(string Name, string Label, bool Required, bool Secret);
 
     public sealed record ToolItem(string Name, string Toolkit, string DisplayName, string Description,
-        System.Text.Json.Nodes.JsonObject Parameters, System.Text.Json.Nodes.JsonNode? Response, string[] Scopes, bool Deprecated);
+        System.Text.Json.Nodes.JsonObject Parameters, System.Text.Json.Nodes.JsonNode? Response, string[] Scopes, bool Deprecated,
+        string Origin, string? Source, bool ReadOnly);
 
     public static ToolkitItem Item(Toolkit t, bool enabled) => new(t.Slug, t.Name, t.Description, t.Categories, LogoUrl(t),
         ToolkitCatalog.AuthSchemeNames(t), t.ToolCount, t.Curated, enabled);
@@ -75,29 +76,39 @@ public static class CatalogApi
                 .Select(f => new FieldDetail(f.Name, f.Label, f.Required, f.Secret)).ToList()),
         t.Origin);
 
-    public static Results<JsonHttpResult<Page<ToolItem>>, JsonHttpResult<ApiError>> ListTools(
-        ToolkitCatalog catalog, string? toolkit, string? search, int? limit, int? offset)
+    /// <summary>
+    /// A toolkit's tools, or with `search` and no toolkit, the best matches across the app's enabled toolkits
+    /// (<see cref="ToolSearch"/>); each says whether it is hand-made (`curated`) or generated from a spec, and whether it only reads.
+    /// </summary>
+    public static async Task<Results<JsonHttpResult<Page<ToolItem>>, JsonHttpResult<ApiError>>> ListTools(
+        string appId, ToolkitCatalog catalog, Toolkits.ToolkitConfigs configs, string? toolkit, string? search, int? limit, int? offset, CancellationToken ct)
     {
         var (take, skip, problems) = Paging.Read(limit, offset);
-        if (string.IsNullOrWhiteSpace(toolkit)) problems.Add(new("toolkit", "Name the toolkit whose tools to list, e.g. ?toolkit=gmail."));
+        if (string.IsNullOrWhiteSpace(toolkit) && string.IsNullOrWhiteSpace(search))
+            problems.Add(new("toolkit", "Name the toolkit whose tools to list (?toolkit=gmail), or search across your enabled toolkits (?search=send email)."));
+        if (search?.Length > 200) problems.Add(new("search", "Search for at most 200 characters."));
         if (problems.Count > 0) return ApiErrors.Validation(problems);
-        var t = catalog.Find(toolkit!);
-        if (t is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
-
-        var tools = catalog.ToolsOf(t);
-        IEnumerable<ToolDefinition> matching = tools.Tools;
-        var words = SearchEntry.Tokens(SearchEntry.Normalize(search));
-        if (words.Length > 0)
-            matching = matching.Where(tool =>
-            {
-                var text = " " + SearchEntry.Normalize(tool.Name.Replace('_', ' ') + " " + tool.DisplayName + " " + tool.Description);
-                return words.All(w => text.Contains(" " + (w.Length > 3 && w.EndsWith('s') ? w[..^1] : w), StringComparison.Ordinal));
-            });
-        var page = Paging.Of(matching.ToList(), take, skip);
-        var items = page.Items.Select(tool => new ToolItem(tool.Name, t.Slug, tool.DisplayName, tool.Description,
-            ToolSchemas.WithDefs(tool, tools.Defs), tool.Response, tool.Scopes, tool.Deprecated)).ToList();
+        List<Toolkit> scope;
+        if (!string.IsNullOrWhiteSpace(toolkit))
+        {
+            var t = catalog.Find(toolkit);
+            if (t is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
+            scope = [t];
+        }
+        else
+        {
+            var enabled = await configs.EnabledSlugsAsync(appId, ct);
+            scope = enabled.Select(catalog.Find).OfType<Toolkit>().OrderByDescending(t => t.Curated).ThenBy(t => t.Slug, StringComparer.Ordinal).ToList();
+        }
+        var ranked = ToolSearch.Rank(catalog, scope, search, int.MaxValue);
+        var page = Paging.Of(ranked, take, skip);
+        var items = page.Items.Select(h => Item(catalog, h.Toolkit, h.Tool)).ToList();
         return TypedResults.Json(new Page<ToolItem>(items, page.Total, page.Limit, page.Offset), ApiJson.Snake);
     }
+
+    public static ToolItem Item(ToolkitCatalog catalog, Toolkit toolkit, ToolDefinition tool) => new(tool.Name, toolkit.Slug, tool.DisplayName,
+        tool.Description, ToolSchemas.WithDefs(tool, catalog.ToolsOf(toolkit).Defs), tool.Response, tool.Scopes, tool.Deprecated,
+        toolkit.Curated ? "curated" : "generated", toolkit.Curated ? null : toolkit.Origin?.Source, tool.IsReadOnly);
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 

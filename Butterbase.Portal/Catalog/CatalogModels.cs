@@ -91,6 +91,15 @@ public sealed record ToolDefinition
     public bool Deprecated { get; init; }
     /// <summary>http = run declaratively from method/path/in; coded = implemented in C# by name.</summary>
     public string Kind { get; init; } = "http";
+    /// <summary>Set by curated tools whose method does not say it (a search sent as POST); otherwise see <see cref="IsReadOnly"/>.</summary>
+    public bool? ReadOnly { get; init; }
+
+    /// <summary>
+    /// The tool only reads: GET and HEAD operations, and curated tools marked so. Read-only MCP servers list and run only
+    /// these, so a tool is never read-only by default (docs/architecture.md, MCP).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsReadOnly => ReadOnly ?? Method is "GET" or "HEAD";
 }
 
 /// <summary>One toolkit's tools with its shared schema definitions.</summary>

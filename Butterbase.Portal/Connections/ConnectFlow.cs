@@ -42,7 +42,8 @@ public sealed class ConnectFlow(
 
     public static string CallbackUri(string origin, string slug) => $"{origin}/v1/oauth/callback/{slug}";
 
-    /// <param name="portalRedirect">The portal's own "connect a test user": the return URL is this host's, not the app's allow-list.</param>
+    /// <param name="portalRedirect">The portal's own pages ("connect a test user", an agent's connect link): the return URL is
+    /// this host's, not the app's allow-list.</param>
     public async Task<(Started? Started, Failure? Failure)> StartAsync(
         App app, string userId, string toolkitSlug, string redirectUrl, string? reconnectId, string origin, CancellationToken ct, bool portalRedirect = false)
     {
@@ -53,7 +54,7 @@ public sealed class ConnectFlow(
         var config = await configs.FindAsync(app.Id, toolkit.Slug, ct);
         if (config is null) return (null, new(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure)."));
         if (!config.Enabled) return (null, new(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app; configure it again to re-enable it."));
-        var allowed = portalRedirect ? [origin + "/apps/" + app.Id + "/"] : app.AllowedRedirectUrls;
+        var allowed = portalRedirect ? [origin + "/apps/" + app.Id + "/", origin + ConnectLinks.DonePath] : app.AllowedRedirectUrls;
         if (!RedirectUrls.IsAllowed(redirectUrl, allowed))
             return (null, new(400, "redirect_url_not_allowed", "redirectUrl is not one of the app's allowed redirect URLs (portal → Settings)."));
 

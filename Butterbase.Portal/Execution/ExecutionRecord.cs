@@ -16,6 +16,8 @@ public sealed class ExecutionRecord
     public required string ToolName { get; init; }
     public required string ToolkitSlug { get; init; }
     public string? ConnectionId { get; init; }
+    /// <summary>Who asked: <see cref="ExecutionSources"/> (`api`, `mcp`, `function`, `playground`).</summary>
+    public string Source { get; init; } = ExecutionSources.Api;
     public bool Successful { get; init; }
     public string? ErrorCode { get; init; }
     public int? UpstreamStatus { get; init; }
@@ -29,9 +31,19 @@ public sealed class ExecutionRecord
         e.ToTable("Executions");
         e.HasKey(x => x.Id);
         e.Property(x => x.Id).HasMaxLength(40);
+        e.Property(x => x.Source).HasMaxLength(16).HasDefaultValue(ExecutionSources.Api);
         e.HasIndex(x => new { x.AppId, x.CreatedAt });
         e.HasIndex(x => x.CreatedAt);
     });
+}
+
+/// <summary>Where an execution came from, as the executions log and API name it.</summary>
+public static class ExecutionSources
+{
+    public const string Api = "api";
+    public const string Mcp = "mcp";
+    public const string Function = "function";
+    public const string Playground = "playground";
 }
 
 /// <summary>

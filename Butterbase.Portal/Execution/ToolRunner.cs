@@ -29,7 +29,9 @@ public sealed class ToolRunner(
     public const string HttpClientName = "execution";
     private readonly Dictionary<string, CodedTool> _coded = codedTools.SelectMany(t => t.Names.Select(n => (n, t))).ToDictionary(p => p.n, p => p.t);
 
-    public sealed record Call(string AppId, string UserId, string ToolName, JsonElement? Params, string? ConnectionId, string Origin);
+    /// <param name="Source">Who asked (<see cref="ExecutionSources"/>), as the executions log shows it.</param>
+    public sealed record Call(string AppId, string UserId, string ToolName, JsonElement? Params, string? ConnectionId, string Origin,
+        string Source = ExecutionSources.Api);
 
     public async Task<(ExecuteResult? Result, ApiError? Error, int Status)> ExecuteAsync(Call call, CancellationToken ct)
     {
@@ -233,7 +235,7 @@ public sealed class ToolRunner(
         log.Add(new ExecutionRecord
         {
             Id = executionId, AppId = call.AppId, UserId = call.UserId, ToolName = tool.Name, ToolkitSlug = toolkit.Slug,
-            ConnectionId = connection.Id, Successful = outcome.Successful, ErrorCode = error?.Code, UpstreamStatus = status,
+            ConnectionId = connection.Id, Source = call.Source, Successful = outcome.Successful, ErrorCode = error?.Code, UpstreamStatus = status,
             DurationMs = elapsed, Request = request, Response = outcome.Data?.ToJsonString(), // cut to the per-row cap by the log
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         });

@@ -180,7 +180,7 @@ public sealed class Functions(
         try
         {
             using var parameters = JsonDocument.Parse(paramsJson);
-            var (result, error, status) = await runner.ExecuteAsync(new ToolRunner.Call(appId, userId, tool, parameters.RootElement.Clone(), connectionId, origin), ct);
+            var (result, error, status) = await runner.ExecuteAsync(new ToolRunner.Call(appId, userId, tool, parameters.RootElement.Clone(), connectionId, origin, ExecutionSources.Function), ct);
             if (error is not null) return JsonSerializer.Serialize(new { data = (object?)null, error = new { code = error.Error, message = error.Message, status, details = error.Details } }, Web);
             return JsonSerializer.Serialize(new { data = result, error = (object?)null }, Web);
         }

@@ -520,6 +520,13 @@ namespace Butterbase.Portal.Data.Migrations
                     b.Property<string>("Response")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("api");
+
                     b.Property<bool>("Successful")
                         .HasColumnType("INTEGER");
 
@@ -706,6 +713,51 @@ namespace Butterbase.Portal.Data.Migrations
                     b.ToTable("FunctionInvocations", (string)null);
                 });
 
+            modelBuilder.Entity("Butterbase.Portal.Mcp.McpServerConfig", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ReadOnly")
+                        .HasColumnType("INTEGER");
+
+                    b.PrimitiveCollection<string>("Toolkits")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Tools")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AppId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("McpServers", (string)null);
+                });
+
             modelBuilder.Entity("Butterbase.Portal.Toolkits.ToolkitConfig", b =>
                 {
                     b.Property<Guid>("Id")
@@ -832,6 +884,15 @@ namespace Butterbase.Portal.Data.Migrations
                 });
 
             modelBuilder.Entity("Butterbase.Portal.Connections.ConnectionRequest", b =>
+                {
+                    b.HasOne("Butterbase.Portal.Apps.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Butterbase.Portal.Mcp.McpServerConfig", b =>
                 {
                     b.HasOne("Butterbase.Portal.Apps.App", null)
                         .WithMany()

@@ -534,6 +534,13 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.Property<string>("Response")
                         .HasColumnType("text");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("api");
+
                     b.Property<bool>("Successful")
                         .HasColumnType("boolean");
 
@@ -722,6 +729,51 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.ToTable("FunctionInvocations", (string)null);
                 });
 
+            modelBuilder.Entity("Butterbase.Portal.Mcp.McpServerConfig", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<bool>("ReadOnly")
+                        .HasColumnType("boolean");
+
+                    b.PrimitiveCollection<List<string>>("Toolkits")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.PrimitiveCollection<List<string>>("Tools")
+                        .HasColumnType("text[]");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AppId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("McpServers", (string)null);
+                });
+
             modelBuilder.Entity("Butterbase.Portal.Toolkits.ToolkitConfig", b =>
                 {
                     b.Property<Guid>("Id")
@@ -850,6 +902,15 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Butterbase.Portal.Connections.ConnectionRequest", b =>
+                {
+                    b.HasOne("Butterbase.Portal.Apps.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Butterbase.Portal.Mcp.McpServerConfig", b =>
                 {
                     b.HasOne("Butterbase.Portal.Apps.App", null)
                         .WithMany()
