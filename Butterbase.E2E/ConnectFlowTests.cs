@@ -95,6 +95,25 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await Assertions.Expect(page.Locator("[data-testid=function-name]")).ToHaveTextAsync("notify");
         await PortalServer.ScreenshotAsync(page, "31-functions");
 
+        // An MCP server for agents over the enabled Sandbox: created from its prefilled dialog, with configurations to paste.
+        await page.ClickAsync("a[href$='/mcp']");
+        await page.Locator("[data-testid=empty-state]").GetByText("No MCP servers yet").WaitForAsync();
+        await PortalServer.ScreenshotAsync(page, "32-mcp-empty");
+        await page.ClickAsync("[data-testid=mcp-create]");
+        await Assertions.Expect(page.Locator("input[data-testid=mcp-name]")).ToHaveValueAsync("assistant");
+        await PortalServer.ScreenshotAsync(page, "33-mcp-dialog");
+        await page.ClickAsync("[data-testid=mcp-save]");
+        await Assertions.Expect(page.Locator("[data-testid=mcp-table]")).ToContainTextAsync("assistant");
+        await Assertions.Expect(page.Locator("[data-testid=mcp-configs]")).ToContainTextAsync($"/mcp/{appId}/assistant");
+        foreach (var (width, height, name) in new[] { (390, 844, "34-mcp-servers-phone"), (desktop.Width, desktop.Height, "34-mcp-servers") })
+        {
+            // Loaded afresh at each width (the drawer follows the width it starts at; no leftover notices).
+            await page.SetViewportSizeAsync(width, height);
+            await page.ReloadAsync();
+            await Assertions.Expect(page.Locator("[data-testid=mcp-configs]")).ToContainTextAsync("Connect an agent to assistant");
+            await PortalServer.ScreenshotAsync(page, name);
+        }
+
         await page.ClickAsync("a[href$='/connections']");
         await page.ClickAsync("[data-testid=disconnect]");
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Disconnect", Exact = true }).ClickAsync();

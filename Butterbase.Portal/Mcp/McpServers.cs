@@ -11,7 +11,7 @@ namespace Butterbase.Portal.Mcp;
 /// path (every MCP request names its server), invalidated on every instance when one changes.
 /// </summary>
 public sealed partial class McpServers(IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, TimeProvider clock,
-    CacheInvalidation invalidation, IConfiguration configuration)
+    IConfiguration configuration, CacheInvalidation? invalidation = null)
 {
     public const int MaxNameLength = 40;
     public const int MaxToolkits = 50;
