@@ -160,6 +160,24 @@ public sealed class McpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_several_accounts_the_agent_is_shown_them_and_picks_one_by_connection_id()
+    {
+        await ConnectAsync("u_two", "work@sandbox.test");
+        await ConnectAsync("u_two", "home@sandbox.test");
+        await using var agent = await ClientAsync("assistant", _app.ApiKey, "u_two");
+        var ambiguous = await agent.CallToolAsync("SANDBOX_GET_PROFILE", new Dictionary<string, object?>());
+        Assert.True(ambiguous.IsError);
+        Assert.Equal("connection_ambiguous", Structured(ambiguous).GetProperty("error").GetString());
+        var accounts = Structured(ambiguous).GetProperty("connections").EnumerateArray().ToList();
+        Assert.Equal(2, accounts.Count);
+        var home = accounts.Single(a => a.GetProperty("account").GetString() == "home@sandbox.test").GetProperty("id").GetString();
+
+        var chosen = await agent.CallToolAsync("SANDBOX_GET_PROFILE", new Dictionary<string, object?> { ["connection_id"] = home });
+        Assert.NotEqual(true, chosen.IsError);
+        Assert.Contains("home@sandbox.test", Structured(chosen).GetProperty("data").GetRawText());
+    }
+
+    [Fact]
     public async Task A_router_server_searches_reads_a_schema_lists_connections_and_executes()
     {
         await ConnectAsync("u_router", "router@sandbox.test");

@@ -104,12 +104,16 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
         if (caller.Server.Mode == McpModes.Direct)
         {
             if (catalog.FindTool(name) is not { } found || !Allows(caller.Server, found.Toolkit, found.Tool)) throw UnknownTool(name);
-            var parameters = new JsonObject();
+            // `connection_id` is ours (added to the schema), unless the tool has a parameter of that name.
+            var given = arguments ?? new Dictionary<string, JsonElement>();
             string? connectionId = null;
-            foreach (var (key, value) in arguments ?? new Dictionary<string, JsonElement>())
-                if (key == ConnectionIdArgument && !found.Tool.Parameters.ContainsKey(ConnectionIdArgument)) connectionId = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-                else parameters[key] = JsonNode.Parse(value.GetRawText());
-            return await ExecuteAsync(caller, request, found.Toolkit, name, JsonSerializer.SerializeToElement(parameters), connectionId, ct);
+            var ownParameter = found.Tool.Parameters["properties"] is JsonObject own && own.ContainsKey(ConnectionIdArgument);
+            if (!ownParameter && given.TryGetValue(ConnectionIdArgument, out var chosen))
+            {
+                connectionId = chosen.ValueKind == JsonValueKind.String ? chosen.GetString() : null;
+                given = given.Where(a => a.Key != ConnectionIdArgument).ToDictionary();
+            }
+            return await ExecuteAsync(caller, request, found.Toolkit, name, JsonSerializer.SerializeToElement(given), connectionId, ct);
         }
         return name switch
         {
@@ -135,8 +139,14 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
             new ToolRunner.Call(caller.AppId, caller.UserId, toolName, parameters, connectionId, origin.Value, ExecutionSources.Mcp), ct);
         if (result is not null)
         {
-            var envelope = JsonSerializer.SerializeToNode(result, JsonSerializerOptions.Web)!.AsObject();
-            return Result(envelope, isError: !result.Successful);
+            // Serialized once: the structured content, and the same bytes as the text.
+            var envelope = JsonSerializer.SerializeToElement(result, JsonSerializerOptions.Web);
+            return new CallToolResult
+            {
+                StructuredContent = envelope,
+                Content = [new TextContentBlock { Text = envelope.GetRawText() }],
+                IsError = !result.Successful,
+            };
         }
         switch (error!.Error)
         {

@@ -63,9 +63,12 @@ public sealed class McpSuite : ISuite
         var executeBody = Encoding.UTF8.GetBytes($$$"""{"toolName":"{{{Tool}}}","userId":"{{{User}}}","params":{}}""");
         var callBody = Encoding.UTF8.GetBytes($$$$"""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"{{{{Tool}}}}","arguments":{}}}""");
         var listBody = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}""");
+        var pingBody = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":3,"method":"ping"}""");
         (string Name, string What, Func<Task<string?>> Call)[] paths =
         [
             ("execute", $"`POST …/integrations/execute` `{Tool}` (API key + userId)", () => SendAsync(http, $"v1/{appId}/integrations/execute", executeBody, "\"successful\":true", mcp: false)),
+            ("settings", "`GET /v1/{app}/settings` (API key, one row read): the floor of an authenticated call", () => GetAsync(http, $"v1/{appId}/settings")),
+            ("ping", "MCP `ping` on the same server: the transport's floor (auth, server lookup, the SDK's per-request server)", () => SendAsync(http, $"mcp/{appId}/agent", pingBody, "\"result\"", mcp: true)),
             ("mcp", $"MCP `tools/call` `{Tool}` on `/mcp/{{app}}/agent` (API key + Butterbase-User-Id)", () => SendAsync(http, $"mcp/{appId}/agent", callBody, "\"successful\":true", mcp: true)),
         ];
 
@@ -101,10 +104,19 @@ public sealed class McpSuite : ISuite
         Console.WriteLine($"| MCP `tools/list`, direct server over {listed} tools ({big.Count} toolkits), {listBytes / 1024:N0} KB answer | {ResultTable.Ms(listResult.Latency.P50Ms)} | {ResultTable.Ms(listResult.Latency.P99Ms)} | | | | | |");
         Console.WriteLine();
         var overhead = results[("mcp", 1)].Latency.P50Ms - results[("execute", 1)].Latency.P50Ms;
-        Console.WriteLine($"MCP adds {ResultTable.Ms(overhead)} p50 at c=1 over POST /execute (goal < 0.3 ms); throughput "
+        var floor = results[("ping", 1)].Latency.P50Ms - results[("settings", 1)].Latency.P50Ms;
+        Console.WriteLine($"MCP adds {ResultTable.Ms(overhead)} p50 at c=1 over POST /execute (goal < 0.3 ms), of which the transport floor "
+            + $"(ping vs GET /settings) is {ResultTable.Ms(floor)}; throughput "
             + string.Join(", ", levels.Skip(1).Select(c => $"c={c}: {results[("mcp", c)].PerSecond:N0}/s vs {results[("execute", c)].PerSecond:N0}/s"))
             + $"; tools/list over {listed} tools p99 {ResultTable.Ms(listResult.Latency.P99Ms)}.");
         return overhead < 0.3 ? 0 : 1;
+    }
+
+    private static async Task<string?> GetAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode ? null : $"{(int)response.StatusCode} {text[..Math.Min(300, text.Length)]}";
     }
 
     private static async Task PostAsync(HttpClient http, string path, string json)
