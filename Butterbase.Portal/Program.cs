@@ -90,7 +90,7 @@ var api = app.MapApiRoot();
 api.MapAppsApi();
 api.MapFunctionsApi();
 api.MapMcpServersApi();
-api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi();
+api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi().MapExecutionsApi();
 app.MapOAuthCallback();
 app.MapMcpEndpoint();
 app.MapCatalogLogos();

@@ -107,12 +107,21 @@ public sealed class McpTests : IAsyncLifetime
         var listed = await agent.CallToolAsync("SANDBOX_LIST_MESSAGES", new Dictionary<string, object?> { ["limit"] = 10 });
         Assert.Contains("hello from an agent", Structured(listed).GetProperty("data").GetRawText());
 
-        // Visible in the executions log as MCP calls of that user.
+        // In the executions log as MCP calls of that user, page by page.
         await _portal.Services.GetRequiredService<ExecutionLog>().FlushAsync();
-        await using var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
-        var rows = await db.Executions.Where(e => e.AppId == _app.Id).ToListAsync();
-        Assert.Equal(2, rows.Count);
-        Assert.All(rows, r => { Assert.Equal(ExecutionSources.Mcp, r.Source); Assert.Equal("u_alice", r.UserId); });
+        using var admin = _portal.Http(_app.ApiKey);
+        var first = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{_app.Id}/integrations/executions?source=mcp&limit=1"));
+        var newest = Assert.Single(first.GetProperty("items").EnumerateArray().ToList());
+        Assert.Equal(("SANDBOX_LIST_MESSAGES", "mcp", "u_alice", "successful"), (newest.GetProperty("tool").GetString(), newest.GetProperty("source").GetString(),
+            newest.GetProperty("user_id").GetString(), newest.GetProperty("status").GetString()));
+        var second = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{_app.Id}/integrations/executions?source=mcp&limit=1&cursor={first.GetProperty("next_cursor").GetString()}"));
+        Assert.Equal("SANDBOX_SEND_MESSAGE", Assert.Single(second.GetProperty("items").EnumerateArray().ToList()).GetProperty("tool").GetString());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next_cursor").ValueKind);
+        var none = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{_app.Id}/integrations/executions?source=api"));
+        Assert.Empty(none.GetProperty("items").EnumerateArray());
+        var detail = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{_app.Id}/integrations/executions/{newest.GetProperty("id").GetString()}"));
+        Assert.StartsWith("GET ", detail.GetProperty("request").GetString());
+        await JsonAssert.ErrorAsync(await admin.GetAsync($"v1/{_app.Id}/integrations/executions?source=email&cursor=nope"), HttpStatusCode.UnprocessableEntity, "validation_failed");
     }
 
     [Fact]
