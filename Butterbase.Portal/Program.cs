@@ -86,7 +86,7 @@ app.MapAccountEndpoints();
 var api = app.MapApiRoot();
 api.MapAppsApi();
 api.MapFunctionsApi();
-api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi();
+api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi().MapProxyApi();
 app.MapOAuthCallback();
 app.MapCatalogLogos();
 app.MapSandbox();
