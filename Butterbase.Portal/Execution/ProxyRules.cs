@@ -191,6 +191,8 @@ public static class ProxyRules
             else if (!seen.Add(name)) problems.Add(new(field, "This header is named twice."));
             else if (value is null || ToolRequest.HasControlCharacter(value))
                 problems.Add(new(field, "This value contains a control character (line break, NUL…), which cannot be sent in a header."));
+            else if (!Ascii.IsValid(value))
+                problems.Add(new(field, "Header values are ASCII (HTTP sends nothing else reliably); escape other characters as the provider documents."));
             else if (value.Length > MaxHeaderValueLength) problems.Add(new(field, $"At most {MaxHeaderValueLength} characters."));
             else if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && !MediaTypeHeaderValue.TryParse(value, out _))
                 problems.Add(new(field, "Not a media type (e.g. application/json)."));

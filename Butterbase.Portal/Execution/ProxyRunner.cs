@@ -187,7 +187,8 @@ public sealed class ProxyRunner(
         {
             var tooLarge = new Failure(502, "response_too_large",
                 $"{toolkit.Name}'s answer is larger than {ToolRunner.MaxResponseSize:N0} bytes, the most the proxy returns (as execute); ask for less (paging, fields, ranges).");
-            if (response.Content.Headers.ContentLength > ToolRunner.MaxResponseSize) return new Sent(null, tooLarge, null);
+            // A HEAD answer's Content-Length describes the body a GET would get, not one that comes.
+            if (method != "HEAD" && response.Content.Headers.ContentLength > ToolRunner.MaxResponseSize) return new Sent(null, tooLarge, null);
             byte[] bytes;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
