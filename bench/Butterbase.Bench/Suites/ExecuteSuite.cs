@@ -12,6 +12,7 @@ using Butterbase.Portal.Execution;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Bench.Suites;
@@ -478,6 +479,13 @@ public sealed class ExecuteSuite : ISuite
         // a pipeline per authority), beside a plain HttpClient; both call the stand-in API, which runs in this process too.
         var services = new ServiceCollection().AddLogging().AddMetrics();
         services.AddExecution();
+        // Its primary handler is the outbound policy's (the stand-in is on loopback: private networks allowed, as in the run).
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Butterbase:PublicBaseUrl"] = "http://127.0.0.1", ["Butterbase:Outbound:AllowPrivateNetworks"] = "true" })
+            .Build());
+        services.AddOptions<Butterbase.Portal.Outbound.OutboundOptions>().BindConfiguration("Butterbase:Outbound");
+        services.AddSingleton<Butterbase.Portal.Outbound.PublicOrigin>();
+        services.AddSingleton<Butterbase.Portal.Outbound.OutboundPolicy>();
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
         using var plain = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
