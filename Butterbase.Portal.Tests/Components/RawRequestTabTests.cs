@@ -52,8 +52,14 @@ public sealed class RawRequestTabTests : PortalComponentContext
         await using var db = await Service<IDbContextFactory<PortalDb>>().CreateDbContextAsync();
         var connection = new Connection
         {
-            Id = Ids.New("cn_", 20), AppId = _app.Id, UserId = "tester", ToolkitSlug = "asana", Status = ConnectionStatus.Active, AuthScheme = "bearer",
-            CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
+            Id = Ids.New("cn_", 20),
+            AppId = _app.Id,
+            UserId = "tester",
+            ToolkitSlug = "asana",
+            Status = ConnectionStatus.Active,
+            AuthScheme = "bearer",
+            CreatedAt = DateTime.UtcNow,
+            UpdatedAt = DateTime.UtcNow,
         };
         connection.Credentials = Service<CredentialProtector>().Protect(_app.Id, connection.Id, new StoredCredentials { Scheme = "bearer", AccessToken = "tester-token-0001" });
         db.Connections.Add(connection);

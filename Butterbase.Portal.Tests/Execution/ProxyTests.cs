@@ -44,7 +44,9 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
             Api.On("GET", "/api/1.0/projects", r => (200, new { data = new[] { new { gid = "p1", name = "Launch" } }, query = r.Query },
                 new Dictionary<string, string>
                 {
-                    ["ETag"] = "\"v1\"", ["X-RateLimit-Remaining"] = "41", ["Set-Cookie"] = "session=provider-session; HttpOnly",
+                    ["ETag"] = "\"v1\"",
+                    ["X-RateLimit-Remaining"] = "41",
+                    ["Set-Cookie"] = "session=provider-session; HttpOnly",
                     ["X-Internal-Debug"] = "node-7",
                 }));
             Api.On("POST", "/api/1.0/projects", r => (201, new { data = new { gid = "p2", received = r.Json, contentType = r.Headers.GetValueOrDefault("Content-Type") } }, null));
@@ -110,7 +112,10 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         var token = (await CredentialsAsync(connection)).AccessToken!;
         var result = await JsonAssert.OkAsync(await ProxyAsync(new
         {
-            toolkit = Slug, userId = "gina", method = "GET", path = "/projects",
+            toolkit = Slug,
+            userId = "gina",
+            method = "GET",
+            path = "/projects",
             query = new Dictionary<string, object> { ["limit"] = 2, ["archived"] = false, ["opt_fields"] = new[] { "name", "gid" }, ["q"] = "a b&c" },
             headers = new Dictionary<string, string> { ["Accept"] = "application/json", ["Accept-Language"] = "de" },
         }));
@@ -141,7 +146,11 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         await ConnectAsync("paul");
         var created = await JsonAssert.OkAsync(await ProxyAsync(new
         {
-            toolkit = Slug, userId = "paul", method = "post", path = "projects", body = new { data = new { name = "Q3", tags = new[] { 1, 2 } } },
+            toolkit = Slug,
+            userId = "paul",
+            method = "post",
+            path = "projects",
+            body = new { data = new { name = "Q3", tags = new[] { 1, 2 } } },
         }));
         Assert.Equal(201, created.GetProperty("status").GetInt32());
         var echoed = created.GetProperty("body").GetProperty("data");
@@ -150,7 +159,11 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
 
         var note = await JsonAssert.OkAsync(await ProxyAsync(new
         {
-            toolkit = Slug, userId = "paul", method = "PUT", path = "/notes", body = "<b>raw</b> text",
+            toolkit = Slug,
+            userId = "paul",
+            method = "PUT",
+            path = "/notes",
+            body = "<b>raw</b> text",
             headers = new Dictionary<string, string> { ["Content-Type"] = "text/html; charset=utf-8" },
         }));
         Assert.Equal("<b>raw</b> text", note.GetProperty("body").GetProperty("text").GetString());
@@ -237,7 +250,10 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         await ConnectAsync("tess");
         await AssertRefusedAndNothingSentAsync(new
         {
-            toolkit = Slug, userId = "tess", method = "GET", path = path.Replace("{attacker}", new Uri(Attacker.BaseUrl).Authority),
+            toolkit = Slug,
+            userId = "tess",
+            method = "GET",
+            path = path.Replace("{attacker}", new Uri(Attacker.BaseUrl).Authority),
         }, "path");
     }
 
@@ -258,7 +274,9 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         var api = new Uri(Api.BaseUrl);
         await AssertRefusedAndNothingSentAsync(new
         {
-            toolkit = Slug, userId = "abe", method = "GET",
+            toolkit = Slug,
+            userId = "abe",
+            method = "GET",
             path = url.Replace("{attackerUrl}", Attacker.BaseUrl).Replace("{attacker}", new Uri(Attacker.BaseUrl).Authority)
                 .Replace("{apiPort}", api.Port.ToString()).Replace("{api}", api.Authority),
         }, "path");
@@ -270,7 +288,11 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         await ConnectAsync("nina");
         var result = await JsonAssert.OkAsync(await ProxyAsync(new
         {
-            toolkit = Slug, userId = "nina", method = "GET", path = $"{Api.BaseUrl}/api/1.0/projects?offset=abc", query = new { limit = 5 },
+            toolkit = Slug,
+            userId = "nina",
+            method = "GET",
+            path = $"{Api.BaseUrl}/api/1.0/projects?offset=abc",
+            query = new { limit = 5 },
         }));
         Assert.Equal(200, result.GetProperty("status").GetInt32());
         var seen = Api.Requests.Last();
@@ -300,7 +322,11 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         await ConnectAsync("hank");
         await AssertRefusedAndNothingSentAsync(new
         {
-            toolkit = Slug, userId = "hank", method = "GET", path = "/projects", headers = new Dictionary<string, string> { ["Accept"] = "application/json", [name] = value },
+            toolkit = Slug,
+            userId = "hank",
+            method = "GET",
+            path = "/projects",
+            headers = new Dictionary<string, string> { ["Accept"] = "application/json", [name] = value },
         }, "headers.");
     }
 
@@ -325,7 +351,11 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         await ConnectAsync("cleo");
         await AssertRefusedAndNothingSentAsync(new
         {
-            toolkit = Slug, userId = "cleo", method = "GET", path = "/projects", headers = new Dictionary<string, string> { ["Accept"] = value },
+            toolkit = Slug,
+            userId = "cleo",
+            method = "GET",
+            path = "/projects",
+            headers = new Dictionary<string, string> { ["Accept"] = value },
         }, "headers.Accept");
     }
 
@@ -335,15 +365,27 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         await ConnectAsync("quin");
         await AssertRefusedAndNothingSentAsync(new
         {
-            toolkit = Slug, userId = "quin", method = "GET", path = "/projects", query = new Dictionary<string, object> { ["q"] = "a\r\nHost: evil" },
+            toolkit = Slug,
+            userId = "quin",
+            method = "GET",
+            path = "/projects",
+            query = new Dictionary<string, object> { ["q"] = "a\r\nHost: evil" },
         }, "query.q");
         await AssertRefusedAndNothingSentAsync(new
         {
-            toolkit = Slug, userId = "quin", method = "GET", path = "/projects", query = new Dictionary<string, object> { ["a\nb"] = "x" },
+            toolkit = Slug,
+            userId = "quin",
+            method = "GET",
+            path = "/projects",
+            query = new Dictionary<string, object> { ["a\nb"] = "x" },
         }, "query.");
         await AssertRefusedAndNothingSentAsync(new
         {
-            toolkit = Slug, userId = "quin", method = "GET", path = "/projects", query = new Dictionary<string, object> { ["nested"] = new { a = 1 } },
+            toolkit = Slug,
+            userId = "quin",
+            method = "GET",
+            path = "/projects",
+            query = new Dictionary<string, object> { ["nested"] = new { a = 1 } },
         }, "query.nested");
     }
 
