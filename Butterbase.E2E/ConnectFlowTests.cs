@@ -70,6 +70,29 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await PortalServer.ScreenshotAsync(page, "28-executions");
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
 
+        // The same user through the proxy: the Raw request tab sends to any endpoint of the Sandbox API.
+        await page.ClickAsync("a[href$='/playground']");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Raw request" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=raw-empty]")).ToBeVisibleAsync();
+        await page.FillAsync("input[data-testid=raw-path]", "/me");
+        await page.FillAsync("textarea[data-testid=raw-headers]", "Accept: application/json");
+        await page.ClickAsync("[data-testid=raw-send]");
+        await Assertions.Expect(page.Locator("[data-testid=raw-status]")).ToHaveTextAsync("200");
+        await Assertions.Expect(page.Locator("[data-testid=raw-response-body]")).ToContainTextAsync("alice@sandbox.test");
+        await Assertions.Expect(page.Locator("[data-testid=raw-headers-table]")).ToContainTextAsync("content-type");
+        var wide = page.ViewportSize!;
+        await page.SetViewportSizeAsync(1440, 900);
+        await PortalServer.ScreenshotAsync(page, "28b-playground-raw");
+        await page.SetViewportSizeAsync(390, 844);
+        await PortalServer.ScreenshotAsync(page, "28b-playground-raw-phone");
+        await page.SetViewportSizeAsync(wide.Width, wide.Height);
+        // A path that would leave the API base is refused before anything is sent, and said next to the field.
+        await page.FillAsync("input[data-testid=raw-path]", "/../../v1/admin");
+        await page.ClickAsync("[data-testid=raw-send]");
+        await Assertions.Expect(page.Locator("[data-testid=raw-error]")).ToContainTextAsync("invalid_request");
+        await Assertions.Expect(page.GetByText("must stay under the API base").First).ToBeVisibleAsync();
+        await PortalServer.ScreenshotAsync(page, "28c-playground-raw-refused");
+
         // A function that runs a tool for that user through ctx.integrations, deployed and test-run from the portal.
         await page.ClickAsync("a[href$='/functions']");
         await page.Locator("[data-testid=empty-state]").GetByText("No functions yet").WaitForAsync();

@@ -90,7 +90,7 @@ var api = app.MapApiRoot();
 api.MapAppsApi();
 api.MapFunctionsApi();
 api.MapMcpServersApi();
-api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi().MapExecutionsApi();
+api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi().MapExecutionsApi().MapProxyApi();
 app.MapOAuthCallback();
 app.MapMcpEndpoint();
 app.MapCatalogLogos();

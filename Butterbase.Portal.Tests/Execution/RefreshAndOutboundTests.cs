@@ -56,12 +56,7 @@ public sealed class RefreshAndOutboundTests : IAsyncLifetime
 
     private Task<string> ConnectAsync(string user) => _portal.ConnectThroughFakeAsync(_app, _oauth, Slug, user);
 
-    private async Task<StoredCredentials> CredentialsAsync(string connectionId)
-    {
-        await using var scope = _portal.Services.CreateAsyncScope();
-        var row = await scope.ServiceProvider.GetRequiredService<PortalDb>().Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId);
-        return _portal.Services.GetRequiredService<CredentialProtector>().Unprotect(_app.Id, connectionId, row.Credentials);
-    }
+    private Task<StoredCredentials> CredentialsAsync(string connectionId) => _portal.StoredCredentialsAsync(_app.Id, connectionId);
 
     /// <summary>The access token dies at the provider and our copy says it has expired.</summary>
     private Task ExpireAsync(string connectionId) => _portal.ExpireStoredTokenAsync(_oauth, _app.Id, connectionId);

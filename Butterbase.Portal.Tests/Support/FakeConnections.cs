@@ -36,6 +36,14 @@ public static class FakeConnections
         return query["connectionId"].ToString();
     }
 
+    /// <summary>A connection's credentials as stored (decrypted).</summary>
+    public static async Task<StoredCredentials> StoredCredentialsAsync(this PortalApplication portal, string appId, string connectionId)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        var row = await scope.ServiceProvider.GetRequiredService<PortalDb>().Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId);
+        return portal.Services.GetRequiredService<CredentialProtector>().Unprotect(appId, connectionId, row.Credentials);
+    }
+
     /// <summary>The access token dies at the provider and the stored copy says it has expired.</summary>
     public static async Task ExpireStoredTokenAsync(this PortalApplication portal, FakeOAuthProvider oauth, string appId, string connectionId)
     {

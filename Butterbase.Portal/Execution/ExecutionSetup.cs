@@ -8,6 +8,7 @@ public static class ExecutionSetup
     {
         services.AddSingleton<ToolParameters>();
         services.AddSingleton<ToolRunner>();
+        services.AddSingleton<ProxyRunner>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<ExecutionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionLog>());

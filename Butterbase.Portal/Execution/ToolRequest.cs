@@ -203,7 +203,7 @@ public static class ToolRequest
             ? throw new InvalidToolParameter(parameter, "This value contains a control character (line break, NUL, …), which cannot be sent in a header or query.")
             : value;
 
-    private static bool HasControlCharacter(string value)
+    internal static bool HasControlCharacter(string value)
     {
         foreach (var c in value)
             if (c < ' ' && c != '\t' || c == '\u007f') return true;
@@ -240,7 +240,7 @@ public static class ToolRequest
         catch (FormatException) { throw new InvalidToolParameter(parameter, "This value cannot be sent as an HTTP header."); }
     }
 
-    private static string ResolveFields(string baseUrl, StoredCredentials credentials)
+    internal static string ResolveFields(string baseUrl, StoredCredentials credentials)
     {
         foreach (var (name, value) in credentials.Fields ?? [])
             baseUrl = baseUrl.Replace("{" + name + "}", value);

@@ -49,50 +49,23 @@ public sealed class ToolRunner(
         var (validated, problems) = parameters.Validate(toolkit, tool, call.Params);
         if (validated is null) return (null, new ApiError("invalid_params", "The parameters do not match the tool's schema: see details.", problems), 422);
 
-        var pick = await PickConnectionAsync(call, toolkit, ct);
-        switch (pick.Problem)
-        {
-            case "no_connection":
-                return Fail(409, "no_connection", $"User '{call.UserId}' has not connected {toolkit.Name}: start with POST /connect {{\"toolkit\":\"{toolkit.Slug}\"}}.");
-            case "connection_not_found":
-                return Fail(404, "connection_not_found", "No such connection for this user and toolkit.");
-            case "connection_ambiguous":
-                return Fail(409, "connection_ambiguous", $"User '{call.UserId}' has several {toolkit.Name} accounts: pass connectionId (GET /connections lists them).");
-            case "connection_expired":
-                return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: reconnect it with POST /connect {{\"toolkit\":\"{toolkit.Slug}\",\"connectionId\":\"{pick.Connection!.Id}\"}}.");
-        }
-        var connection = pick.Connection!;
-
+        var (ready, problem, problemStatus) = await PrepareAsync(call.AppId, call.UserId, toolkit, call.ConnectionId, call.Origin, ct);
+        if (problem is not null) return (null, problem, problemStatus);
+        var connection = ready!.Connection;
         var started = Stopwatch.GetTimestamp();
         var executionId = Ids.New("ex_", 20);
-        var credentials = pick.Credentials!;
-        var spentVersion = connection.Version;
-        if (refresher.NeedsRefresh(credentials))
-        {
-            var refreshed = await refresher.RefreshAsync(connection, connection.Version, call.Origin, ct);
-            if (refreshed.Expired) return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
-            if (refreshed.Credentials is null)
-                return Done(call, toolkit, tool, connection, executionId, started, new ToolOutcome(false, null, refreshed.Transient ? "timeout" : "unauthorized",
-                    refreshed.Transient ? "The provider did not answer the token refresh; try again." : "The provider refused the token refresh."), null, null, null);
-            credentials = refreshed.Credentials;
-            spentVersion = -1; // these came from a refresh: a 401 now is not the token's age
-        }
+        if (ready.RefreshFailed is { } refreshFailed)
+            return Done(call, toolkit, tool, connection, executionId, started, refreshFailed, null, null, null);
 
         var apiBase = providers.ApiBaseUrl(toolkit, call.Origin);
         // A coded tool's own refusal (a shared credential outside what this connection is bound to) is decided once,
         // before any send: it does not depend on the user's token, so not again after a refresh-and-retry.
         var coded = _coded.GetValueOrDefault(tool.Name);
-        if (coded is not null && await coded.RefuseAsync(validated, credentials, apiBase, httpClientFactory.CreateClient(HttpClientName), ct) is { } refusal)
+        if (coded is not null && await coded.RefuseAsync(validated, ready.Credentials, apiBase, httpClientFactory.CreateClient(HttpClientName), ct) is { } refusal)
             return Fail(403, "forbidden", refusal);
-        var sent = await SendAsync(toolkit, tool, validated, credentials, apiBase, ct);
-        if (sent.Status == 401 && credentials.Scheme == "oauth2" && credentials.RefreshToken is not null)
-        {
-            // The provider says the token is bad although we thought it fresh: force one refresh, retry once.
-            var refreshed = await refresher.RefreshAsync(connection, spentVersion, call.Origin, ct);
-            if (refreshed.Credentials is { } again) sent = await SendAsync(toolkit, tool, validated, again, apiBase, ct);
-            else if (refreshed.Expired)
-                return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
-        }
+        var (sent, expired) = await SendWithRetryAsync(ready, call.Origin,
+            credentials => SendAsync(toolkit, tool, validated, credentials, apiBase, ct), s => s.Status == 401, ct);
+        if (expired) return Fail(409, "connection_expired", Expired(toolkit, connection));
         if (sent.Invalid is ConnectionIncomplete incomplete)
             return (null, new ApiError("connection_incomplete", incomplete.Message, [new ApiErrorDetail(incomplete.Field, incomplete.Message)]), 409);
         if (sent.Invalid is { } invalid)
@@ -101,26 +74,82 @@ public sealed class ToolRunner(
     }
 
     /// <summary>
+    /// A connection chosen for a call, with credentials fresh enough to send (<see cref="RefreshFailed"/>: the proactive
+    /// refresh failed for a reason other than expiry, and the call should report that rather than send).
+    /// <see cref="SpentVersion"/> is the row version whose token a 401 condemns (-1: these came from a refresh).
+    /// </summary>
+    public sealed record Prepared(Connection Connection, StoredCredentials Credentials, int SpentVersion, ToolOutcome? RefreshFailed);
+
+    /// <summary>
+    /// Picks the end user's connection for the toolkit and refreshes its token when it is (about to be) stale: what
+    /// `/execute` and the proxy (<see cref="ProxyRunner"/>) both do before sending. Errors are the API's connection errors.
+    /// </summary>
+    public async Task<(Prepared? Ready, ApiError? Error, int Status)> PrepareAsync(
+        string appId, string userId, Toolkit toolkit, string? connectionId, string origin, CancellationToken ct)
+    {
+        var pick = await PickConnectionAsync(appId, userId, toolkit, connectionId, ct);
+        switch (pick.Problem)
+        {
+            case "no_connection":
+                return Refused(409, "no_connection", $"User '{userId}' has not connected {toolkit.Name}: start with POST /connect {{\"toolkit\":\"{toolkit.Slug}\"}}.");
+            case "connection_not_found":
+                return Refused(404, "connection_not_found", "No such connection for this user and toolkit.");
+            case "connection_ambiguous":
+                return Refused(409, "connection_ambiguous", $"User '{userId}' has several {toolkit.Name} accounts: pass connectionId (GET /connections lists them).");
+            case "connection_expired":
+                return Refused(409, "connection_expired", $"The {toolkit.Name} connection expired: reconnect it with POST /connect {{\"toolkit\":\"{toolkit.Slug}\",\"connectionId\":\"{pick.Connection!.Id}\"}}.");
+        }
+        var connection = pick.Connection!;
+        var credentials = pick.Credentials!;
+        if (!refresher.NeedsRefresh(credentials)) return (new Prepared(connection, credentials, connection.Version, null), null, 200);
+        var refreshed = await refresher.RefreshAsync(connection, connection.Version, origin, ct);
+        if (refreshed.Expired) return Refused(409, "connection_expired", Expired(toolkit, connection));
+        if (refreshed.Credentials is null)
+            return (new Prepared(connection, credentials, connection.Version, new ToolOutcome(false, null, refreshed.Transient ? "timeout" : "unauthorized",
+                refreshed.Transient ? "The provider did not answer the token refresh; try again." : "The provider refused the token refresh.")), null, 200);
+        return (new Prepared(connection, refreshed.Credentials, -1, null), null, 200); // from a refresh: a 401 now is not the token's age
+    }
+
+    /// <summary>
+    /// Sends with the prepared credentials; when the provider answers 401 although we thought the token fresh, forces one
+    /// refresh and sends once more (OAuth connections with a refresh token only). Expired: the refresh found the grant gone.
+    /// </summary>
+    public async Task<(T Sent, bool Expired)> SendWithRetryAsync<T>(
+        Prepared ready, string origin, Func<StoredCredentials, Task<T>> send, Func<T, bool> unauthorized, CancellationToken ct)
+    {
+        var sent = await send(ready.Credentials);
+        if (!unauthorized(sent) || ready.Credentials.Scheme != "oauth2" || ready.Credentials.RefreshToken is null) return (sent, false);
+        var refreshed = await refresher.RefreshAsync(ready.Connection, ready.SpentVersion, origin, ct);
+        if (refreshed.Credentials is { } again) return (await send(again), false);
+        return (sent, refreshed.Expired);
+    }
+
+    private static (Prepared?, ApiError?, int) Refused(int status, string code, string message) => (null, new ApiError(code, message), status);
+
+    private static string Expired(Toolkit toolkit, Connection connection) =>
+        $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).";
+
+    /// <summary>
     /// The connection to use and its decrypted credentials, from <see cref="ConnectionCache"/> or the database.
     /// Several active accounts need a connection id; failed ones are skipped; an expired one is reported.
     /// </summary>
-    private async Task<ConnectionCache.Pick> PickConnectionAsync(Call call, Toolkit toolkit, CancellationToken ct)
+    private async Task<ConnectionCache.Pick> PickConnectionAsync(string appId, string userId, Toolkit toolkit, string? connectionId, CancellationToken ct)
     {
-        if (connections.TryGet(call.AppId, call.UserId, toolkit.Slug, call.ConnectionId, out var cached)) return cached;
-        var version = connections.Version(call.AppId, call.UserId, toolkit.Slug);
+        if (connections.TryGet(appId, userId, toolkit.Slug, connectionId, out var cached)) return cached;
+        var version = connections.Version(appId, userId, toolkit.Slug);
         List<Connection> candidates;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             candidates = await db.Connections.AsNoTracking()
-                .Where(c => c.AppId == call.AppId && c.UserId == call.UserId && c.ToolkitSlug == toolkit.Slug
-                    && (call.ConnectionId == null || c.Id == call.ConnectionId))
+                .Where(c => c.AppId == appId && c.UserId == userId && c.ToolkitSlug == toolkit.Slug
+                    && (connectionId == null || c.Id == connectionId))
                 .OrderByDescending(c => c.UpdatedAt).Take(5).ToListAsync(ct);
         ConnectionCache.Pick pick;
         if (candidates.Count == 0)
-            pick = new(null, null, call.ConnectionId is null ? "no_connection" : "connection_not_found");
+            pick = new(null, null, connectionId is null ? "no_connection" : "connection_not_found");
         else
         {
             var usable = candidates.Where(c => c.Status != ConnectionStatus.Failed).ToList();
-            if (call.ConnectionId is null && usable.Count(c => c.Status == ConnectionStatus.Active) > 1)
+            if (connectionId is null && usable.Count(c => c.Status == ConnectionStatus.Active) > 1)
                 pick = new(null, null, "connection_ambiguous");
             else
             {
@@ -130,7 +159,7 @@ public sealed class ToolRunner(
                     : new(connection, protector.Unprotect(connection.AppId, connection.Id, connection.Credentials), null);
             }
         }
-        connections.Set(call.AppId, call.UserId, toolkit.Slug, call.ConnectionId, version, pick);
+        connections.Set(appId, userId, toolkit.Slug, connectionId, version, pick);
         return pick;
     }
 
@@ -157,19 +186,8 @@ public sealed class ToolRunner(
         using (request)
         {
             var described = Describe(request);
-            HttpResponseMessage response;
-            try { response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, ct); }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-            { return new Sent(new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time."), null, null, described); }
-            // One message for refused, closed, filtered, unresolvable and refused-by-policy: the text must not tell a
-            // tenant probing a host field which ports are open (docs/security.md [32]).
-            catch (HttpRequestException)
-            { return new Sent(new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} could not be reached."), null, null, described); }
-            // Polly's rejections (matched by name: OpenIddict brings Polly 7 beside the resilience package's Polly 8).
-            catch (Exception e) when (e.GetType().Name == "TimeoutRejectedException")
-            { return new Sent(new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time."), null, null, described); }
-            catch (Exception e) when (e.GetType().Name is "BrokenCircuitException" or "IsolatedCircuitException")
-            { return new Sent(new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} is failing; calls are paused for a moment."), null, null, described); }
+            var (response, failure) = await SendPolicedAsync(request, HttpCompletionOption.ResponseContentRead, toolkit, ct);
+            if (response is null) return new Sent(failure, null, null, described);
 
             using (response)
             {
@@ -179,26 +197,53 @@ public sealed class ToolRunner(
                     ? (long)(ra.Delta ?? (ra.Date is { } d ? d - clock.GetUtcNow() : TimeSpan.Zero)).TotalMilliseconds : null;
                 if (response.IsSuccessStatusCode)
                     return new Sent(coded?.Read(body) ?? new ToolOutcome(true, body), status, null, described);
-                var code = status switch
-                {
-                    429 => "rate_limited",
-                    403 when IsRateLimit(response, body) => "rate_limited",
-                    401 => "unauthorized",
-                    403 => "insufficient_scope",
-                    408 or 504 => "timeout",
-                    _ => "upstream_error",
-                };
+                var code = UpstreamErrorCode(status, status == 403 && IsRateLimit(response, body));
                 return new Sent(new ToolOutcome(false, body, code, $"{toolkit.Name} answered {status} {response.ReasonPhrase}."), status, retryAfter is < 0 ? 0 : retryAfter, described);
             }
         }
     }
 
     /// <summary>
+    /// Sends on the policed execution client (outbound policy, no redirects, resilience), and turns the failures a
+    /// provider call can meet into an outcome instead of an exception: timeouts, unreachable hosts, an open circuit.
+    /// </summary>
+    internal async Task<(HttpResponseMessage? Response, ToolOutcome? Failure)> SendPolicedAsync(
+        HttpRequestMessage request, HttpCompletionOption completion, Toolkit toolkit, CancellationToken ct)
+    {
+        try { return (await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, completion, ct), null); }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        { return (null, new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time.")); }
+        // One message for refused, closed, filtered, unresolvable and refused-by-policy: the text must not tell a
+        // tenant probing a host field which ports are open (docs/security.md [32]).
+        catch (HttpRequestException)
+        { return (null, new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} could not be reached.")); }
+        // Polly's rejections (matched by name: OpenIddict brings Polly 7 beside the resilience package's Polly 8).
+        catch (Exception e) when (e.GetType().Name == "TimeoutRejectedException")
+        { return (null, new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time.")); }
+        catch (Exception e) when (e.GetType().Name is "BrokenCircuitException" or "IsolatedCircuitException")
+        { return (null, new ToolOutcome(false, null, "upstream_error", $"{toolkit.Name} is failing; calls are paused for a moment.")); }
+    }
+
+    /// <summary>The error code of a provider's non-2xx answer (<paramref name="rateLimit"/>: a 403 that is really a rate limit).</summary>
+    internal static string UpstreamErrorCode(int status, bool rateLimit) => status switch
+    {
+        429 => "rate_limited",
+        403 when rateLimit => "rate_limited",
+        401 => "unauthorized",
+        403 => "insufficient_scope",
+        408 or 504 => "timeout",
+        _ => "upstream_error",
+    };
+
+    /// <summary>The size of a provider's answer kept: execute cuts the text here; the proxy refuses a larger answer.</summary>
+    public const int MaxResponseSize = 1_000_000;
+
+    /// <summary>
     /// Some providers answer a rate limit with 403, not 429: Google (`rateLimitExceeded`, `userRateLimitExceeded`,
     /// https://developers.google.com/workspace/gmail/api/guides/handle-errors) and GitHub (`x-ratelimit-remaining: 0`,
     /// https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api).
     /// </summary>
-    private static bool IsRateLimit(HttpResponseMessage response, JsonNode? body) =>
+    internal static bool IsRateLimit(HttpResponseMessage response, JsonNode? body) =>
         response.Headers.TryGetValues("x-ratelimit-remaining", out var remaining) && remaining.FirstOrDefault() == "0"
         || body?.ToJsonString() is { } text && (text.Contains("rateLimitExceeded", StringComparison.Ordinal)
             || text.Contains("userRateLimitExceeded", StringComparison.Ordinal) || text.Contains("rate limit exceeded", StringComparison.OrdinalIgnoreCase));
@@ -207,13 +252,13 @@ public sealed class ToolRunner(
     {
         var text = await response.Content.ReadAsStringAsync(ct);
         if (text.Length == 0) return null;
-        if (text.Length > 1_000_000) text = text[..1_000_000];
+        if (text.Length > MaxResponseSize) text = text[..MaxResponseSize];
         try { return JsonNode.Parse(text); }
         catch (JsonException) { return JsonValue.Create(text); }
     }
 
     /// <summary>Method and URL without credentials: query values of api-key schemes are masked.</summary>
-    private static string Describe(HttpRequestMessage request)
+    internal static string Describe(HttpRequestMessage request)
     {
         var uri = request.RequestUri!;
         var query = uri.Query.Length <= 1 ? "" : "?" + string.Join("&", uri.Query[1..].Split('&').Select(p =>

@@ -12,6 +12,7 @@ using Butterbase.Portal.Execution;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Bench.Suites;
@@ -20,13 +21,14 @@ namespace Butterbase.Bench.Suites;
 /// `execute` (issue 5): the same provider call made three ways in one run — directly to a stand-in provider API, through
 /// a minimal relay (the floor cost of any proxy on this host), and through the real portal's `POST /execute` with an API
 /// key (full path: API-key lookup, toolkit config, schema validation, connection lookup, credential decryption, the
-/// resilient HTTP client, the execution log) — at concurrency 1, 16 and 64; then the portal's memory over 100,000
-/// executes, and where an execute's time goes.
+/// resilient HTTP client, the execution log), and the same call through `POST /proxy` (issue 16: what the proxy costs
+/// beside execute) — at concurrency 1, 16 and 64; then the portal's memory over 100,000 executes, and where an execute's
+/// time goes.
 /// </summary>
 public sealed class ExecuteSuite : ISuite
 {
     public string Verb => "execute";
-    public string Description => "POST /execute against a direct call and a minimal relay: p50/p99 and throughput at concurrency 1/16/64, memory "
+    public string Description => "POST /execute and POST /proxy against a direct call and a minimal relay: p50/p99 and throughput at concurrency 1/16/64, memory "
         + "over 300k executes (options: --seconds 3 --memory-calls 300000 --memory-concurrency 32 --warmup-seconds 30 --no-split --memory-only --portal-dll PATH)";
 
     private const string Toolkit = ConnectSuite.OAuthToolkit; // asana: oauth2 with PKCE; the stand-in provider issues its tokens
@@ -101,6 +103,7 @@ public sealed class ExecuteSuite : ISuite
             new("relay", "relay in the bench process: bench → minimal relay `GET /relay` → stand-in (fixed token)", calls.RelayAsync, server),
             new("relay-process", "relay in its own process: bench → minimal relay process `GET /relay` → stand-in (fixed token)", calls.RelayProcessAsync, relayProcess),
             new("execute", $"`POST …/integrations/execute` `{Tool}`: bench → portal (API key, full path) → stand-in", calls.ExecuteAsync, server),
+            new("proxy", "`POST …/integrations/proxy` `GET /projects`: bench → portal (API key, same connection) → stand-in", calls.ProxyAsync, server),
         ];
 
         // The first execute after start-up, and a full check of its answer: the stand-in's body comes back as `data`.
@@ -158,7 +161,7 @@ public sealed class ExecuteSuite : ISuite
             var warmups = new Dictionary<string, WarmUp>();
             foreach (var path in paths)
             {
-                var (min, max) = path.Name == "execute" ? (5, warmupMax) : (2, 10); // execute: after the memory run's 100k calls
+                var (min, max) = path.Name is "execute" or "proxy" ? (5, warmupMax) : (2, 10); // execute: after the memory run's 100k calls
                 Progress($"warm-up {path.Name}: 1 s windows at concurrency 16 until throughput settles ({min}–{max} s)");
                 await WaitForQuietAsync(server);
                 warmups[path.Name] = await WarmUpAsync(path, path.Server, TimeSpan.FromSeconds(min), TimeSpan.FromSeconds(Math.Max(min, max)));
@@ -201,6 +204,11 @@ public sealed class ExecuteSuite : ISuite
                 $"{ResultTable.Ms(overhead)} (execute {ResultTable.Ms(execute1.P50Ms)} − direct {ResultTable.Ms(direct1.P50Ms)}); "
                 + $"the relay adds {ResultTable.Ms(relay1.P50Ms - direct1.P50Ms)}; p99 overhead {ResultTable.Ms(execute1.P99Ms - direct1.P99Ms)}",
                 $"< {ResultTable.Ms(OverheadGoalMs)}", overhead < OverheadGoalMs);
+            var proxy1 = results[("proxy", 1)].Latency;
+            table.Info("Overhead of `/proxy` over `/execute` at concurrency 1 (p50 − p50; the same provider call, answer passed through instead of wrapped)",
+                $"{ResultTable.Ms(proxy1.P50Ms - execute1.P50Ms)} (proxy {ResultTable.Ms(proxy1.P50Ms)} − execute {ResultTable.Ms(execute1.P50Ms)}); "
+                + $"over direct {ResultTable.Ms(proxy1.P50Ms - direct1.P50Ms)}; p99 proxy {ResultTable.Ms(proxy1.P99Ms)}, execute {ResultTable.Ms(execute1.P99Ms)}; "
+                + $"throughput at 64: proxy {results[("proxy", 64)].PerSecond:N0}/s, execute {results[("execute", 64)].PerSecond:N0}/s");
             var direct64 = results[("direct", 64)].PerSecond;
             var relay64 = results[("relay", 64)].PerSecond;
             var relayProcess64 = results[("relay-process", 64)].PerSecond;
@@ -290,10 +298,10 @@ public sealed class ExecuteSuite : ISuite
 
         // The execution log is written in batches by a background writer; wait for it, then count its rows.
         Progress("execution log: waiting for the background writer, then counting rows");
-        var (rows, logWaitMs) = await ExecutionRowsAsync(portal.ConnectionString, calls.ExecutesOk);
+        var (rows, logWaitMs) = await ExecutionRowsAsync(portal.ConnectionString, calls.ExecutesOk + calls.ProxiesOk);
         var dbAfter = DatabaseBytes(portal.ScratchDirectory);
         table.Info("Execution log (SQLite, batches of ≤ 256 from a bounded queue that drops the oldest when full)",
-            $"{rows:N0} rows for {calls.ExecutesOk:N0} successful executes ({calls.ExecutesOk - rows:N0} dropped); settled {ResultTable.Ms(logWaitMs)} after the last call; "
+            $"{rows:N0} rows for {calls.ExecutesOk:N0} successful executes and {calls.ProxiesOk:N0} proxy calls ({calls.ExecutesOk + calls.ProxiesOk - rows:N0} dropped); settled {ResultTable.Ms(logWaitMs)} after the last call; "
             + $"database + WAL {ResultTable.MB(dbBefore)} before the memory run → {ResultTable.MB(dbAfter)} at the end (disk, not memory)");
 
         if (!memoryOnly)
@@ -308,9 +316,11 @@ public sealed class ExecuteSuite : ISuite
         table.Check("Every `/execute` answered 200 with `successful:true` (every call of the run: first, warm-up, measured, memory)",
             $"{calls.ExecutesOk:N0} of {calls.ExecutesSent:N0}" + (calls.FirstProblem is { } p ? $"; first problem: {p}" : ""),
             calls.ExecutesOk == calls.ExecutesSent);
-        table.Check("Stand-in API calls made by the portal = executes made (no retry doubled a call)",
-            $"{viaPortal:N0} calls with the connection's token for {calls.ExecutesSent:N0} executes; {api.Rejected:N0} calls refused (401)",
-            viaPortal == calls.ExecutesSent && api.Rejected == 0);
+        table.Check("Every `/proxy` answered 200 with the stand-in's `status: 200`",
+            $"{calls.ProxiesOk:N0} of {calls.ProxiesSent:N0}", calls.ProxiesOk == calls.ProxiesSent);
+        table.Check("Stand-in API calls made by the portal = executes + proxy calls made (no retry doubled a call)",
+            $"{viaPortal:N0} calls with the connection's token for {calls.ExecutesSent:N0} executes and {calls.ProxiesSent:N0} proxy calls; {api.Rejected:N0} calls refused (401)",
+            viaPortal == calls.ExecutesSent + calls.ProxiesSent && api.Rejected == 0);
         table.Check("Stand-in API calls by the relay = relay calls made",
             $"in the bench process {api.CallsWith(relayToken):N0} for {calls.RelaySent:N0}; own process {api.CallsWith(relayProcessToken):N0} for {calls.RelayProcessSent:N0}",
             api.CallsWith(relayToken) == calls.RelaySent && api.CallsWith(relayProcessToken) == calls.RelayProcessSent);
@@ -469,6 +479,13 @@ public sealed class ExecuteSuite : ISuite
         // a pipeline per authority), beside a plain HttpClient; both call the stand-in API, which runs in this process too.
         var services = new ServiceCollection().AddLogging().AddMetrics();
         services.AddExecution();
+        // Its primary handler is the outbound policy's (the stand-in is on loopback: private networks allowed, as in the run).
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Butterbase:PublicBaseUrl"] = "http://127.0.0.1", ["Butterbase:Outbound:AllowPrivateNetworks"] = "true" })
+            .Build());
+        services.AddOptions<Butterbase.Portal.Outbound.OutboundOptions>().BindConfiguration("Butterbase:Outbound");
+        services.AddSingleton<Butterbase.Portal.Outbound.PublicOrigin>();
+        services.AddSingleton<Butterbase.Portal.Outbound.OutboundPolicy>();
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
         using var plain = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
@@ -555,7 +572,9 @@ public sealed class ExecuteSuite : ISuite
         private readonly HttpClient _direct, _relay, _relayProcess, _portal;
         private readonly string _executePath;
         private readonly byte[] _executeBody;
-        private long _executesSent, _executesOk, _relaySent, _relayProcessSent;
+        private long _executesSent, _executesOk, _relaySent, _relayProcessSent, _proxiesSent, _proxiesOk;
+        private readonly string _proxyPath;
+        private readonly byte[] _proxyBody;
         private string? _firstProblem;
 
         public byte[] UnknownToolBody { get; }
@@ -564,6 +583,8 @@ public sealed class ExecuteSuite : ISuite
 
         public long ExecutesSent => Interlocked.Read(ref _executesSent);
         public long ExecutesOk => Interlocked.Read(ref _executesOk);
+        public long ProxiesSent => Interlocked.Read(ref _proxiesSent);
+        public long ProxiesOk => Interlocked.Read(ref _proxiesOk);
         public long RelaySent => Interlocked.Read(ref _relaySent);
         public long RelayProcessSent => Interlocked.Read(ref _relayProcessSent);
         public string? FirstProblem => Volatile.Read(ref _firstProblem);
@@ -579,6 +600,8 @@ public sealed class ExecuteSuite : ISuite
             _portal.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
             _executePath = $"v1/{Uri.EscapeDataString(appId)}/integrations/execute";
             _executeBody = Body(Tool, User);
+            _proxyPath = $"v1/{Uri.EscapeDataString(appId)}/integrations/proxy";
+            _proxyBody = Encoding.UTF8.GetBytes($$"""{"toolkit":"{{Toolkit}}","userId":"{{User}}","method":"GET","path":"/projects"}""");
             UnknownToolBody = Body("ASANA_NO_SUCH_TOOL", User);
             NotEnabledBody = Body(OtherToolkitTool, User);
             NoConnectionBody = Body(Tool, "nobody-connected");
@@ -623,11 +646,11 @@ public sealed class ExecuteSuite : ISuite
             return (int)response.StatusCode == 200 && body.AsSpan().SequenceEqual(FakeProviderApi.ProjectsBody) ? null : $"relay answered {(int)response.StatusCode}: {Trim(body)}";
         }
 
-        private async Task<(int Status, byte[] Body)> PostAsync(byte[] json)
+        private async Task<(int Status, byte[] Body)> PostAsync(byte[] json, string? path = null)
         {
             var content = new ByteArrayContent(json);
             content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-            using var request = new HttpRequestMessage(HttpMethod.Post, _executePath) { Content = content };
+            using var request = new HttpRequestMessage(HttpMethod.Post, path ?? _executePath) { Content = content };
             using var response = await _portal.SendAsync(request, HttpCompletionOption.ResponseContentRead);
             return ((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync());
         }
@@ -643,6 +666,21 @@ public sealed class ExecuteSuite : ISuite
                 return null;
             }
             var problem = $"execute answered {status}: {Trim(body)}";
+            Interlocked.CompareExchange(ref _firstProblem, problem, null);
+            return problem;
+        }
+
+        /// <summary>The same provider call through `/proxy`; checked cheaply (200 and the stand-in's `"status":200`).</summary>
+        public async Task<string?> ProxyAsync()
+        {
+            Interlocked.Increment(ref _proxiesSent);
+            var (status, body) = await PostAsync(_proxyBody, _proxyPath);
+            if (status == 200 && body.AsSpan().IndexOf("\"status\":200"u8) >= 0)
+            {
+                Interlocked.Increment(ref _proxiesOk);
+                return null;
+            }
+            var problem = $"proxy answered {status}: {Trim(body)}";
             Interlocked.CompareExchange(ref _firstProblem, problem, null);
             return problem;
         }

@@ -1,7 +1,7 @@
 import type {
   Deleted, FunctionDeploy, FunctionInvocation, FunctionRow,
   ButterbaseError, ConfigList, ConfigureOptions, Connection, ConnectionFilter, ConnectionRequest, ConnectOptions,
-  ConnectResult, Disconnected, ErrorDetail, ExecuteOptions, ExecuteResult, Page, Result, SearchOptions, Tool, Toolkit,
+  ConnectResult, Disconnected, ErrorDetail, ExecuteOptions, ExecuteResult, Page, ProxyRequest, ProxyResponse, Result, SearchOptions, Tool, Toolkit,
   ToolkitConfig, ToolkitDetail, ToolsOptions, WaitOptions,
 } from './types.js';
 
@@ -164,6 +164,7 @@ export interface UserScope {
   execute<TData = any>(toolName: string, params?: Record<string, unknown>, options?: Omit<ExecuteOptions, 'userId'>): Promise<Result<ExecuteResult<TData>>>;
   connect(toolkit: string, options: Omit<ConnectOptions, 'userId'>): Promise<Result<ConnectResult>>;
   listConnections(filter?: Omit<ConnectionFilter, 'userId'>): Promise<Result<Page<Connection>>>;
+  proxy<TBody = any>(request: Omit<ProxyRequest, 'userId'>): Promise<Result<ProxyResponse<TBody>>>;
 }
 
 /** `bb.integrations`: the `/v1/{appId}/integrations` API. */
@@ -268,6 +269,16 @@ export class Integrations {
     });
   }
 
+  /**
+   * Call any endpoint of a connected provider (`POST /proxy`) with the connection's credentials: for what no tool
+   * covers. The provider's own status is `data.status` (a provider 404 is data, not `error`); a request the host
+   * refuses (`invalid_request` for a path leaving the API base or a forbidden header, `no_connection`, …) is `error`.
+   */
+  proxy<TBody = any>(request: ProxyRequest): Promise<Result<ProxyResponse<TBody>>> {
+    const { toolkit, connectionId, userId, method, path, query, headers, body } = request ?? ({} as ProxyRequest);
+    return this.#http.send({ method: 'POST', path: '/integrations/proxy', body: { toolkit, connectionId, userId, method, path, query, headers, body } });
+  }
+
   /** Act for one end user with service rights (API key): sends `userId` with each call. */
   asUser(userId: string): UserScope {
     return {
@@ -275,6 +286,7 @@ export class Integrations {
       execute: (toolName, params, options) => this.execute(toolName, params, { ...options, userId }),
       connect: (toolkit, options) => this.connect(toolkit, { ...options, userId }),
       listConnections: (filter) => this.listConnections({ ...filter, userId }),
+      proxy: (request) => this.proxy({ ...request, userId }),
     };
   }
 }

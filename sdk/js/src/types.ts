@@ -208,6 +208,49 @@ export interface ExecuteResult<TData = any> {
   executionId: string;
 }
 
+/** HTTP methods the proxy sends. */
+export type ProxyMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A query value: repeated for arrays (`?id=1&id=2`); null/undefined leave the name out. */
+export type ProxyQueryValue = string | number | boolean | null | undefined | Array<string | number | boolean>;
+
+/** `POST /integrations/proxy`: a request to any endpoint of a connected provider, with the connection's credentials. */
+export interface ProxyRequest {
+  /** The toolkit (e.g. `github`); or give `connectionId` alone. */
+  toolkit?: string;
+  /** One of the user's connections (its toolkit is implied). */
+  connectionId?: string;
+  /** The end user, when calling with the API key (a user's JWT acts for its own user). */
+  userId?: string;
+  method: ProxyMethod;
+  /**
+   * Relative to the toolkit's API base (`/user/repos`), or an absolute URL with the API base's scheme, host and port
+   * (a provider's paging link). `..`, `//host`, backslashes and control characters are refused.
+   */
+  path: string;
+  query?: Record<string, ProxyQueryValue>;
+  /**
+   * Allow-listed headers only (Accept, Content-Type, If-None-Match, Prefer, X-GitHub-Api-Version, Notion-Version, …).
+   * Authorization, Cookie, Host, Proxy-* and trace context are refused: credentials come from the connection.
+   */
+  headers?: Record<string, string>;
+  /** A JSON value (sent as JSON) or a string (sent as it is, `Content-Type` from `headers` or text/plain). */
+  body?: unknown;
+}
+
+/** The provider's answer, passed through. */
+export interface ProxyResponse<TBody = any> {
+  /** The provider's status: a 404 or 500 from the provider is here, not in `error`. */
+  status: number;
+  /** The provider's headers that are passed on (lower-case names; never Set-Cookie). */
+  headers: Record<string, string>;
+  /** Parsed JSON when the answer is JSON, its text when it is text, else null (see `bodyBase64`). */
+  body: TBody | string | null;
+  /** A binary answer, base64-encoded. */
+  bodyBase64?: string;
+  executionId: string;
+}
+
 export interface SearchOptions {
   search?: string;
   category?: string;

@@ -70,6 +70,37 @@ test('execute as the calling user (JWT): the Sandbox API runs and the result is 
   assert.ok(JSON.stringify(profile.data.data).includes(alice.email));
 });
 
+test('proxy: any Sandbox endpoint with the user\'s credentials; the provider\'s status is data, a refused request is error', async () => {
+  const me = await aliceBb.integrations.proxy({ toolkit: 'sandbox', method: 'GET', path: '/me', headers: { Accept: 'application/json' } });
+  assert.equal(me.error, null, JSON.stringify(me.error));
+  assert.equal(me.data.status, 200);
+  assert.equal(me.data.body.email, alice.email);
+  assert.match(me.data.headers['content-type'], /^application\/json/);
+  assert.match(me.data.executionId, /^ex_/);
+
+  const asApp = await admin.integrations.asUser(alice.id).proxy({ connectionId: aliceConnectionId, method: 'POST', path: 'messages', body: { to: 'bob', text: 'raw' } });
+  assert.equal(asApp.error, null, JSON.stringify(asApp.error));
+  assert.ok(asApp.data.status >= 200 && asApp.data.status < 300, JSON.stringify(asApp.data));
+
+  const missing = await aliceBb.integrations.proxy({ toolkit: 'sandbox', method: 'GET', path: '/no-such-endpoint' });
+  assert.equal(missing.error, null);
+  assert.equal(missing.data.status, 404);
+
+  const escape = await aliceBb.integrations.proxy({ toolkit: 'sandbox', method: 'GET', path: '/../../v1/whoami' });
+  assert.equal(escape.data, null);
+  assert.equal(escape.error.status, 422);
+  assert.equal(escape.error.code, 'invalid_request');
+  assert.equal(escape.error.details[0].field, 'path');
+
+  const smuggled = await aliceBb.integrations.proxy({ toolkit: 'sandbox', method: 'GET', path: '/me', headers: { Authorization: 'Bearer mine' } });
+  assert.equal(smuggled.error.code, 'invalid_request');
+  assert.equal(smuggled.error.details[0].field, 'headers.Authorization');
+
+  const nobody = await bobBb.integrations.proxy({ toolkit: 'sandbox', method: 'GET', path: '/me' });
+  assert.equal(nobody.error.status, 409);
+  assert.equal(nobody.error.code, 'no_connection');
+});
+
 test('asUser(userId).execute with the API key acts for that user', async () => {
   const sent = await admin.integrations.asUser(alice.id).execute('SANDBOX_SEND_MESSAGE', { to: 'carol', text: 'sent by the backend' });
   assert.equal(sent.error, null);

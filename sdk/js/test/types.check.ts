@@ -1,6 +1,6 @@
 // Compiled (not run) by `npm run build`: the published declarations let a TypeScript caller narrow
 // { data, error } and read the fields with their wire names; misuse must not compile.
-import { Butterbase, type ButterbaseError, type Connection, type ExecuteResult, type ToolkitConfig } from '@butterbase/sdk';
+import { Butterbase, type ButterbaseError, type Connection, type ExecuteResult, type ProxyResponse, type ToolkitConfig } from '@butterbase/sdk';
 
 export async function usage(bb: Butterbase): Promise<string[]> {
   const config = await bb.integrations.configure('gmail', { scopes: [], displayName: 'Gmail' });
@@ -16,6 +16,16 @@ export async function usage(bb: Butterbase): Promise<string[]> {
   const authUrl: string | undefined = connected.data?.authUrl;
   // @ts-expect-error redirectUrl is required
   await bb.integrations.connect('gmail', {});
+
+  const raw = await bb.integrations.proxy<{ login: string }>({ toolkit: 'github', method: 'GET', path: '/user', query: { per_page: 5, tags: ['a', 'b'] } });
+  const answer: ProxyResponse<{ login: string }> | null = raw.data;
+  const upstream: number | undefined = answer?.status;
+  const base64: string | undefined = answer?.bodyBase64;
+  // @ts-expect-error TRACE is not a proxy method
+  await bb.integrations.proxy({ toolkit: 'github', method: 'TRACE', path: '/user' });
+  // @ts-expect-error path is required
+  await bb.integrations.proxy({ toolkit: 'github', method: 'GET' });
+  void upstream; void base64;
 
   const waited = await bb.integrations.waitForConnection('ca_x', { timeoutMs: 1000, intervalMs: 100 });
   const status: 'initiated' | 'connected' | 'failed' | 'expired' | undefined = waited.data?.status;
