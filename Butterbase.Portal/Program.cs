@@ -8,6 +8,7 @@ using Butterbase.Portal.Data;
 using Butterbase.Portal.Execution;
 using Butterbase.Portal.Functions;
 using Butterbase.Portal.Outbound;
+using Butterbase.Portal.Scheduling;
 using Butterbase.Portal.Toolkits;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
@@ -49,8 +50,8 @@ builder.Services.AddSingleton<HostedConnect>();
 builder.Services.AddSingleton<TokenRefresher>();
 builder.Services.AddExecution();
 builder.Services.AddFunctions(builder.Configuration);
-builder.Services.AddSingleton<RevocationWorker>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationWorker>());
+builder.Services.AddSingleton<RevocationWorker>().AddRecurringJob<RevocationWorker.Pass>(RevocationWorker.JobName, RevocationWorker.Every);
+builder.AddScheduling();
 builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>
 {
     c.Timeout = TimeSpan.FromSeconds(30);
