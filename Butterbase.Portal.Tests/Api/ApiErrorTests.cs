@@ -113,6 +113,12 @@ public sealed class ApiErrorTests : IAsyncLifetime
         var openApi = await client.GetStringAsync("openapi/v1.json");
         Assert.Contains("/v1/{appId}/settings", openApi);
         Assert.Contains("/v1/{appId}/auth/user-token", openApi);
+        using (var document = System.Text.Json.JsonDocument.Parse(openApi))
+        {
+            var schedules = document.RootElement.GetProperty("paths").GetProperty("/v1/{appId}/functions/{name}/schedules");
+            Assert.True(schedules.TryGetProperty("get", out _) && schedules.TryGetProperty("put", out _));
+        }
+        Assert.Contains("next_run_at", openApi);
         var reference = await client.GetAsync("scalar/v1");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
     }

@@ -18,8 +18,10 @@ public static class FunctionsApi
         functions.MapGet("/{name}", Get);
         functions.MapDelete("/{name}", Delete);
         functions.MapGet("/{name}/invocations", Invocations);
-        functions.MapGet("/{name}/schedules", Schedules).Produces<List<ScheduleView>>().Produces<ApiError>(404);
-        functions.MapPut("/{name}/schedules", ReplaceSchedules).Produces<List<ScheduleView>>().Produces<ApiError>(404).Produces<ApiError>(422);
+        functions.MapGet("/{name}/schedules", Schedules).Produces<List<ScheduleView>>().Produces<ApiError>(404)
+            .WithSummary("The function's cron schedules with their next run");
+        functions.MapPut("/{name}/schedules", ReplaceSchedules).Produces<List<ScheduleView>>().Produces<ApiError>(404).Produces<ApiError>(422)
+            .WithSummary("Replace the function's schedules (five-field cron, IANA time zone, run-as user or service rights, body, enabled)");
         app.MapPost("/fn/{name}", InvokeAsync).WithTags("Functions"); // any body type: JSON becomes ctx.body as a value, other text as a string
         return app;
     }
