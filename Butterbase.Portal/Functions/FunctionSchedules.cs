@@ -135,9 +135,16 @@ public sealed class FunctionSchedules(
         var now = clock.GetUtcNow().UtcDateTime;
         var rows = inputs.Select((input, i) => new FunctionSchedule
         {
-            Id = Ids.New("sch_"), AppId = appId, FunctionId = function.Id, Cron = Normalize(input.Cron!), TimeZone = input.TimeZone ?? "UTC",
-            RunAs = input.RunAs, Body = input.Body is { ValueKind: not JsonValueKind.Undefined } body ? body.GetRawText() : null,
-            Enabled = input.Enabled ?? true, Position = i, CreatedAt = now,
+            Id = Ids.New("sch_"),
+            AppId = appId,
+            FunctionId = function.Id,
+            Cron = Normalize(input.Cron!),
+            TimeZone = input.TimeZone ?? "UTC",
+            RunAs = input.RunAs,
+            Body = input.Body is { ValueKind: not JsonValueKind.Undefined } body ? body.GetRawText() : null,
+            Enabled = input.Enabled ?? true,
+            Position = i,
+            CreatedAt = now,
         }).ToList();
         db.AddRange(rows);
         await db.SaveChangesAsync(ct);

@@ -27,7 +27,8 @@ public sealed class ScheduledFunctionJob(FunctionSchedules schedules, Functions 
         var request = new FunctionRuntime.Request(schedule.Body ?? "", "POST",
             new Dictionary<string, string>
             {
-                ["content-type"] = "application/json", ["x-butterbase-schedule-id"] = schedule.Id,
+                ["content-type"] = "application/json",
+                ["x-butterbase-schedule-id"] = schedule.Id,
                 // The tick this run is for (it may start late after downtime): lets a handler tell its runs apart.
                 ["x-butterbase-scheduled-at"] = (context.ScheduledFireTimeUtc ?? context.FireTimeUtc).ToString("O"),
             },

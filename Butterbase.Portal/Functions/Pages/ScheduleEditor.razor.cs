@@ -53,7 +53,12 @@ public partial class ScheduleEditor : ComponentBase
 
     private static Row From(ScheduleView v) => new()
     {
-        Cron = v.Cron, TimeZone = v.TimeZone, RunAs = v.RunAs, Body = v.Body?.GetRawText(), Enabled = v.Enabled, NextRunAt = v.NextRunAt,
+        Cron = v.Cron,
+        TimeZone = v.TimeZone,
+        RunAs = v.RunAs,
+        Body = v.Body?.GetRawText(),
+        Enabled = v.Enabled,
+        NextRunAt = v.NextRunAt,
     };
 
     private void Add()
