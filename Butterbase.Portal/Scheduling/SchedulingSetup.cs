@@ -48,6 +48,7 @@ public static class SchedulingSetup
                 // Unique per process: clustered instances are told apart by it (two portals in one test process too).
                 if (postgres) s.InstanceId = $"{Environment.MachineName[..Math.Min(60, Environment.MachineName.Length)]}-{Guid.NewGuid():N}";
                 s.IdleWaitTime = TimeSpan.FromSeconds(Math.Max(1, options.IdleWaitSeconds));
+                s.ShutdownJobInterruption = ShutdownJobInterruption.Always; // running jobs see their token cancelled at shutdown
             });
             // Quartz keeps its own clock: tests swap the app's TimeProvider for a fake one to age tokens and backoffs,
             // and the scheduler's waits must not stop with it.
@@ -75,7 +76,6 @@ public static class SchedulingSetup
         // Started once the host has started (after the migrations), stopped with it. Running jobs are asked to stop
         // (their token is cancelled) and awaited, so a shutdown leaves no firing half-recorded.
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
-        builder.Services.Configure<QuartzSchedulerOptions>(s => s.ShutdownJobInterruption = ShutdownJobInterruption.Always);
         builder.Services.TryAddSingleton<RecurringJobs>();
         builder.Services.AddHostedService<SchedulingStartup>();
     }
