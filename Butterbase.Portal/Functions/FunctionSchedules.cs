@@ -94,7 +94,7 @@ public sealed class FunctionSchedules(
                 next = (await scheduler.GetTrigger(new TriggerKey(row.Id, GroupOf(row.FunctionId)), ct))?.NextFireTimeUtc
                     ?? (Parse(row.Cron, FindTimeZone(row.TimeZone) ?? TimeZoneInfo.Utc)?.GetNextValidTimeAfter(clock.GetUtcNow()));
             }
-            views.Add(new ScheduleView(row.Id, row.Cron, row.TimeZone, row.RunAs, row.Body is null ? null : JsonDocument.Parse(row.Body).RootElement.Clone(), row.Enabled, next));
+            views.Add(new ScheduleView(row.Id, row.Cron, row.TimeZone, row.RunAs, row.Body is null ? null : JsonSerializer.Deserialize<JsonElement>(row.Body), row.Enabled, next));
         }
         return views;
     }

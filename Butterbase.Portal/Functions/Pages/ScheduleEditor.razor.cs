@@ -116,7 +116,7 @@ public partial class ScheduleEditor : ComponentBase
         {
             var inputs = _rows.Select(r => new ScheduleInput(r.Cron, r.TimeZone,
                 string.IsNullOrWhiteSpace(r.RunAs) ? null : r.RunAs.Trim(),
-                string.IsNullOrWhiteSpace(r.Body) ? null : JsonDocument.Parse(r.Body).RootElement.Clone(), r.Enabled)).ToList();
+                string.IsNullOrWhiteSpace(r.Body) ? null : JsonSerializer.Deserialize<JsonElement>(r.Body), r.Enabled)).ToList();
             var result = await Schedules.ReplaceAsync(AppId, FunctionName, inputs, default);
             if (result.FunctionMissing) { Snackbar.Add("This function was deleted.", Severity.Error); return; }
             if (result.Problems is not null) { _problems = result.Problems.ToList(); return; }
