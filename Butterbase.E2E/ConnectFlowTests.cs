@@ -109,10 +109,28 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await Assertions.Expect(page.Locator("[data-testid=run-response]")).ToContainTextAsync("Hello from test-user-1");
         await Assertions.Expect(page.Locator("[data-testid=invocations-table] [data-testid=invocation-outcome]").First).ToHaveTextAsync("ok");
         await Assertions.Expect(page.Locator("[data-testid=invocation-logs]")).ToContainTextAsync("sent ex_");
+        await Assertions.Expect(page.Locator("[data-testid=invocation-trigger]").First).ToContainTextAsync("test");
         await PortalServer.ScreenshotAsync(page, "30-function-editor");
         var desktop = page.ViewportSize!;
         await page.SetViewportSizeAsync(390, 844);
         await PortalServer.ScreenshotAsync(page, "30-function-editor-phone");
+        await page.SetViewportSizeAsync(desktop.Width, desktop.Height);
+
+        // A schedule: weekdays at 09:00 Berlin time as the test user; the cron is checked as it is typed.
+        await page.ClickAsync("[data-testid=add-first-schedule]");
+        await page.FillAsync("input[data-testid=schedule-cron]", "0 9 * *");
+        await Assertions.Expect(page.Locator("[data-testid=schedules]")).ToContainTextAsync("This one has 4 fields");
+        await page.FillAsync("input[data-testid=schedule-cron]", "0 9 * * 1-5");
+        await page.FillAsync("input[data-testid=schedule-timezone]", "Europe/Berlin");
+        await page.FillAsync("input[data-testid=schedule-runas]", "test-user-1");
+        await page.FillAsync("textarea[data-testid=schedule-body]", "{ \"userId\": \"test-user-1\", \"to\": \"team@sandbox.test\" }");
+        await Assertions.Expect(page.Locator("[data-testid=schedules]")).ToContainTextAsync("09:00 (Europe/Berlin)");
+        await page.ClickAsync("[data-testid=save-schedules]");
+        await Assertions.Expect(page.Locator("[data-testid=schedule-next]")).ToContainTextAsync("Next run");
+        await page.SetViewportSizeAsync(1440, 900);
+        await PortalServer.ScreenshotAsync(page, "32-function-schedules");
+        await page.SetViewportSizeAsync(390, 844);
+        await PortalServer.ScreenshotAsync(page, "32-function-schedules-phone");
         await page.SetViewportSizeAsync(desktop.Width, desktop.Height);
         await page.ClickAsync("a[href$='/functions']");
         await Assertions.Expect(page.Locator("[data-testid=function-name]")).ToHaveTextAsync("notify");

@@ -9,6 +9,7 @@ using Butterbase.Portal.Execution;
 using Butterbase.Portal.Functions;
 using Butterbase.Portal.Mcp;
 using Butterbase.Portal.Outbound;
+using Butterbase.Portal.Scheduling;
 using Butterbase.Portal.Toolkits;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
@@ -51,8 +52,8 @@ builder.Services.AddSingleton<TokenRefresher>();
 builder.Services.AddExecution();
 builder.Services.AddFunctions(builder.Configuration);
 builder.Services.AddMcpEndpoint();
-builder.Services.AddSingleton<RevocationWorker>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationWorker>());
+builder.Services.AddSingleton<RevocationWorker>().AddRecurringJob<RevocationWorker.Pass>(RevocationWorker.JobName, RevocationWorker.Every);
+builder.AddScheduling();
 builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>
 {
     c.Timeout = TimeSpan.FromSeconds(30);

@@ -114,6 +114,12 @@ public sealed class ApiErrorTests : IAsyncLifetime
         Assert.Contains("/v1/{appId}/settings", openApi);
         Assert.Contains("/v1/{appId}/auth/user-token", openApi);
         Assert.Contains("/v1/{appId}/mcp-servers/{server}", openApi);
+        using (var document = System.Text.Json.JsonDocument.Parse(openApi))
+        {
+            var schedules = document.RootElement.GetProperty("paths").GetProperty("/v1/{appId}/functions/{name}/schedules");
+            Assert.True(schedules.TryGetProperty("get", out _) && schedules.TryGetProperty("put", out _));
+        }
+        Assert.Contains("next_run_at", openApi);
         var reference = await client.GetAsync("scalar/v1");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
     }

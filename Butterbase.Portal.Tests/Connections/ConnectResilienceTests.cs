@@ -180,6 +180,45 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revocation_retries_run_as_a_recurring_quartz_job_woken_by_the_delete_and_again_after_the_backoff()
+    {
+        await GetAsync(await AuthorizedCallbackAsync("quartz-leaver"));
+        var connection = await DbAsync(db => db.Connections.SingleAsync(c => c.UserId == "quartz-leaver"));
+        var token = _portal.Services.GetRequiredService<CredentialProtector>().Unprotect(_app.Id, connection.Id, connection.Credentials).AccessToken!;
+        var scheduler = await _portal.Services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler();
+        var cadence = await scheduler.GetTrigger(new Quartz.TriggerKey(RevocationWorker.JobName, Butterbase.Portal.Scheduling.RecurringJobs.Group));
+        Assert.Equal(RevocationWorker.Every, Assert.IsAssignableFrom<Quartz.ISimpleTrigger>(cadence).RepeatInterval); // the 30 s pass is stored in the job store
+
+        var configuration = _portal.Services.GetRequiredService<IConfiguration>();
+        var revocationUrl = configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"];
+        configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"] = "http://127.0.0.1:1/revoke"; // the provider is down
+        try
+        {
+            using var admin = _portal.Http(_app.ApiKey);
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"{Base}/connections/{connection.Id}")).StatusCode);
+            // No call to the worker here: the delete woke the Quartz job, which made the first attempt.
+            await UntilAsync(async () => (await DbAsync(db => db.RevocationJobs.SingleOrDefaultAsync()))?.Attempts == 1, "the first attempt");
+            Assert.True(_fake.IsAccessTokenActive(token));
+        }
+        finally { configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"] = revocationUrl; }
+
+        _clock.Advance(TimeSpan.FromMinutes(1)); // past the backoff
+        await _portal.Services.GetRequiredService<Butterbase.Portal.Scheduling.RecurringJobs>().RunNowAsync(RevocationWorker.JobName); // what the next 30 s pass does
+        await UntilAsync(async () => await DbAsync(db => db.RevocationJobs.CountAsync()) == 0, "the retry");
+        Assert.False(_fake.IsAccessTokenActive(token));
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Not within 10 s: {what}.");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task A_wrong_iss_in_the_authorization_response_is_rejected_and_the_right_one_accepted()
     {
         var configuration = _portal.Services.GetRequiredService<IConfiguration>();

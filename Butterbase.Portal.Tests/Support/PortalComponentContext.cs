@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
+using Quartz;
 
 namespace Butterbase.Portal.Tests.Support;
 
@@ -40,6 +41,8 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectionCache>();
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectionStore>();
         Services.AddSingleton<Butterbase.Portal.Connections.RevocationWorker>();
+        Services.AddQuartz(); // an in-memory scheduler, never started: pages can store and read triggers
+        Services.AddSingleton<Butterbase.Portal.Scheduling.RecurringJobs>();
         Services.AddSingleton<Butterbase.Portal.Connections.OAuthProviders>();
         Services.AddSingleton<Butterbase.Portal.Connections.OAuthClient>();
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectFlow>();

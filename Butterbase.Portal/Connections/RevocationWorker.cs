@@ -7,25 +7,29 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Butterbase.Portal.Connections;
 
-/// <summary>Revokes deleted connections' tokens at their providers, retrying with backoff; gives up after a day.</summary>
+/// <summary>
+/// Revokes deleted connections' tokens at their providers, retrying with backoff; gives up after 12 attempts (about a
+/// day). The queue is the `RevocationJobs` table (each row claimed before it is worked, so instances never send one
+/// twice); the passes are a recurring Quartz job (<see cref="Pass"/>, every 30 s on one instance at a time, and at once
+/// after a delete), not a loop of this class's own. docs/architecture.md, "Jobs (Quartz.NET)".
+/// </summary>
 public sealed class RevocationWorker(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers,
-    OAuthClient oauth, CredentialProtector protector, TimeProvider clock, ILogger<RevocationWorker> logger) : BackgroundService
+    OAuthClient oauth, CredentialProtector protector, TimeProvider clock, Scheduling.RecurringJobs jobs, ILogger<RevocationWorker> logger)
 {
+    public const string JobName = "connection-revocations";
+    public static readonly TimeSpan Every = TimeSpan.FromSeconds(30);
     private const int MaxAttempts = 12;
-    private readonly SemaphoreSlim _wake = new(0);
 
-    /// <summary>Run the queue now (after a delete) instead of at the next tick.</summary>
-    public void Wake() { if (_wake.CurrentCount == 0) _wake.Release(); }
+    /// <summary>Run the queue now (after a delete) instead of at the next pass.</summary>
+    public void Wake() => jobs.RunSoon(JobName);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The Quartz job: one pass over the due revocations.</summary>
+    [Quartz.DisallowConcurrentExecution]
+    public sealed class Pass(RevocationWorker worker) : Quartz.IJob
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try { await RunOnceAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "Revocation pass failed"); }
-            try { await _wake.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken); } catch (OperationCanceledException) { return; }
-        }
+        public async ValueTask Execute(Quartz.IJobExecutionContext context, CancellationToken cancellationToken = default) =>
+            await worker.RunOnceAsync(cancellationToken);
     }
 
     private readonly SemaphoreSlim _pass = new(1, 1);

@@ -36,7 +36,9 @@ public sealed class AppFunction
             e.Property(x => x.Id).HasMaxLength(40);
             e.HasIndex(x => new { x.AppId, x.FunctionName, x.CreatedAt });
             e.HasIndex(x => x.CreatedAt);
+            e.Property(x => x.Trigger).HasMaxLength(16).HasDefaultValue(InvocationTrigger.Http);
         });
+        FunctionSchedule.Configure(model);
     }
 }
 
@@ -57,4 +59,6 @@ public sealed class FunctionInvocation
     public string? Logs { get; set; }
     public int FunctionVersion { get; init; }
     public DateTime CreatedAt { get; init; }
+    /// <summary>What started it: `http`, `schedule` or `test` (the portal's Run), <see cref="InvocationTrigger"/>.</summary>
+    public string Trigger { get; init; } = InvocationTrigger.Http;
 }

@@ -40,7 +40,7 @@ public sealed class FunctionDeployValidator : AbstractValidator<FunctionDeploy>
 /// </summary>
 public sealed class Functions(
     IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, IOptions<FunctionLimits> options, TimeProvider clock,
-    FunctionRuntime runtime, FunctionCodeCheck codeCheck, ToolRunner runner, ExecutionLog log, ILogger<Functions> logger)
+    FunctionRuntime runtime, FunctionCodeCheck codeCheck, ToolRunner runner, ExecutionLog log, FunctionSchedules schedules, ILogger<Functions> logger)
 {
     private const string EnvPurpose = "Butterbase.Functions.EnvVars.v1";
     /// <summary>At most <see cref="FunctionLimits.MaxConcurrentPerApp"/> invocations per app at once in this instance; no queue.</summary>
@@ -98,7 +98,12 @@ public sealed class Functions(
     public async Task<bool> DeleteAsync(string appId, string name, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var deleted = await db.Set<AppFunction>().Where(f => f.AppId == appId && f.Name == name).ExecuteDeleteAsync(ct);
+        var id = await db.Set<AppFunction>().Where(f => f.AppId == appId && f.Name == name).Select(f => f.Id).FirstOrDefaultAsync(ct);
+        if (id is null) return false;
+        // Its schedules go with it (foreign key, cascade); then their triggers. Should that fail, a firing finds no row and removes its trigger.
+        var deleted = await db.Set<AppFunction>().Where(f => f.Id == id).ExecuteDeleteAsync(ct);
+        try { await schedules.RemoveFunctionAsync(id, ct); }
+        catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning(e, "Could not remove the triggers of deleted function {Function}", id); }
         return deleted > 0;
     }
 
@@ -132,16 +137,28 @@ public sealed class Functions(
 
     /// <summary>
     /// Runs <paramref name="function"/> for <paramref name="userId"/> (an end user's call) or with service rights (null: the app's API key,
-    /// or the portal), records the invocation, and answers its outcome and id; a null outcome when the app's concurrency cap is reached.
+    /// the portal, a schedule without run-as user), records the invocation with its <paramref name="trigger"/> (<see cref="InvocationTrigger"/>),
+    /// and answers its outcome and id; a null outcome when the app's concurrency cap is reached (a scheduled run is then logged as skipped).
     /// </summary>
     public async Task<(FunctionRuntime.Outcome? Outcome, string InvocationId)> InvokeAsync(
-        AppFunction function, FunctionRuntime.Request request, string? userId, string origin, CancellationToken ct)
+        AppFunction function, FunctionRuntime.Request request, string? userId, string origin, CancellationToken ct, string trigger = InvocationTrigger.Http)
     {
         FunctionRuntime.Outcome outcome;
         var started = clock.GetTimestamp();
         using (var slot = _running.AttemptAcquire(function.AppId))
         {
-            if (!slot.IsAcquired) return (null, "");
+            if (!slot.IsAcquired)
+            {
+                // An HTTP caller hears 429 and retries; nobody hears a schedule's, so its log says the run was skipped.
+                if (trigger == InvocationTrigger.Schedule)
+                    log.Add(new FunctionInvocation
+                    {
+                        Id = Ids.New("inv_"), AppId = function.AppId, FunctionName = function.Name, UserId = userId, Outcome = FunctionRuntime.Outcome.LimitExceeded,
+                        HttpStatus = 429, Error = $"Skipped: the app already had {Limits.MaxConcurrentPerApp} functions running.", FunctionVersion = function.Version,
+                        CreatedAt = clock.GetUtcNow().UtcDateTime, Trigger = trigger,
+                    });
+                return (null, "");
+            }
             var call = new FunctionRuntime.Invocation(request.BodyJson, userId, EnvOf(function), request.Method, "/fn/" + function.Name, request.Headers, request.Query);
             outcome = await runtime.RunAsync(function, call,
                 (asUser, tool, json, connectionId, token) => ExecuteAsync(function.AppId, userId, asUser, tool, json, connectionId, origin, token), ct);
@@ -152,7 +169,7 @@ public sealed class Functions(
             Id = Ids.New("inv_"), AppId = function.AppId, FunctionName = function.Name, UserId = userId, Outcome = outcome.Kind,
             HttpStatus = outcome.Status, DurationMs = (int)clock.GetElapsedTime(started).TotalMilliseconds, Error = outcome.Error,
             Logs = outcome.Logs.Count == 0 ? null : string.Join('\n', outcome.Logs.Select(l => l.Replace("\n", "\\n"))),
-            FunctionVersion = function.Version, CreatedAt = clock.GetUtcNow().UtcDateTime,
+            FunctionVersion = function.Version, CreatedAt = clock.GetUtcNow().UtcDateTime, Trigger = trigger,
         };
         log.Add(invocation); // written in batches with the execution log, pruned with it
         return (outcome, invocation.Id);

@@ -18,6 +18,10 @@ public static class FunctionsApi
         functions.MapGet("/{name}", Get);
         functions.MapDelete("/{name}", Delete);
         functions.MapGet("/{name}/invocations", Invocations);
+        functions.MapGet("/{name}/schedules", Schedules).Produces<List<ScheduleView>>().Produces<ApiError>(404)
+            .WithSummary("The function's cron schedules with their next run");
+        functions.MapPut("/{name}/schedules", ReplaceSchedules).Produces<List<ScheduleView>>().Produces<ApiError>(404).Produces<ApiError>(422)
+            .WithSummary("Replace the function's schedules (five-field cron, IANA time zone, run-as user or service rights, body, enabled)");
         app.MapPost("/fn/{name}", InvokeAsync).WithTags("Functions"); // any body type: JSON becomes ctx.body as a value, other text as a string
         return app;
     }
@@ -33,9 +37,9 @@ public static class FunctionsApi
     public sealed record LogLine(string Level, string Message);
 
     public sealed record InvocationRow(string Id, string FunctionName, string? UserId, string Outcome, int HttpStatus, int DurationMs, string? Error,
-        IReadOnlyList<LogLine> Logs, DateTime CreatedAt)
+        IReadOnlyList<LogLine> Logs, DateTime CreatedAt, string Trigger)
     {
-        public static InvocationRow From(FunctionInvocation i) => new(i.Id, i.FunctionName, i.UserId, i.Outcome, i.HttpStatus, i.DurationMs, i.Error, LogsOf(i), i.CreatedAt);
+        public static InvocationRow From(FunctionInvocation i) => new(i.Id, i.FunctionName, i.UserId, i.Outcome, i.HttpStatus, i.DurationMs, i.Error, LogsOf(i), i.CreatedAt, i.Trigger);
     }
 
     public static IReadOnlyList<LogLine> LogsOf(FunctionInvocation i) =>
@@ -81,6 +85,20 @@ public static class FunctionsApi
         return TypedResults.Json(new InvocationPage(items.Select(InvocationRow.From).ToList(), total, l, o, mark is not null, mark?.DroppedBefore), ApiJson.Snake);
     }
 
+    /// <summary>`GET …/functions/{name}/schedules`: `[{ id, cron, timeZone, runAs, body, enabled, next_run_at }]` (API.md "Scheduled functions").</summary>
+    private static async Task<IResult> Schedules(string appId, string name, FunctionSchedules schedules, CancellationToken ct) =>
+        await schedules.ListAsync(appId, name, ct) is { } list ? TypedResults.Json(list, JsonSerializerOptions.Web) : NotFound(name);
+
+    /// <summary>`PUT …/functions/{name}/schedules` with the list (ids and next_run_at ignored): replaces rows and triggers, answers the stored list.</summary>
+    private static async Task<IResult> ReplaceSchedules(string appId, string name, List<ScheduleInput>? body, FunctionSchedules schedules, CancellationToken ct)
+    {
+        if (body is null) return ApiErrors.Result(400, "invalid_json", "Send the schedules as a JSON array: [{ \"cron\": \"0 9 * * 1-5\", \"timeZone\": \"Europe/Berlin\" }].");
+        var result = await schedules.ReplaceAsync(appId, name, body, ct);
+        if (result.FunctionMissing) return NotFound(name);
+        if (result.Problems is not null) return ApiErrors.Validation(result.Problems);
+        return TypedResults.Json(result.Schedules, JsonSerializerOptions.Web);
+    }
+
     private static JsonHttpResult<ApiError> NotFound(string name) =>
         ApiErrors.NotFound("function_not_found", $"This app has no function named '{name}'. Deploy it with POST /functions.");
 
@@ -98,7 +116,8 @@ public static class FunctionsApi
 
         var caller = principal.Caller();
         var request = new FunctionRuntime.Request(bodyJson, http.Request.Method,
-            http.Request.Headers.Where(h => !PrivateHeaders.Contains(h.Key)).ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+            // x-butterbase-* is the host's to set (a scheduled run's x-butterbase-schedule-id): a caller cannot pose as a schedule.
+            http.Request.Headers.Where(h => !PrivateHeaders.Contains(h.Key) && !h.Key.StartsWith("x-butterbase-", StringComparison.OrdinalIgnoreCase)).ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
             http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()));
         var (outcome, invocationId) = await functions.InvokeAsync(function, request, caller.IsApiKey ? null : caller.UserId, flow.Origin(http.Request), ct);
         if (outcome is null)

@@ -11,6 +11,12 @@ public static class FunctionsServices
         services.AddSingleton<FunctionCodeCheck>();
         services.AddSingleton<FunctionRuntime>();
         services.AddSingleton<Functions>();
+        // Scheduled functions (docs/architecture.md, "Scheduled functions"): rows in the app database, triggers in Quartz.
+        var scheduleLimits = services.AddOptions<ScheduleLimits>();
+        if (configuration is not null) scheduleLimits.Bind(configuration.GetSection("Butterbase:Functions:Schedules"));
+        services.AddSingleton<FunctionSchedules>();
+        services.AddSingleton<Scheduling.IScheduleReconciler>(sp => sp.GetRequiredService<FunctionSchedules>());
+        services.AddTransient<ScheduledFunctionJob>();
         return services;
     }
 }

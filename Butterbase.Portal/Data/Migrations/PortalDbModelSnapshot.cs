@@ -699,6 +699,13 @@ namespace Butterbase.Portal.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("http");
+
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
 
@@ -711,6 +718,57 @@ namespace Butterbase.Portal.Data.Migrations
                     b.HasIndex("AppId", "FunctionName", "CreatedAt");
 
                     b.ToTable("FunctionInvocations", (string)null);
+                });
+
+            modelBuilder.Entity("Butterbase.Portal.Functions.FunctionSchedule", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Cron")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FunctionId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RunAs")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FunctionId");
+
+                    b.HasIndex("AppId", "FunctionId");
+
+                    b.ToTable("FunctionSchedules", (string)null);
                 });
 
             modelBuilder.Entity("Butterbase.Portal.Mcp.McpServerConfig", b =>
@@ -888,6 +946,15 @@ namespace Butterbase.Portal.Data.Migrations
                     b.HasOne("Butterbase.Portal.Apps.App", null)
                         .WithMany()
                         .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Butterbase.Portal.Functions.FunctionSchedule", b =>
+                {
+                    b.HasOne("Butterbase.Portal.Functions.AppFunction", null)
+                        .WithMany()
+                        .HasForeignKey("FunctionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,5 +1,5 @@
 import type {
-  Deleted, FunctionDeploy, FunctionInvocation, FunctionRow,
+  Deleted, FunctionDeploy, FunctionInvocation, FunctionRow, FunctionSchedule, FunctionScheduleInput,
   ButterbaseError, ConfigList, ConfigureOptions, Connection, ConnectionFilter, ConnectionRequest, ConnectOptions,
   ConnectResult, Disconnected, ErrorDetail, ExecuteOptions, ExecuteResult, Page, ProxyRequest, ProxyResponse, Result, SearchOptions, Tool, Toolkit,
   ToolkitConfig, ToolkitDetail, ToolsOptions, WaitOptions,
@@ -27,7 +27,7 @@ export interface ButterbaseOptions {
 type Query = Record<string, string | number | undefined | null>;
 
 interface RequestSpec {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   query?: Query;
   body?: unknown;
@@ -321,6 +321,21 @@ export class Functions {
   /** The newest runs first, with their console output. */
   invocations(name: string, page: { limit?: number; offset?: number } = {}): Promise<Result<Page<FunctionInvocation>>> {
     return this.#http.send({ method: 'GET', path: `/functions/${encodeURIComponent(name)}/invocations`, query: page });
+  }
+
+  /** The function's cron schedules with their next run (`GET /functions/{name}/schedules`). */
+  schedules(name: string): Promise<Result<FunctionSchedule[]>> {
+    return this.#http.send({ method: 'GET', path: `/functions/${encodeURIComponent(name)}/schedules` });
+  }
+
+  /**
+   * Replace the function's schedules with `schedules` (`PUT /functions/{name}/schedules`) and get the stored list back.
+   * `cron` has five fields (minute first), `timeZone` is IANA (default UTC), `runAs` is `ctx.user` of each run (omit it for
+   * service rights), `enabled: false` pauses. A bad cron or time zone is `error.code === 'validation_failed'` with details.
+   * A list from `schedules()` can be passed back as is (ids and next_run_at are ignored). `[]` removes them all.
+   */
+  setSchedules(name: string, schedules: FunctionScheduleInput[]): Promise<Result<FunctionSchedule[]>> {
+    return this.#http.send({ method: 'PUT', path: `/functions/${encodeURIComponent(name)}/schedules`, body: schedules });
   }
 
   /**

@@ -299,7 +299,36 @@ export interface FunctionDeploy {
   timeoutMs?: number;
 }
 
-export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'limit';
+export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'limit' | 'crashed';
+
+/** What started an invocation: an HTTP call, a schedule, or the portal's test run. */
+export type InvocationTrigger = 'http' | 'schedule' | 'test';
+
+/** One cron schedule of a function, as `PUT /functions/{name}/schedules` takes it. */
+export interface FunctionScheduleInput {
+  /** Five fields, minute first: `"0 9 * * 1-5"` is 09:00 on weekdays. */
+  cron: string;
+  /** IANA time zone the cron is read in; default `"UTC"`. */
+  timeZone?: string;
+  /** `ctx.user` of each run; omit or null for service rights (`ctx.integrations.asUser(id)` works). */
+  runAs?: string | null;
+  /** `ctx.body` of each run. */
+  body?: unknown;
+  /** `false` pauses the schedule; default true. */
+  enabled?: boolean;
+}
+
+/** A stored schedule (`GET /functions/{name}/schedules`). */
+export interface FunctionSchedule {
+  id: string;
+  cron: string;
+  timeZone: string;
+  runAs: string | null;
+  body: unknown;
+  enabled: boolean;
+  /** Null while paused. */
+  next_run_at: string | null;
+}
 
 /** One run of a function (`GET /functions/{name}/invocations`). */
 export interface FunctionInvocation {
@@ -312,6 +341,7 @@ export interface FunctionInvocation {
   error: string | null;
   logs: { level: string; message: string }[];
   created_at: string;
+  trigger: InvocationTrigger;
 }
 
 export interface Deleted {

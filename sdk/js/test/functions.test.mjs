@@ -112,3 +112,28 @@ test('a text answer comes back as text and no answer as null; list, get and dele
   assert.equal((await carol.functions.invoke('silent')).error.code, 'function_not_found');
   assert.equal((await admin.functions.delete('silent')).error.code, 'function_not_found');
 });
+
+test('schedules: set a weekday cron as a user and a paused one, read them back with next_run_at; a bad cron is validation_failed', async () => {
+  const set = await admin.functions.setSchedules('notify', [
+    { cron: '0 9 * * 1-5', timeZone: 'Europe/Berlin', runAs: user.id, body: { to: 'team@sandbox.test', name: 'Team' } },
+    { cron: '30 4 1 * *', enabled: false },
+  ]);
+  assert.equal(set.error, null);
+  assert.equal(set.data.length, 2);
+  assert.match(set.data[0].id, /^sch_/);
+  assert.equal(set.data[0].runAs, user.id);
+  assert.ok(Date.parse(set.data[0].next_run_at) > Date.now(), 'the next run is in the future');
+  assert.equal(set.data[1].timeZone, 'UTC');
+  assert.equal(set.data[1].next_run_at, null, 'paused');
+
+  const read = await admin.functions.schedules('notify');
+  assert.deepEqual(read.data, set.data);
+  assert.equal((await admin.functions.setSchedules('notify', read.data)).error, null, 'a read list can be written back as is');
+
+  const bad = await admin.functions.setSchedules('notify', [{ cron: '0 0 9 * * ?' }, { cron: '0 9 * * *', timeZone: 'Mars/Olympus' }]);
+  assert.equal(bad.error.code, 'validation_failed');
+  assert.deepEqual(bad.error.details.map((d) => d.field), ['[0].cron', '[1].timeZone']);
+
+  assert.deepEqual((await admin.functions.setSchedules('notify', [])).data, []);
+  assert.equal((await carol.functions.schedules('notify')).error.status, 403, 'a user token cannot manage schedules');
+});

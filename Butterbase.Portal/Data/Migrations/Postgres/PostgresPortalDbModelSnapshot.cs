@@ -715,6 +715,13 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("http");
+
                     b.Property<string>("UserId")
                         .HasColumnType("text");
 
@@ -727,6 +734,57 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.HasIndex("AppId", "FunctionName", "CreatedAt");
 
                     b.ToTable("FunctionInvocations", (string)null);
+                });
+
+            modelBuilder.Entity("Butterbase.Portal.Functions.FunctionSchedule", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Cron")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("FunctionId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RunAs")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FunctionId");
+
+                    b.HasIndex("AppId", "FunctionId");
+
+                    b.ToTable("FunctionSchedules", (string)null);
                 });
 
             modelBuilder.Entity("Butterbase.Portal.Mcp.McpServerConfig", b =>
@@ -906,6 +964,15 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.HasOne("Butterbase.Portal.Apps.App", null)
                         .WithMany()
                         .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Butterbase.Portal.Functions.FunctionSchedule", b =>
+                {
+                    b.HasOne("Butterbase.Portal.Functions.AppFunction", null)
+                        .WithMany()
+                        .HasForeignKey("FunctionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
