@@ -9,6 +9,7 @@ using Butterbase.Portal.Execution;
 using Butterbase.Portal.Functions;
 using Butterbase.Portal.Outbound;
 using Butterbase.Portal.Toolkits;
+using Butterbase.Portal.Webhooks;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
 
@@ -49,6 +50,7 @@ builder.Services.AddSingleton<HostedConnect>();
 builder.Services.AddSingleton<TokenRefresher>();
 builder.Services.AddExecution();
 builder.Services.AddFunctions(builder.Configuration);
+builder.Services.AddWebhooks();
 builder.Services.AddSingleton<RevocationWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationWorker>());
 builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>
@@ -86,6 +88,7 @@ app.MapAccountEndpoints();
 var api = app.MapApiRoot();
 api.MapAppsApi();
 api.MapFunctionsApi();
+api.MapWebhooksApi();
 api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi();
 app.MapOAuthCallback();
 app.MapCatalogLogos();

@@ -37,6 +37,7 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<AppInvite> AppInvites => Set<AppInvite>();
     public DbSet<AppActivity> AppActivities => Set<AppActivity>();
+    public DbSet<Webhooks.WebhookEndpoint> WebhookEndpoints => Set<Webhooks.WebhookEndpoint>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -50,6 +51,7 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
         InvalidationRecord.Configure(model);
         LogTruncation.Configure(model);
         AppActivity.Configure(model);
+        Webhooks.WebhookEndpoint.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)

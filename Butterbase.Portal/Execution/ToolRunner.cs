@@ -24,7 +24,8 @@ public sealed record ExecuteError(string Code, string Message, bool Retryable, l
 public sealed class ToolRunner(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, ToolParameters parameters,
     OAuthProviders providers, CredentialProtector protector, TokenRefresher refresher, IHttpClientFactory httpClientFactory,
-    IEnumerable<CodedTool> codedTools, ExecutionLog log, ConnectionCache connections, TimeProvider clock)
+    IEnumerable<CodedTool> codedTools, ExecutionLog log, ConnectionCache connections, ConnectionLifecycle lifecycle,
+    Webhooks.WebhookOutbox outbox, TimeProvider clock)
 {
     public const string HttpClientName = "execution";
     private readonly Dictionary<string, CodedTool> _coded = codedTools.SelectMany(t => t.Names.Select(n => (n, t))).ToDictionary(p => p.n, p => p.t);
@@ -70,7 +71,7 @@ public sealed class ToolRunner(
             var refreshed = await refresher.RefreshAsync(connection, connection.Version, call.Origin, ct);
             if (refreshed.Expired) return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
             if (refreshed.Credentials is null)
-                return Done(call, toolkit, tool, connection, executionId, started, new ToolOutcome(false, null, refreshed.Transient ? "timeout" : "unauthorized",
+                return await DoneAsync(call, toolkit, tool, connection, executionId, started, new ToolOutcome(false, null, refreshed.Transient ? "timeout" : "unauthorized",
                     refreshed.Transient ? "The provider did not answer the token refresh; try again." : "The provider refused the token refresh."), null, null, null);
             credentials = refreshed.Credentials;
             spentVersion = -1; // these came from a refresh: a 401 now is not the token's age
@@ -95,7 +96,7 @@ public sealed class ToolRunner(
             return (null, new ApiError("connection_incomplete", incomplete.Message, [new ApiErrorDetail(incomplete.Field, incomplete.Message)]), 409);
         if (sent.Invalid is { } invalid)
             return (null, new ApiError("invalid_params", "The parameters cannot be sent to the provider: see details.", [new ApiErrorDetail(invalid.Field, invalid.Message)]), 422);
-        return Done(call, toolkit, tool, connection, executionId, started, sent.Outcome!, sent.Status, sent.RetryAfterMs, sent.Request);
+        return await DoneAsync(call, toolkit, tool, connection, executionId, started, sent.Outcome!, sent.Status, sent.RetryAfterMs, sent.Request);
     }
 
     /// <summary>
@@ -239,6 +240,28 @@ public sealed class ToolRunner(
         });
         log.Touch(connection.Id);
         return (new ExecuteResult(outcome.Successful, outcome.Data, error, executionId), null, 200);
+    }
+
+    /// <summary>
+    /// <see cref="Done"/>, then what a failure tells the app: a provider's 403 for lack of scope is a lifecycle change of the
+    /// connection (`connection.scope_insufficient`, at most hourly), and any failed run is `execution.failed` for endpoints
+    /// that opted in (one indexed read of the app's endpoints when none did).
+    /// </summary>
+    private async Task<(ExecuteResult?, ApiError?, int)> DoneAsync(Call call, Toolkit toolkit, ToolDefinition tool, Connection connection,
+        string executionId, long started, ToolOutcome outcome, int? status, long? retryAfter, string? request)
+    {
+        var done = Done(call, toolkit, tool, connection, executionId, started, outcome, status, retryAfter, request);
+        if (outcome.Successful) return done;
+        // Not the caller's token: the answer is already decided, and the events must not be lost to a client hanging up.
+        var ct = CancellationToken.None;
+        if (outcome.ErrorCode == "insufficient_scope")
+            await lifecycle.ScopeInsufficientAsync(dbFactory, connection, $"{tool.Name}: {toolkit.Name} answered 403 (missing scope).", ct);
+        await outbox.SendAsync(dbFactory, call.AppId, Webhooks.WebhookEvents.ExecutionFailed, new
+        {
+            executionId, toolName = tool.Name, toolkit = toolkit.Slug, userId = call.UserId, connectionId = connection.Id,
+            errorCode = done.Item1?.Error?.Code, upstreamStatus = status,
+        }, ct);
+        return done;
     }
 
     private static (ExecuteResult?, ApiError?, int) Fail(int status, string code, string message) => (null, new ApiError(code, message), status);
