@@ -369,4 +369,64 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         var log = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{app.Id}/webhooks/{endpoint.Id}/deliveries"));
         Assert.Equal("The address could not be reached.", log.GetProperty("items")[0].GetProperty("error").GetString());
     }
+
+    [Fact]
+    public async Task Failed_connection_requests_and_functions_are_events_and_failed_executions_only_where_opted_in()
+    {
+        var portal = Portal();
+        var app = await portal.CreateAppAsync("Acme", "https://app.example.com/");
+        using var admin = portal.Http(app.ApiKey);
+        await JsonAssert.OkAsync(await admin.PostAsync($"v1/{app.Id}/integrations/configure", JsonAssert.Body(new { toolkit = Slug })));
+        await using var optedIn = await WebhookReceiver.StartAsync();
+        var (_, secret) = await AddEndpointAsync(portal, app, _receiver.Url);                     // every event but execution.failed
+        var (_, optedSecret) = await AddEndpointAsync(portal, app, optedIn.Url, "execution.failed");
+
+        // The user refuses at the provider: the callback fails the request.
+        _oauth.DenyNext();
+        var started = await JsonAssert.OkAsync(await admin.PostAsync($"v1/{app.Id}/integrations/connect",
+            JsonAssert.Body(new { toolkit = Slug, redirectUrl = FakeConnections.ReturnUrl, userId = "cy" })));
+        using (var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }))
+        {
+            var toCallback = (await browser.GetAsync(started.GetProperty("authUrl").GetString())).Headers.Location!;
+            Assert.Contains("status=failed", (await browser.GetAsync(toCallback)).Headers.Location!.ToString());
+        }
+        var failed = (await _receiver.WaitUntilAsync(r => r.Any(x => x.Type == "connection_request.failed"), what: "connection_request.failed"))
+            .Single(x => x.Type == "connection_request.failed");
+        Verify(failed, secret);
+        Assert.Equal(started.GetProperty("connectionRequestId").GetString(), failed.Json.GetProperty("data").GetProperty("connectionRequestId").GetString());
+        Assert.Equal("access_denied", failed.Json.GetProperty("data").GetProperty("reason").GetString());
+
+        // A failed execution (the provider answers 500) goes only to the endpoint that named execution.failed.
+        await portal.ConnectThroughFakeAsync(app, _oauth, Slug, "cy");
+        _projectsStatus = 500;
+        Assert.False((await ExecuteAsync(portal, app, "cy")).GetProperty("successful").GetBoolean());
+        _projectsStatus = 200;
+        var execution = (await optedIn.WaitUntilAsync(r => r.Count >= 1, what: "execution.failed"))[0];
+        Verify(execution, optedSecret);
+        Assert.Equal("execution.failed", execution.Type);
+        Assert.Equal("ASANA_GET_PROJECTS", execution.Json.GetProperty("data").GetProperty("toolName").GetString());
+        Assert.Equal(0, await portal.Services.GetRequiredService<WebhookDispatcher>().RunDueAsync(default));
+        Assert.DoesNotContain(_receiver.Requests, r => r.Type == "execution.failed");
+        Assert.Single(optedIn.Requests);
+    }
+
+    [Fact]
+    public async Task A_function_that_throws_is_a_function_failed_event()
+    {
+        var portal = Portal();
+        var app = await portal.CreateAppAsync();
+        var (_, secret) = await AddEndpointAsync(portal, app, _receiver.Url, "function.failed");
+        using var admin = portal.Http(app.ApiKey);
+        await JsonAssert.OkAsync(await admin.PostAsync($"v1/{app.Id}/functions",
+            JsonAssert.Body(new { name = "broken", code = "export default async function handler(ctx) { throw new Error('boom'); }" })));
+        Assert.Equal(HttpStatusCode.InternalServerError, (await admin.PostAsync($"v1/{app.Id}/fn/broken", JsonAssert.Body(new { }))).StatusCode);
+
+        var received = (await _receiver.WaitUntilAsync(r => r.Count >= 1, what: "function.failed"))[0];
+        Verify(received, secret);
+        Assert.Equal("function.failed", received.Type);
+        var data = received.Json.GetProperty("data");
+        Assert.Equal("broken", data.GetProperty("function").GetString());
+        Assert.Equal("function_error", data.GetProperty("reason").GetString());
+        Assert.StartsWith("inv_", data.GetProperty("invocationId").GetString());
+    }
 }

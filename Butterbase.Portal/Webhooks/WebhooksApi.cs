@@ -12,16 +12,20 @@ public static class WebhooksApi
     public static RouteGroupBuilder MapWebhooksApi(this RouteGroupBuilder app)
     {
         var webhooks = app.MapGroup("/webhooks").WithTags("Webhooks").RequireAuthorization(ApiPolicies.AppAdmin);
-        webhooks.MapPost("", Create).Validate<WebhookCreate>();
-        webhooks.MapGet("", List);
-        webhooks.MapGet("/{id}", Get);
-        webhooks.MapPatch("/{id}", Update).Validate<WebhookPatch>();
-        webhooks.MapDelete("/{id}", Delete);
-        webhooks.MapGet("/{id}/secret", Secret);
-        webhooks.MapPost("/{id}/rotate-secret", Rotate);
-        webhooks.MapPost("/{id}/test", Test);
-        webhooks.MapGet("/{id}/deliveries", Deliveries);
-        webhooks.MapPost("/{id}/deliveries/{deliveryId}/replay", Replay);
+        webhooks.MapPost("", Create).Validate<WebhookCreate>().WithSummary("Add an endpoint; the answer holds its signing secret")
+            .Produces<CreatedRow>(201).Produces<ApiError>(422).Produces<ApiError>(409);
+        webhooks.MapGet("", List).WithSummary("The app's endpoints (no secrets)").Produces<Page<EndpointRow>>();
+        webhooks.MapGet("/{id}", Get).WithSummary("One endpoint (no secret)").Produces<EndpointRow>().Produces<ApiError>(404);
+        webhooks.MapPatch("/{id}", Update).Validate<WebhookPatch>().WithSummary("Change url, events or enabled (fields present replace)")
+            .Produces<EndpointRow>().Produces<ApiError>(404).Produces<ApiError>(422);
+        webhooks.MapDelete("/{id}", Delete).WithSummary("Delete an endpoint and its delivery log").Produces(204).Produces<ApiError>(404);
+        webhooks.MapGet("/{id}/secret", Secret).WithSummary("The endpoint's signing secret (whsec_…)").Produces<SecretRow>().Produces<ApiError>(404);
+        webhooks.MapPost("/{id}/rotate-secret", Rotate).WithSummary("A new signing secret; the old one keeps signing for 24 h")
+            .Produces<SecretRow>().Produces<ApiError>(404);
+        webhooks.MapPost("/{id}/test", Test).WithSummary("Send webhook.test to this endpoint").Produces<Queued>(202).Produces<ApiError>(404);
+        webhooks.MapGet("/{id}/deliveries", Deliveries).WithSummary("The endpoint's delivery log, newest first").Produces<DeliveryPage>().Produces<ApiError>(404);
+        webhooks.MapPost("/{id}/deliveries/{deliveryId}/replay", Replay).WithSummary("Send a logged message again, with the same webhook-id")
+            .Produces<Queued>(202).Produces<ApiError>(404);
         return app;
     }
 
