@@ -113,6 +113,7 @@ public sealed class ApiErrorTests : IAsyncLifetime
         var openApi = await client.GetStringAsync("openapi/v1.json");
         Assert.Contains("/v1/{appId}/settings", openApi);
         Assert.Contains("/v1/{appId}/auth/user-token", openApi);
+        Assert.Contains("/v1/{appId}/webhooks/{id}/rotate-secret", openApi); // the webhooks API is documented too
         var reference = await client.GetAsync("scalar/v1");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
     }
