@@ -371,7 +371,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Failed_connection_requests_and_functions_are_events_and_failed_executions_only_where_opted_in()
+    public async Task Failed_connection_requests_are_events_and_failed_executions_go_only_where_opted_in()
     {
         var portal = Portal();
         var app = await portal.CreateAppAsync("Acme", "https://app.example.com/");
