@@ -81,7 +81,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         while (dir is not null && !File.Exists(Path.Combine(dir, "Butterbase.Portal.sln"))) dir = Path.GetDirectoryName(dir);
         var target = Path.Combine(dir ?? Path.GetTempPath(), "artifacts", "screenshots");
         Directory.CreateDirectory(target);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(target, name + ".png"), FullPage = true });
+        // Transitions (the drawer closing after a resize to phone width) are finished, not caught half-way.
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(target, name + ".png"), FullPage = true, Animations = ScreenshotAnimations.Disabled });
     }
 
     /// <summary>Blazor renders the marker only once the circuit is interactive: typing before that is lost.</summary>

@@ -11,6 +11,7 @@ using Butterbase.Portal.Mcp;
 using Butterbase.Portal.Outbound;
 using Butterbase.Portal.Scheduling;
 using Butterbase.Portal.Toolkits;
+using Butterbase.Portal.Webhooks;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
 
@@ -52,6 +53,7 @@ builder.Services.AddSingleton<TokenRefresher>();
 builder.Services.AddExecution();
 builder.Services.AddFunctions(builder.Configuration);
 builder.Services.AddMcpEndpoint();
+builder.Services.AddWebhooks();
 builder.Services.AddSingleton<RevocationWorker>().AddRecurringJob<RevocationWorker.Pass>(RevocationWorker.JobName, RevocationWorker.Every);
 builder.AddScheduling();
 builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>
@@ -91,6 +93,7 @@ var api = app.MapApiRoot();
 api.MapAppsApi();
 api.MapFunctionsApi();
 api.MapMcpServersApi();
+api.MapWebhooksApi();
 api.MapGroup("/integrations").WithTags("Integrations").MapCatalogApi().MapToolkitsApi().MapConnectionsApi().MapExecuteApi().MapExecutionsApi().MapProxyApi();
 app.MapOAuthCallback();
 app.MapMcpEndpoint();

@@ -120,6 +120,7 @@ public sealed class ApiErrorTests : IAsyncLifetime
             Assert.True(schedules.TryGetProperty("get", out _) && schedules.TryGetProperty("put", out _));
         }
         Assert.Contains("next_run_at", openApi);
+        Assert.Contains("/v1/{appId}/webhooks/{id}/rotate-secret", openApi); // the webhooks API is documented too
         var reference = await client.GetAsync("scalar/v1");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
     }

@@ -25,8 +25,10 @@ public sealed partial class PortalAuthorizationMatrixTests(PortalAuthorizationMa
 {
 
     /// <summary>Text only app A's pages may show, and to whom.</summary>
-    private static readonly string[] Data = ["Acme-of-A", "Gmail-of-A", "alice-of-A", "user-of-A", "fn-of-a", "code-marker-of-A", "key-of-A", "a.example.com", "activity-of-A"];
-    private static readonly string[] Secrets = ["client-secret-of-A", "env-value-of-A", "access-token-of-A"];
+    private static readonly string[] Data = ["Acme-of-A", "Gmail-of-A", "alice-of-A", "user-of-A", "fn-of-a", "code-marker-of-A", "key-of-A", "a.example.com", "activity-of-A", "hooks-of-a.example.com"];
+    private static readonly string[] Secrets = ["client-secret-of-A", "env-value-of-A", "access-token-of-A", WebhookSecretOfA[6..]];
+    /// <summary>App A's webhook signing secret: shown only when a developer or owner asks for it on the live circuit.</summary>
+    private const string WebhookSecretOfA = "whsec_c2VjcmV0LW9mLUEtd2ViaG9vay1zaWduaW5nLWtleQ==";
     /// <summary>Shown only inside the toolkit settings dialog, which opens on the live circuit (see the bUnit and browser tests).</summary>
     private static readonly string[] DialogOnly = ["client-id-of-A"];
 
@@ -35,12 +37,13 @@ public sealed partial class PortalAuthorizationMatrixTests(PortalAuthorizationMa
     [
         "edit-toolkit", "toolkit-enabled", "connect-test-user", "enable-toolkit", "enable-sandbox", "create-key", "revoke-key", "disconnect",
         "save-settings", "pg-run", "enable-for-app", "create-invite", "remove-member", "revoke-invite", "deploy-function", "run-function", "delete-function",
+        "add-endpoint", "send-test", "endpoint-menu",
     ];
 
     private static readonly string[] PageList =
     [
         "", "/toolkits", "/toolkits?edit=gmail", "/connections", "/playground", "/executions", "/functions", "/functions/fn-of-a", "/new-function",
-        "/catalog", "/catalog/gmail", "/catalog/slack", "/api-keys", "/settings", "/members", "/activity",
+        "/catalog", "/catalog/gmail", "/catalog/slack", "/api-keys", "/settings", "/members", "/activity", "/webhooks",
     ];
 
     public static readonly TheoryData<string> Pages = new(PageList);
@@ -144,6 +147,12 @@ public sealed partial class PortalAuthorizationMatrixTests(PortalAuthorizationMa
             connection.Credentials = services.GetRequiredService<CredentialProtector>().Protect(app.Id, connection.Id, new StoredCredentials { AccessToken = "access-token-of-A" });
             db.Connections.Add(connection);
             db.Executions.Add(new ExecutionRecord { Id = Ids.New("ex_"), AppId = app.Id, UserId = "user-of-A", ToolName = "GMAIL_SEND_EMAIL", ToolkitSlug = "gmail", Successful = true, CreatedAt = DateTime.UtcNow });
+            var hook = new Butterbase.Portal.Webhooks.WebhookEndpoint
+            {
+                Id = Ids.New("wh_", 20), AppId = app.Id, Url = "https://hooks-of-a.example.com/in", Secret = "", CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
+            };
+            hook.Secret = services.GetRequiredService<Butterbase.Portal.Webhooks.WebhookSecrets>().Protect(app.Id, hook.Id, WebhookSecretOfA);
+            db.WebhookEndpoints.Add(hook);
             await db.SaveChangesAsync();
             await services.GetRequiredService<Butterbase.Portal.Functions.Functions>().DeployCheckedAsync(app.Id,
                 new("fn-of-a", "// code-marker-of-A\nexport default async function handler(ctx) { return { ok: true }; }", new() { ["SECRET"] = "env-value-of-A" }, null), default);

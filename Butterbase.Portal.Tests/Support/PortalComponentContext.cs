@@ -40,6 +40,13 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<Butterbase.Portal.Connections.CredentialProtector>();
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectionCache>();
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectionStore>();
+        Services.AddSingleton<Butterbase.Portal.Connections.ConnectionLifecycle>();
+        Services.AddSingleton<Butterbase.Portal.Webhooks.WebhookOutbox>();
+        Services.AddSingleton<Butterbase.Portal.Webhooks.WebhookSecrets>();
+        Services.AddSingleton<Butterbase.Portal.Webhooks.WebhookEndpoints>();
+        Services.AddOptions<Butterbase.Portal.Webhooks.WebhookOptions>();
+        Services.AddOptions<Butterbase.Portal.Outbound.OutboundOptions>();
+        Services.AddSingleton<Butterbase.Portal.Outbound.OutboundPolicy>();
         Services.AddSingleton<Butterbase.Portal.Connections.RevocationWorker>();
         Services.AddQuartz(); // an in-memory scheduler, never started: pages can store and read triggers
         Services.AddSingleton<Butterbase.Portal.Scheduling.RecurringJobs>();

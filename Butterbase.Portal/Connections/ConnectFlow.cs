@@ -21,7 +21,7 @@ public sealed class ConnectFlow(
     OAuthProviders providers,
     OAuthClient oauth,
     CredentialProtector protector,
-    ConnectionCache cache,
+    ConnectionLifecycle lifecycle,
     Outbound.PublicOrigin publicOrigin,
     TimeProvider clock,
     ILogger<ConnectFlow> logger)
@@ -127,8 +127,9 @@ public sealed class ConnectFlow(
 
         async Task<CallbackOutcome> Fail(string errorCode, string? detail = null)
         {
-            await db.ConnectionRequests.Where(r => r.Id == request.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, errorCode).SetProperty(r => r.CompletedAt, now), ct);
+            // The request is 'consuming' (this callback holds it): failed, and `connection_request.failed` in the same transaction.
+            await lifecycle.RequestFailedAsync(db, request, errorCode, async () => await db.ConnectionRequests.Where(r => r.Id == request.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, errorCode).SetProperty(r => r.CompletedAt, now), ct) == 1, ct);
             if (detail is not null) logger.LogInformation("Connection request {Request} failed: {Error} {Detail}", request.Id, errorCode, detail);
             return new(WithQuery(request.RedirectUrl, ("status", "failed"), ("toolkit", request.ToolkitSlug), ("error", errorCode)), null);
         }
@@ -194,38 +195,43 @@ public sealed class ConnectFlow(
     internal async Task<string> SaveConnectionAsync(PortalDb db, ConnectionRequest request, string? accountId, string? label,
         List<string> scopes, StoredCredentials credentials, DateTime now, CancellationToken ct)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        Connection? connection = null;
-        if (request.ConnectionId is not null)
-            connection = await db.Connections.FirstOrDefaultAsync(c => c.Id == request.ConnectionId && c.AppId == request.AppId && c.UserId == request.UserId, ct);
-        if (connection is null && accountId is not null)
-            connection = await db.Connections.FirstOrDefaultAsync(c => c.AppId == request.AppId && c.UserId == request.UserId
-                && c.ToolkitSlug == request.ToolkitSlug && c.AccountId == accountId, ct);
-        if (connection is null)
+        // Created or reauthorized is known only inside the transaction (which row the account matches): decided there, and
+        // the history event and webhook follow what was decided. Both kinds go through the lifecycle seam.
+        var reauthorized = false;
+        async Task<(Connection?, string)> Write()
         {
-            connection = new Connection
+            Connection? connection = null;
+            if (request.ConnectionId is not null)
+                connection = await db.Connections.FirstOrDefaultAsync(c => c.Id == request.ConnectionId && c.AppId == request.AppId && c.UserId == request.UserId, ct);
+            if (connection is null && accountId is not null)
+                connection = await db.Connections.FirstOrDefaultAsync(c => c.AppId == request.AppId && c.UserId == request.UserId
+                    && c.ToolkitSlug == request.ToolkitSlug && c.AccountId == accountId, ct);
+            reauthorized = connection is not null;
+            if (connection is null)
             {
-                Id = Ids.New("cn_", 20), AppId = request.AppId, UserId = request.UserId, ToolkitSlug = request.ToolkitSlug, CreatedAt = now,
-            };
-            db.Connections.Add(connection);
+                connection = new Connection
+                {
+                    Id = Ids.New("cn_", 20), AppId = request.AppId, UserId = request.UserId, ToolkitSlug = request.ToolkitSlug, CreatedAt = now,
+                };
+                db.Connections.Add(connection);
+            }
+            connection.AuthScheme = request.AuthScheme;
+            connection.Status = ConnectionStatus.Active;
+            connection.AccountId = accountId ?? connection.AccountId;
+            connection.AccountLabel = label ?? connection.AccountLabel;
+            connection.Scopes = scopes;
+            connection.Credentials = protector.Protect(connection.AppId, connection.Id, credentials);
+            connection.ExpiresAt = credentials.ExpiresAt;
+            connection.LastError = null;
+            connection.UpdatedAt = now;
+            connection.Version++;
+            await db.SaveChangesAsync(ct);
+            await db.ConnectionRequests.Where(r => r.Id == request.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, "connected").SetProperty(r => r.ConnectionId, connection.Id).SetProperty(r => r.CompletedAt, now), ct);
+            return (connection, connection.Id);
         }
-        connection.AuthScheme = request.AuthScheme;
-        connection.Status = ConnectionStatus.Active;
-        connection.AccountId = accountId ?? connection.AccountId;
-        connection.AccountLabel = label ?? connection.AccountLabel;
-        connection.Scopes = scopes;
-        connection.Credentials = protector.Protect(connection.AppId, connection.Id, credentials);
-        connection.ExpiresAt = credentials.ExpiresAt;
-        connection.LastError = null;
-        connection.UpdatedAt = now;
-        connection.Version++;
-        db.ConnectionEvents.Add(new ConnectionEvent { ConnectionId = connection.Id, Kind = "connected", Detail = label, At = now });
-        await db.SaveChangesAsync(ct);
-        await db.ConnectionRequests.Where(r => r.Id == request.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.Status, "connected").SetProperty(r => r.ConnectionId, connection.Id).SetProperty(r => r.CompletedAt, now), ct);
-        await transaction.CommitAsync(ct);
-        cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
-        return connection.Id;
+        return (await lifecycle.ChangeAsync(db, ConnectionChange.Created, Write, label, ct,
+            kindAfterWrite: () => reauthorized ? ConnectionChange.Reauthorized : ConnectionChange.Created))!;
     }
 
     /// <summary>Adds query parameters to the app's redirect URL, keeping what it already had.</summary>

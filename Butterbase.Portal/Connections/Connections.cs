@@ -6,7 +6,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Butterbase.Portal.Connections;
 
 /// <summary>Reading and deleting connections; deletion hands provider revocation to <see cref="RevocationWorker"/>.</summary>
-public sealed class ConnectionStore(IDbContextFactory<PortalDb> dbFactory, CredentialProtector protector, ToolkitCatalog catalog, ConnectionCache cache, TimeProvider clock)
+public sealed class ConnectionStore(
+    IDbContextFactory<PortalDb> dbFactory, CredentialProtector protector, ToolkitCatalog catalog, Toolkits.ToolkitConfigs configs, OAuthProviders providers,
+    ConnectionLifecycle lifecycle, TimeProvider clock)
 {
     public sealed record Filter(string? UserId = null, string? Toolkit = null, string? Status = null);
 
@@ -48,27 +50,31 @@ public sealed class ConnectionStore(IDbContextFactory<PortalDb> dbFactory, Crede
     public async Task<bool> DeleteAsync(string appId, string id, string? userId, string origin, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var connection = await db.Connections.FirstOrDefaultAsync(c => c.Id == id && c.AppId == appId && (userId == null || c.UserId == userId), ct);
+        var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.AppId == appId && (userId == null || c.UserId == userId), ct);
         if (connection is null) return false;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var toolkit = catalog.Find(connection.ToolkitSlug);
-        if (connection.AuthScheme == "oauth2" && toolkit is not null && connection.Credentials.Length > 0)
+        var revoke = connection.AuthScheme == "oauth2" && toolkit is not null && connection.Credentials.Length > 0;
+        // `connection.deleted` says data.revoked = true when the provider has a revocation endpoint and the revocation is
+        // queued with the delete (then made at once and retried until the provider confirms, RevocationWorker): the delete
+        // does not wait for the provider's answer, so it cannot report one.
+        var revocable = revoke && providers.Resolve(toolkit!, await configs.FindAsync(appId, connection.ToolkitSlug, ct), origin).Provider?.RevocationUrl is not null;
+        return await lifecycle.ChangeAsync(db, ConnectionChange.Deleted, async () =>
         {
-            var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
-            db.RevocationJobs.Add(new RevocationJob
+            if (await db.Connections.Where(c => c.Id == connection.Id).ExecuteDeleteAsync(ct) != 1) return (null, false); // someone else deleted it
+            if (revoke)
             {
-                AppId = connection.AppId,
-                ToolkitSlug = connection.ToolkitSlug,
-                Origin = origin,
-                Credentials = protector.For("revocation", connection.AppId).Protect(System.Text.Json.JsonSerializer.Serialize(credentials)),
-                NextAttemptAt = clock.GetUtcNow().UtcDateTime,
-            });
-        }
-        db.Connections.Remove(connection);
-        await db.ConnectionEvents.Where(e => e.ConnectionId == id).ExecuteDeleteAsync(ct);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
-        return true;
+                var credentials = protector.Unprotect(connection.AppId, connection.Id, connection.Credentials);
+                db.RevocationJobs.Add(new RevocationJob
+                {
+                    AppId = connection.AppId,
+                    ToolkitSlug = connection.ToolkitSlug,
+                    Origin = origin,
+                    Credentials = protector.For("revocation", connection.AppId).Protect(System.Text.Json.JsonSerializer.Serialize(credentials)),
+                    NextAttemptAt = clock.GetUtcNow().UtcDateTime,
+                });
+            }
+            await db.ConnectionEvents.Where(e => e.ConnectionId == id).ExecuteDeleteAsync(ct);
+            return (connection, true);
+        }, null, ct, revoked: revocable);
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Butterbase.Portal.Connections;
 
 /// <summary>The hosted connect page's logic: what to ask for, checking it, and storing the connection.</summary>
-public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ConnectFlow flow, TimeProvider clock)
+public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ConnectFlow flow, ConnectionLifecycle lifecycle, TimeProvider clock)
 {
     public sealed record Field(string Name, string Label, bool Secret, bool Required, string? Hint = null);
 
@@ -97,9 +97,11 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        var changed = await db.ConnectionRequests.Where(r => r.Id == prompt.Request.Id && r.Status == "initiated")
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, "access_denied").SetProperty(r => r.CompletedAt, now), ct);
-        return changed == 1
+        var changed = false;
+        await lifecycle.RequestFailedAsync(db, prompt.Request, "access_denied", async () => changed = await db.ConnectionRequests
+            .Where(r => r.Id == prompt.Request.Id && r.Status == "initiated")
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, "access_denied").SetProperty(r => r.CompletedAt, now), ct) == 1, ct);
+        return changed
             ? ConnectFlow.WithQuery(prompt.Request.RedirectUrl, ("status", "failed"), ("toolkit", prompt.Request.ToolkitSlug), ("error", "access_denied"))
             : null;
     }

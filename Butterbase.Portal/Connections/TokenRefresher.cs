@@ -15,7 +15,7 @@ namespace Butterbase.Portal.Connections;
 /// </summary>
 public sealed class TokenRefresher(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers,
-    OAuthClient oauth, CredentialProtector protector, ConnectionCache cache, TimeProvider clock, ILogger<TokenRefresher> logger)
+    OAuthClient oauth, CredentialProtector protector, ConnectionCache cache, ConnectionLifecycle lifecycle, TimeProvider clock, ILogger<TokenRefresher> logger)
 {
     /// <summary>The most ahead of expiry a token is refreshed.</summary>
     public static readonly TimeSpan Margin = TimeSpan.FromMinutes(2);
@@ -115,9 +115,13 @@ public sealed class TokenRefresher(
         {
             if (result.IsPermanent && !result.IsClientError)
                 return await ExpireAsync(db, connection, $"Refresh refused by the provider ({result.Error}).", ct);
-            await Event(db, connection.Id, "refresh_failed", result.Error, now, ct);
-            await db.Connections.Where(c => c.Id == connection.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.LastError, $"refresh failed: {result.Error}").SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
+            var failed = connection;
+            await lifecycle.ChangeAsync(db, ConnectionChange.RefreshFailed, async () =>
+            {
+                await db.Connections.Where(c => c.Id == failed.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.LastError, $"refresh failed: {result.Error}").SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
+                return (failed, true);
+            }, result.Error, ct);
             return new(null, result.IsClientError ? "oauth_client_rejected" : "refresh_failed", false, !result.IsClientError);
         }
 
@@ -135,13 +139,18 @@ public sealed class TokenRefresher(
         {
             try
             {
-                var saved = await db.Connections.Where(c => c.Id == connection.Id && c.Version == connection.Version)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(c => c.Credentials, blob).SetProperty(c => c.ExpiresAt, fresh.ExpiresAt)
-                        .SetProperty(c => c.LastRefreshAt, now).SetProperty(c => c.LastError, (string?)null)
-                        .SetProperty(c => c.UpdatedAt, now).SetProperty(c => c.Version, connection.Version + 1)
-                        .SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
-                cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
+                var refreshed = connection;
+                // The new credentials and the "refreshed" history event commit together (ConnectionLifecycle; no webhook for a routine refresh).
+                var saved = await lifecycle.ChangeAsync(db, ConnectionChange.Refreshed, async () =>
+                {
+                    var rows = await db.Connections.Where(c => c.Id == refreshed.Id && c.Version == refreshed.Version)
+                        .ExecuteUpdateAsync(s => s
+                            .SetProperty(c => c.Credentials, blob).SetProperty(c => c.ExpiresAt, fresh.ExpiresAt)
+                            .SetProperty(c => c.LastRefreshAt, now).SetProperty(c => c.LastError, (string?)null)
+                            .SetProperty(c => c.UpdatedAt, now).SetProperty(c => c.Version, refreshed.Version + 1)
+                            .SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
+                    return (refreshed, rows);
+                }, fresh.ExpiresAt is { } e2 ? $"valid until {e2:u}" : null, ct);
                 if (saved == 0) logger.LogWarning("Connection {Connection} changed during its refresh; keeping the newer row", connection.Id);
                 break;
             }
@@ -150,24 +159,21 @@ public sealed class TokenRefresher(
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1)), clock, ct);
             }
         }
-        await Event(db, connection.Id, "refreshed", fresh.ExpiresAt is { } e2 ? $"valid until {e2:u}" : null, now, ct);
         return new(fresh, null, false, false);
     }
 
     private async Task<Outcome> ExpireAsync(PortalDb db, Connection connection, string reason, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Connections.Where(c => c.Id == connection.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(c => c.Status, ConnectionStatus.Expired).SetProperty(c => c.LastError, reason).SetProperty(c => c.UpdatedAt, now)
-            .SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
-        cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
-        await Event(db, connection.Id, "expired", reason, now, ct);
+        await lifecycle.ChangeAsync(db, ConnectionChange.Expired, async () =>
+        {
+            // Only the change from active: two instances finding the same dead grant report it once.
+            var rows = await db.Connections.Where(c => c.Id == connection.Id && c.Status != ConnectionStatus.Expired).ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, ConnectionStatus.Expired).SetProperty(c => c.LastError, reason).SetProperty(c => c.UpdatedAt, now)
+                .SetProperty(c => c.RefreshLeaseUntil, (DateTime?)null), ct);
+            connection.Status = ConnectionStatus.Expired;
+            return (rows == 1 ? connection : null, true);
+        }, reason, ct);
         return new(null, "connection_expired", true, false);
-    }
-
-    private static async Task Event(PortalDb db, string connectionId, string kind, string? detail, DateTime at, CancellationToken ct)
-    {
-        db.ConnectionEvents.Add(new ConnectionEvent { ConnectionId = connectionId, Kind = kind, Detail = detail, At = at });
-        await db.SaveChangesAsync(ct);
     }
 }

@@ -38,6 +38,7 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
     public DbSet<AppInvite> AppInvites => Set<AppInvite>();
     public DbSet<AppActivity> AppActivities => Set<AppActivity>();
     public DbSet<Mcp.McpServerConfig> McpServers => Set<Mcp.McpServerConfig>();
+    public DbSet<Webhooks.WebhookEndpoint> WebhookEndpoints => Set<Webhooks.WebhookEndpoint>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -52,6 +53,7 @@ public class PortalDb : DbContext, IDataProtectionKeyContext
         LogTruncation.Configure(model);
         AppActivity.Configure(model);
         Mcp.McpServerConfig.Configure(model);
+        Webhooks.WebhookEndpoint.Configure(model);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)

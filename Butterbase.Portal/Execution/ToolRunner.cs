@@ -24,7 +24,8 @@ public sealed record ExecuteError(string Code, string Message, bool Retryable, l
 public sealed class ToolRunner(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, ToolParameters parameters,
     OAuthProviders providers, CredentialProtector protector, TokenRefresher refresher, IHttpClientFactory httpClientFactory,
-    IEnumerable<CodedTool> codedTools, ExecutionLog log, ConnectionCache connections, TimeProvider clock)
+    IEnumerable<CodedTool> codedTools, ExecutionLog log, ConnectionCache connections, ConnectionLifecycle lifecycle,
+    Webhooks.WebhookOutbox outbox, TimeProvider clock)
 {
     public const string HttpClientName = "execution";
     private readonly Dictionary<string, CodedTool> _coded = codedTools.SelectMany(t => t.Names.Select(n => (n, t))).ToDictionary(p => p.n, p => p.t);
@@ -55,7 +56,7 @@ public sealed class ToolRunner(
         var started = Stopwatch.GetTimestamp();
         var executionId = Ids.New("ex_", 20);
         if (ready.RefreshFailed is { } refreshFailed)
-            return Done(call, toolkit, tool, connection, executionId, started, refreshFailed, null, null, null);
+            return await DoneAsync(call, toolkit, tool, connection, executionId, started, refreshFailed, null, null, null);
 
         var apiBase = providers.ApiBaseUrl(toolkit, call.Origin);
         // A coded tool's own refusal (a shared credential outside what this connection is bound to) is decided once,
@@ -70,7 +71,7 @@ public sealed class ToolRunner(
             return (null, new ApiError("connection_incomplete", incomplete.Message, [new ApiErrorDetail(incomplete.Field, incomplete.Message)]), 409);
         if (sent.Invalid is { } invalid)
             return (null, new ApiError("invalid_params", "The parameters cannot be sent to the provider: see details.", [new ApiErrorDetail(invalid.Field, invalid.Message)]), 422);
-        return Done(call, toolkit, tool, connection, executionId, started, sent.Outcome!, sent.Status, sent.RetryAfterMs, sent.Request);
+        return await DoneAsync(call, toolkit, tool, connection, executionId, started, sent.Outcome!, sent.Status, sent.RetryAfterMs, sent.Request);
     }
 
     /// <summary>
@@ -286,6 +287,28 @@ public sealed class ToolRunner(
         });
         log.Touch(connection.Id);
         return (new ExecuteResult(outcome.Successful, outcome.Data, error, executionId), null, 200);
+    }
+
+    /// <summary>
+    /// <see cref="Done"/>, then what a failure tells the app: a provider's 403 for lack of scope is a lifecycle change of the
+    /// connection (`connection.scope_insufficient`, at most hourly), and any failed run is `execution.failed` for endpoints
+    /// that opted in (one indexed read of the app's endpoints when none did).
+    /// </summary>
+    private async Task<(ExecuteResult?, ApiError?, int)> DoneAsync(Call call, Toolkit toolkit, ToolDefinition tool, Connection connection,
+        string executionId, long started, ToolOutcome outcome, int? status, long? retryAfter, string? request)
+    {
+        var done = Done(call, toolkit, tool, connection, executionId, started, outcome, status, retryAfter, request);
+        if (outcome.Successful) return done;
+        // Not the caller's token: the answer is already decided, and the events must not be lost to a client hanging up.
+        var ct = CancellationToken.None;
+        if (outcome.ErrorCode == "insufficient_scope")
+            await lifecycle.ScopeInsufficientAsync(dbFactory, connection, $"{tool.Name}: {toolkit.Name} answered 403 (missing scope).", ct);
+        await outbox.SendAsync(dbFactory, call.AppId, Webhooks.WebhookEvents.ExecutionFailed, new
+        {
+            executionId, toolName = tool.Name, toolkit = toolkit.Slug, userId = call.UserId, connectionId = connection.Id,
+            errorCode = done.Item1?.Error?.Code, upstreamStatus = status,
+        }, ct);
+        return done;
     }
 
     private static (ExecuteResult?, ApiError?, int) Fail(int status, string code, string message) => (null, new ApiError(code, message), status);

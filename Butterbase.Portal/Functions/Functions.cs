@@ -40,7 +40,7 @@ public sealed class FunctionDeployValidator : AbstractValidator<FunctionDeploy>
 /// </summary>
 public sealed class Functions(
     IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, IOptions<FunctionLimits> options, TimeProvider clock,
-    FunctionRuntime runtime, FunctionCodeCheck codeCheck, ToolRunner runner, ExecutionLog log, FunctionSchedules schedules, ILogger<Functions> logger)
+    FunctionRuntime runtime, FunctionCodeCheck codeCheck, ToolRunner runner, ExecutionLog log, FunctionSchedules schedules, Webhooks.WebhookOutbox outbox, ILogger<Functions> logger)
 {
     private const string EnvPurpose = "Butterbase.Functions.EnvVars.v1";
     /// <summary>At most <see cref="FunctionLimits.MaxConcurrentPerApp"/> invocations per app at once in this instance; no queue.</summary>
@@ -172,6 +172,11 @@ public sealed class Functions(
             FunctionVersion = function.Version, CreatedAt = clock.GetUtcNow().UtcDateTime, Trigger = trigger,
         };
         log.Add(invocation); // written in batches with the execution log, pruned with it
+        if (outcome.Kind != FunctionRuntime.Outcome.Ok)
+            await outbox.SendAsync(dbFactory, function.AppId, Webhooks.WebhookEvents.FunctionFailed, new
+            {
+                invocationId = invocation.Id, function = function.Name, userId, status = outcome.Status, reason = outcome.ErrorCode,
+            }, CancellationToken.None);
         return (outcome, invocation.Id);
     }
 

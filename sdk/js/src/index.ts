@@ -6,6 +6,8 @@ import type {
 } from './types.js';
 
 export type * from './types.js';
+export { verifyWebhook } from './webhooks.js';
+export type { WebhookEvent, WebhookHeaders } from './webhooks.js';
 
 export const DEFAULT_BASE_URL = 'http://localhost:5080';
 
