@@ -10,6 +10,20 @@ public sealed class CatalogDataTests
     private static readonly ToolkitCatalog Catalog = new();
     private static readonly HashSet<string> Curated = ["gmail", "google-calendar", "slack", "google-sheets", "notion", "github", "hubspot", "outlook", "google-drive", "discord", "sandbox"];
 
+    [Theory]
+    [InlineData("GMAIL_LIST_MESSAGES", true)]          // curated GET
+    [InlineData("HUBSPOT_SEARCH_CONTACTS", true)]      // curated search sent as POST, marked
+    [InlineData("SANDBOX_SEND_MESSAGE", false)]
+    [InlineData("ZOOMCONNECT_GET_API_REST_V1_SMS_SEND", false)] // generated GET that sends an SMS
+    [InlineData("ETHERPAD_DELETE_PAD_USING_GET", false)]       // generated GET that deletes
+    [InlineData("ABLY_PLATFORM_UPDATE_PUSH_DEVICE_DETAILS", false)] // GET …/resetUpdateToken
+    public void A_tool_is_read_only_only_when_it_cannot_write(string tool, bool readOnly)
+    {
+        var found = Catalog.FindTool(tool);
+        Assert.True(found is not null, $"{tool} is in the catalog");
+        Assert.Equal(readOnly, found.Value.Tool.IsReadOnly);
+    }
+
     [Fact]
     public void Over_a_thousand_toolkits_each_with_tools_and_a_supported_auth_scheme()
     {

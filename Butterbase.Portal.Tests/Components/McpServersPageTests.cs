@@ -56,7 +56,7 @@ public sealed class McpServersPageTests : PortalComponentContext
         // The only server: its configurations are open, each naming its endpoint.
         var configs = page.WaitForElement("[data-testid=mcp-configs]");
         Assert.Contains($"/mcp/{_app.Id}/support-agent", configs.TextContent);
-        Assert.Contains("\"Butterbase-User-Id\": \"user-123\"", configs.TextContent);
+        Assert.Contains("Bearer ${env:BUTTERBASE_USER_TOKEN}", configs.TextContent); // a desktop agent gets a user's token, not the API key
         Assert.Contains(await Service<AppTeam>().ActivityAsync(_app.Id, 10), a => a.Action == "mcp_server.created");
     }
 

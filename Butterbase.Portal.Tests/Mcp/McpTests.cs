@@ -21,11 +21,13 @@ public sealed class McpTests : IAsyncLifetime
 {
     private PortalApplication _portal = default!;
     private TestApp _app = default!;
+    private readonly CapturingLoggerProvider _logs = new();
     private string Origin => _portal.Address.GetLeftPart(UriPartial.Authority);
 
     public async Task InitializeAsync()
     {
-        _portal = new PortalApplication().With("Butterbase:Sandbox:Enabled", "true");
+        _portal = new PortalApplication().With("Butterbase:Sandbox:Enabled", "true")
+            .WithServices(s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(_logs));
         _app = await _portal.CreateAppAsync("Acme", "https://app.example.com/");
         using var admin = _portal.Http(_app.ApiKey);
         await JsonAssert.OkAsync(await admin.PostAsync($"v1/{_app.Id}/integrations/configure", JsonAssert.Body(new { toolkit = "sandbox" })));
@@ -229,6 +231,26 @@ public sealed class McpTests : IAsyncLifetime
             agent.CallToolAsync("SANDBOX_SEND_MESSAGE", new Dictionary<string, object?> { ["to"] = "x", ["text"] = "not allowed" }).AsTask());
         Assert.Equal(McpErrorCode.InvalidParams, refused.ErrorCode);
 
+        // A name of 100,000 characters with line breaks (sent raw: the official client refuses to send it) is answered
+        // with the protocol's error, and neither echoed nor logged whole.
+        using var http = new HttpClient { BaseAddress = _portal.Address };
+        using var raw = new HttpRequestMessage(HttpMethod.Post, $"mcp/{_app.Id}/lister")
+        {
+            Content = JsonAssert.Body(new { jsonrpc = "2.0", id = 7, method = "tools/call",
+                @params = new { name = new string('A', 50_000) + "\nERROR forged line\n" + new string('B', 50_000), arguments = new { } } }),
+        };
+        raw.Headers.Authorization = new("Bearer", _app.ApiKey);
+        raw.Headers.Add("Butterbase-User-Id", "u_allow");
+        raw.Headers.Add("MCP-Protocol-Version", "2025-06-18");
+        raw.Headers.Accept.ParseAdd("application/json");
+        raw.Headers.Accept.ParseAdd("text/event-stream");
+        var answer = await (await http.SendAsync(raw)).Content.ReadAsStringAsync();
+        Assert.Contains("-32602", answer);
+        Assert.True(answer.Length < 1_000, $"{answer.Length} characters");
+        Assert.DoesNotContain("forged line", answer);
+        Assert.DoesNotContain("forged line", _logs.All);
+        Assert.DoesNotContain(new string('A', 200), _logs.All);
+
         // Nothing was sent: the user's mailbox is empty.
         var listed = await agent.CallToolAsync("SANDBOX_LIST_MESSAGES", new Dictionary<string, object?> { ["limit"] = 10 });
         Assert.DoesNotContain("not allowed", Structured(listed).GetRawText());
@@ -342,6 +364,14 @@ public sealed class McpTests : IAsyncLifetime
         Assert.Equal(["mode", "toolkits[0]", "tools[0]"], bad.GetProperty("details").EnumerateArray().Select(d => d.GetProperty("field").GetString()!).Order());
         await JsonAssert.ErrorAsync(await admin.PostAsync($"v1/{_app.Id}/mcp-servers",
             JsonAssert.Body(new { name = "assistant", mode = "direct", toolkits = new[] { "sandbox" } })), HttpStatusCode.Conflict, "mcp_server_exists");
+
+        // A direct server that would list more than 1,000 tools is refused: router mode is for that.
+        var catalog = _portal.Services.GetRequiredService<Butterbase.Portal.Catalog.ToolkitCatalog>();
+        var wide = catalog.Toolkits.Where(t => t.ToolCount == 100).Take(11).Select(t => t.Slug).ToArray();
+        var tooMany = await JsonAssert.ErrorAsync(await admin.PostAsync($"v1/{_app.Id}/mcp-servers",
+            JsonAssert.Body(new { name = "wide", mode = "direct", toolkits = wide })), HttpStatusCode.UnprocessableEntity, "validation_failed");
+        Assert.Contains("router mode", tooMany.GetProperty("details")[0].GetProperty("message").GetString());
+        await CreateServerAsync(new { name = "wide", mode = "router", toolkits = wide });
 
         var created = await CreateServerAsync(new { name = "temp", mode = "direct", toolkits = new[] { "sandbox" } });
         Assert.Equal($"{Origin}/mcp/{_app.Id}/temp", created.GetProperty("endpoint").GetString());

@@ -24,6 +24,8 @@ public sealed class RateLimitOptions
 public static class ApiSetup
 {
     public const string PerAppRateLimit = "per-app";
+    /// <summary>Anonymous endpoints that do work (an agent's connect link, MCP resource metadata): per client address.</summary>
+    public const string PerAddressRateLimit = "per-address";
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
     public static void AddPortalAuth(this WebApplicationBuilder builder)
@@ -85,6 +87,13 @@ public static class ApiSetup
                     QueueLimit = 0,
                 });
             });
+            options.AddPolicy(PerAddressRateLimit, context =>
+                RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "", _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = 120,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
             // In addition to the per-app policy: each end user may start only so many connections a minute.
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {

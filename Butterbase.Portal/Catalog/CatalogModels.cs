@@ -95,11 +95,29 @@ public sealed record ToolDefinition
     public bool? ReadOnly { get; init; }
 
     /// <summary>
-    /// The tool only reads: GET and HEAD operations, and curated tools marked so. Read-only MCP servers list and run only
-    /// these, so a tool is never read-only by default (docs/architecture.md, MCP).
+    /// The tool only reads: curated tools marked so, and GET and HEAD operations whose name and path name no write (some
+    /// generated APIs send SMS or delete through GET: `/sms/send`, `/deletePad`). Read-only MCP servers list and run only
+    /// these, so a tool is never read-only by default (docs/security.md [39]).
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsReadOnly => ReadOnly ?? Method is "GET" or "HEAD";
+    public bool IsReadOnly
+    {
+        get
+        {
+            // Decided once per tool (the catalog does not change while the host runs): 1 = reads only, 2 = may write.
+            if (_readOnly == 0)
+                _readOnly = ReadOnly ?? (Method is "GET" or "HEAD" && !WriteWords.IsMatch(Name.ToLowerInvariant()) && !WriteWords.IsMatch(Path)) ? 1 : 2;
+            return _readOnly == 1;
+        }
+    }
+
+    private int _readOnly;
+
+    // Words that say an operation changes something, as whole words of a name (GET_MESSAGES_SEND) or path (/sms/send) or
+    // as the start of a camelCase segment (/deletePad, /resetUpdateToken).
+    private static readonly System.Text.RegularExpressions.Regex WriteWords = new(
+        @"(?:^|[^a-z])(?:send|delete|remove|revoke|cancel|create|update|reset|set|add|post|put|patch|write|insert|upload|publish|approve|reject|archive|unarchive|enable|disable|start|stop|restart|execute|run|trigger|submit|transfer|pay|refund|charge|block|unblock|ban|kick|invite|move|copy|rename|clear|purge|destroy|kill|terminate|suspend|resume|assign|unassign|subscribe|unsubscribe|mark|lock|unlock|rotate|regenerate|sync|import|merge|close|reopen|void|confirm|accept|decline|register|deregister)(?:$|[^a-z])|(?:^|/)(?:send|delete|remove|revoke|cancel|create|update|reset|set|add|upload|publish|archive|execute|run|trigger|submit|transfer|clear|purge|destroy|kill|terminate|rename|move|copy|import|merge|close|lock|unlock|rotate|regenerate|sync)[A-Z]",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.Compiled);
 }
 
 /// <summary>One toolkit's tools with its shared schema definitions.</summary>

@@ -20,7 +20,9 @@ public static class ToolSearch
     public static List<Hit> Rank(ToolkitCatalog catalog, IEnumerable<Toolkit> toolkits, string? query, int limit,
         Func<Toolkit, ToolDefinition, bool>? allowed = null)
     {
-        var words = SearchEntry.Tokens(SearchEntry.Normalize(query)).Select(Fold).Distinct().ToArray();
+        // At most 8 distinct words: ranking is linear in words × tools, and a query is a phrase, not a document.
+        var words = SearchEntry.Tokens(SearchEntry.Normalize(query)).Select(Fold).Distinct().Take(8).ToArray();
+        var spaced = words.Select(w => " " + w).ToArray();
         var hits = new List<(Hit Hit, int Matched)>();
         foreach (var toolkit in toolkits)
         {
@@ -31,10 +33,11 @@ public static class ToolSearch
                 if (words.Length == 0) { hits.Add((new Hit(tool, toolkit, 0), 0)); continue; }
                 var text = Texts.GetValue(tool, For);
                 int score = 0, matched = 0;
-                foreach (var w in words)
+                for (var i = 0; i < words.Length; i++)
                 {
+                    var w = words[i];
                     var s = text.Name.Contains(w) ? 8 : text.Display.Contains(w) ? 4 : toolkitWords.Contains(w) ? 3
-                        : text.Description.Contains(" " + w, StringComparison.Ordinal) ? 1 : 0;
+                        : text.Description.Contains(spaced[i], StringComparison.Ordinal) ? 1 : 0;
                     if (s > 0) { score += s; matched++; }
                 }
                 if (matched > 0) hits.Add((new Hit(tool, toolkit, score), matched));

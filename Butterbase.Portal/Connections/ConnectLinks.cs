@@ -15,8 +15,11 @@ public sealed class ConnectLinks(IDataProtectionProvider dataProtection, IDbCont
 {
     public const string StartPath = "/connect/start";
     public const string DonePath = "/connect/done";
-    /// <summary>Long enough for a person to read an agent's message and click; a stale link only shows "expired".</summary>
-    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
+    /// <summary>
+    /// As long as a connection request lives (<see cref="ConnectFlow.RequestLifetime"/>): a link is a bearer capability like
+    /// any provider authorize URL (whoever completes it connects their account to that user), so it must not outlive one.
+    /// </summary>
+    public static readonly TimeSpan Lifetime = ConnectFlow.RequestLifetime;
 
     private readonly ITimeLimitedDataProtector _protector = dataProtection.CreateProtector("Butterbase.Connections.ConnectLink").ToTimeLimitedDataProtector();
 
@@ -24,7 +27,8 @@ public sealed class ConnectLinks(IDataProtectionProvider dataProtection, IDbCont
         $"{origin.Value}{StartPath}?t={Uri.EscapeDataString(_protector.Protect(string.Join('\n', appId, userId, toolkit), clock.GetUtcNow() + Lifetime))}";
 
     public static void MapConnectLinks(IEndpointRouteBuilder app) =>
-        app.MapGet(StartPath, (string? t, ConnectLinks links, CancellationToken ct) => links.StartAsync(t, ct)).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet(StartPath, (string? t, ConnectLinks links, CancellationToken ct) => links.StartAsync(t, ct)).AllowAnonymous()
+            .RequireRateLimiting(Api.ApiSetup.PerAddressRateLimit).ExcludeFromDescription();
 
     private async Task<IResult> StartAsync(string? t, CancellationToken ct)
     {

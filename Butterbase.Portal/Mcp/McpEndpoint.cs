@@ -48,7 +48,8 @@ public static class McpEndpoint
             .WithMetadata(new McpEndpointMarker())
             .WithMetadata(new BearerResourceMetadata(http => MetadataUrl(http)))
             .WithTags("MCP");
-        app.MapGet(ResourceMetadataPrefix + "/mcp/{appId}/{server}", ResourceMetadataAsync).AllowAnonymous().WithTags("MCP");
+        app.MapGet(ResourceMetadataPrefix + "/mcp/{appId}/{server}", ResourceMetadataAsync).AllowAnonymous()
+            .RequireRateLimiting(ApiSetup.PerAddressRateLimit).WithTags("MCP");
         ConnectLinks.MapConnectLinks(app);
     }
 

@@ -51,7 +51,8 @@ public sealed partial class McpServers(IDbContextFactory<PortalDb> dbFactory, To
         McpServerConfig? found;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             found = await db.McpServers.AsNoTracking().FirstOrDefaultAsync(s => s.AppId == appId && s.Name == name, ct);
-        _byName.Set(key, appId, version, found);
+        // Only servers that exist are kept: names sprayed at the endpoint must not crowd out other apps' entries.
+        if (found is not null) _byName.Set(key, appId, version, found);
         return found;
     }
 
@@ -141,6 +142,13 @@ public sealed partial class McpServers(IDbContextFactory<PortalDb> dbFactory, To
                 if (owner is null) problems.Add(new($"tools[{i}]", $"There is no tool '{Clip(tools[i])}'. List tools with GET /tools?toolkit=…."));
                 else if (!slugs.Contains(owner.Slug)) problems.Add(new($"tools[{i}]", $"{tools[i]} belongs to {owner.Slug}, which is not in toolkits."));
             }
+        }
+        if (problems.Count == 0 && mode == McpModes.Direct)
+        {
+            var server = new McpServerConfig { Id = "", AppId = row.AppId, Name = name, Toolkits = known.Select(t => t.Slug).ToList(), Tools = tools, ReadOnly = change.ReadOnly ?? row.ReadOnly };
+            var count = known.Sum(t => catalog.ToolsOf(t).Tools.Count(tool => McpTools.Allows(server, t, tool)));
+            if (count > MaxTools)
+                problems.Add(new("mode", $"A direct server lists at most {MaxTools} tools and this one would list {count}: use router mode, or fewer toolkits or tools."));
         }
         if (problems.Count > 0) return problems;
         row.Name = name;

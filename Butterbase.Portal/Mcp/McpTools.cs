@@ -103,7 +103,7 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
         var arguments = request.Params?.Arguments;
         if (caller.Server.Mode == McpModes.Direct)
         {
-            if (catalog.FindTool(name) is not { } found || !Allows(caller.Server, found.Toolkit, found.Tool)) throw UnknownTool(name);
+            if (catalog.FindTool(name) is not { } found || !Allows(caller.Server, found.Toolkit, found.Tool)) throw UnknownTool(request);
             // `connection_id` is ours (added to the schema), unless the tool has a parameter of that name.
             var given = arguments ?? new Dictionary<string, JsonElement>();
             string? connectionId = null;
@@ -122,13 +122,19 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
             "execute_tool" => await RouterExecuteAsync(caller, request, arguments, ct),
             "list_connections" => await ConnectionsAsync(caller, String(arguments, "toolkit"), ct),
             "connect" => Connect(caller, String(arguments, "toolkit")),
-            _ => throw UnknownTool(name),
+            _ => throw UnknownTool(request),
         };
     }
 
-    // The protocol's answer for a tool the server does not have: a JSON-RPC error, as for a name never listed.
-    private static McpProtocolException UnknownTool(string name) =>
-        new($"Unknown tool: '{(name.Length > 128 ? name[..128] : name)}'", McpErrorCode.InvalidParams);
+    // The protocol's answer for a tool the server does not have: a JSON-RPC error, as for a name never listed. The SDK logs
+    // the requested name when a handler throws: it is cut and stripped of control characters first, so a caller cannot
+    // write megabytes or forged lines into the host's log.
+    private static McpProtocolException UnknownTool(RequestContext<CallToolRequestParams> request)
+    {
+        var name = new string((request.Params?.Name ?? "").Take(128).Where(c => !char.IsControl(c)).ToArray());
+        if (request.Params is not null) request.Params.Name = name;
+        return new($"Unknown tool: '{name}'", McpErrorCode.InvalidParams);
+    }
 
     private async Task<CallToolResult> ExecuteAsync(McpCaller caller, RequestContext<CallToolRequestParams> request, Toolkit toolkit,
         string toolName, JsonElement parameters, string? connectionId, CancellationToken ct)
