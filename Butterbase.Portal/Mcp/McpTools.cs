@@ -281,7 +281,7 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
         {
             ["toolkit"] = t.Slug,
             ["connect_url"] = links.Create(caller.AppId, caller.UserId, t.Slug),
-            ["message"] = $"Ask the user to open connect_url in a browser to connect {t.Name}; the link works for an hour.",
+            ["message"] = $"Ask the user to open connect_url in a browser to connect {t.Name}; the link works for 10 minutes.",
         }, isError: false);
     }
 
