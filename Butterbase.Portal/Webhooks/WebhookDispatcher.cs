@@ -16,7 +16,7 @@ namespace Butterbase.Portal.Webhooks;
 /// capped with signatures redacted. Retries follow <see cref="WebhookOptions.RetrySchedule"/>, or a 429/503's `Retry-After`
 /// up to <see cref="WebhookOptions.MaxRetryAfter"/>. When a message has used every attempt and the endpoint has not
 /// answered 2xx since that message was queued, the endpoint is disabled and `webhook.endpoint_disabled` goes to the app's
-/// other endpoints. What runs it is separate and small (<see cref="WebhookTrigger"/>).
+/// other endpoints. What runs it is separate and small (<see cref="WebhookDeliveryPass"/>).
 /// </summary>
 public sealed class WebhookDispatcher
 {
@@ -32,22 +32,22 @@ public sealed class WebhookDispatcher
     private readonly IOptionsMonitor<WebhookOptions> _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<WebhookDispatcher> _logger;
-    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Scheduling.RecurringJobs _jobs;
     private readonly SemaphoreSlim _pass = new(1, 1);
     private DateTime _lastPrune;
 
     public WebhookDispatcher(IDbContextFactory<PortalDb> dbFactory, IHttpClientFactory http, WebhookSecrets secrets, WebhookOutbox outbox,
-        IOptionsMonitor<WebhookOptions> options, TimeProvider clock, ILogger<WebhookDispatcher> logger)
+        IOptionsMonitor<WebhookOptions> options, TimeProvider clock, ILogger<WebhookDispatcher> logger, Scheduling.RecurringJobs jobs)
     {
-        (_dbFactory, _http, _secrets, _outbox, _options, _clock, _logger) = (dbFactory, http, secrets, outbox, options, clock, logger);
+        (_dbFactory, _http, _secrets, _outbox, _options, _clock, _logger, _jobs) = (dbFactory, http, secrets, outbox, options, clock, logger, jobs);
         outbox.Nudge = Wake;
     }
 
-    /// <summary>Something was enqueued on this instance: run soon instead of at the next poll.</summary>
-    public void Wake() { if (_wake.CurrentCount == 0) _wake.Release(); }
-
-    /// <summary>Waits for <see cref="Wake"/> or <paramref name="poll"/>, whichever comes first.</summary>
-    public async Task WaitForWorkAsync(TimeSpan poll, CancellationToken ct) => await _wake.WaitAsync(poll, ct);
+    /// <summary>Something was enqueued on this instance: fire the delivery job now instead of at its next pass.</summary>
+    public void Wake()
+    {
+        if (_options.CurrentValue.Send) _jobs.RunSoon(WebhookDeliveryPass.JobName);
+    }
 
     /// <summary>
     /// Sends every delivery that is due now, each attempt by exactly one instance; answers the attempts made. Safe to call
@@ -239,19 +239,18 @@ public sealed class WebhookDispatcher
 }
 
 /// <summary>
-/// What drives <see cref="WebhookDispatcher.RunDueAsync"/> until the jobs move onto Quartz.NET: a loop on this instance that
-/// runs it, then waits for an enqueue here or <see cref="WebhookOptions.PollInterval"/> (retries come due, other instances
-/// enqueue). Kept this small on purpose: the logic is in the dispatcher.
+/// What drives <see cref="WebhookDispatcher.RunDueAsync"/>: a recurring Quartz.NET job (every
+/// <see cref="WebhookOptions.PollInterval"/>: retries come due, other instances enqueue), fired at once when this instance
+/// enqueues (<see cref="WebhookDispatcher.Wake"/>). On PostgreSQL the clustered store runs each firing on one instance; the
+/// dispatcher's claims keep an attempt to one sender anyway. Kept this small on purpose: the logic is in the dispatcher.
 /// </summary>
-public sealed class WebhookTrigger(WebhookDispatcher dispatcher, IOptionsMonitor<WebhookOptions> options, ILogger<WebhookTrigger> logger) : BackgroundService
+[Quartz.DisallowConcurrentExecution]
+public sealed class WebhookDeliveryPass(WebhookDispatcher dispatcher, IOptionsMonitor<WebhookOptions> options) : Quartz.IJob
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public const string JobName = "webhook-deliveries";
+
+    public async ValueTask Execute(Quartz.IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
-        while (!stoppingToken.IsCancellationRequested && options.CurrentValue.Send)
-        {
-            try { await dispatcher.RunDueAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "Webhook delivery pass failed"); }
-            try { await dispatcher.WaitForWorkAsync(options.CurrentValue.PollInterval, stoppingToken); } catch (OperationCanceledException) { return; }
-        }
+        if (options.CurrentValue.Send) await dispatcher.RunDueAsync(cancellationToken);
     }
 }

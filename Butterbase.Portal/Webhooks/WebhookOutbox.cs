@@ -60,7 +60,7 @@ public sealed class WebhookOptions
     /// <summary>How long the old secret keeps signing beside the new one after a rotation.</summary>
     public TimeSpan RotationOverlap { get; set; } = TimeSpan.FromHours(24);
     /// <summary>
-    /// Whether this instance sends (its <see cref="WebhookTrigger"/> runs). Every instance may; turning it off leaves
+    /// Whether this instance sends (its <see cref="WebhookDeliveryPass"/> sends). Every instance may; turning it off leaves
     /// sending to the others (a dedicated worker), and events queued here are still sent by them.
     /// </summary>
     public bool Send { get; set; } = true;

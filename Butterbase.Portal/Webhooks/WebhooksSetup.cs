@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Butterbase.Portal.Connections;
 
 namespace Butterbase.Portal.Webhooks;
@@ -13,8 +14,10 @@ public static class WebhooksSetup
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<WebhookDispatcher>();
-        // REVIEW: the lead moves this trigger onto a Quartz.NET job at merge; the job calls WebhookDispatcher.RunDueAsync.
-        services.AddHostedService<WebhookTrigger>();
+        // Deliveries are a recurring job on the one job engine (docs/architecture.md "Jobs"), at the configured poll interval.
+        services.TryAddTransient<WebhookDeliveryPass>();
+        services.AddSingleton(sp => new Scheduling.RecurringJob(typeof(WebhookDeliveryPass), WebhookDeliveryPass.JobName,
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebhookOptions>>().Value.PollInterval));
         // Endpoint URLs are tenant-chosen: every connect under the outbound policy (public addresses only, checked on the
         // resolved IP), no redirects, no proxy, never an operator's own host; the attempt's timeout is the dispatcher's.
         services.AddHttpClient(WebhookDispatcher.HttpClientName, c =>
