@@ -65,7 +65,7 @@ public sealed class FunctionsPageTests : PortalComponentContext
 
         page.Find("[data-testid=function-code]").Change("export default (ctx) => ({ region: ctx.env.REGION })");
         page.Find("[data-testid=add-env-var]").Click();
-        page.Find("[data-testid=env-var-key]").Change("REGION");
+        page.WaitForElement("[data-testid=env-var-key]", RunTimeout).Change("REGION"); // the row renders after the click is handled
         page.Find("[data-testid=env-var-value]").Change("eu-west-1");
         Assert.Equal("password", page.Find("[data-testid=env-var-value]").GetAttribute("type")); // masked while typed
         page.Find("#function-form").Submit();
