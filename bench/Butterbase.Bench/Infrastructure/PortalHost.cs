@@ -113,6 +113,18 @@ public sealed class PortalHost : IDisposable
     }
 
     /// <summary>Starts the server and waits for `/healthz` to answer 200: the time from process start to that answer.</summary>
+    /// <summary>A keep-alive client for the started portal's API with <paramref name="apiKey"/> (no proxy, no redirects, 256 connections).</summary>
+    public HttpClient ApiClient(string apiKey)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, MaxConnectionsPerServer = 256 })
+        {
+            BaseAddress = BaseAddress ?? throw new BenchException("start the portal first"),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        return http;
+    }
+
     public async Task<double> StartAsync(TimeSpan timeout)
     {
         if (_server is not null) throw new InvalidOperationException("the portal is already running");

@@ -42,12 +42,7 @@ public sealed class McpSuite : ISuite
         await portal.StartAsync(TimeSpan.FromSeconds(60));
         var server = portal.ServerProcess ?? throw new BenchException("the portal process is not running");
 
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, MaxConnectionsPerServer = 256 })
-        {
-            BaseAddress = portal.BaseAddress,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        using var http = portal.ApiClient(apiKey);
         using var browser = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false });
         var connect = new ConnectSuite.Driver(http, browser, provider, portal.BaseAddress!, appId);
         await connect.ConfigureAndConnectAsync(User);
