@@ -61,6 +61,8 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
                 return (200, new { token, escaped = token.Replace("/", "\\/"), link = "https://example.com/next?access_token=" + Uri.EscapeDataString(token) },
                     new Dictionary<string, string> { ["Link"] = $"<https://example.com/next?access_token={token}>; rel=\"next\"", ["ETag"] = "\"e1\"" });
             });
+            Api.On("GET", "/api/1.0/echo16", r => (200, new FakeProviderApi.RawBody(
+                System.Text.Encoding.Unicode.GetBytes($"{{\"token\":\"{r.Headers["Authorization"][7..]}\"}}"), "application/json; charset=utf-16"), null));
             Api.On("GET", "/api/1.0/moved", _ => (302, null, new Dictionary<string, string> { ["Location"] = Attacker.BaseUrl + "/steal" }));
             Portal = new PortalApplication().With("Butterbase:RateLimit:PermitsPerApp", "100000");
             foreach (var (key, value) in OAuth.SettingsFor(Slug)) Portal.With(key, value);
@@ -470,7 +472,13 @@ public sealed class ProxyTests(ProxyTests.Stage stage) : IClassFixture<ProxyTest
         Assert.False(result.GetProperty("headers").TryGetProperty("link", out _), "a header echoing the token was returned");
         Assert.Equal("\"e1\"", result.GetProperty("headers").GetProperty("etag").GetString());
 
-        var logged = Assert.Single(await ExecutionsOfAsync("echo"));
+        // Declared in another charset, the echoed token is not the UTF-8 bytes the first scrub looks for: still redacted.
+        var utf16 = await ProxyAsync(new { toolkit = Slug, userId = "echo", method = "GET", path = "/echo16" });
+        var utf16Text = await utf16.Content.ReadAsStringAsync();
+        Assert.Equal("[redacted]", (await JsonAssert.OkAsync(utf16)).GetProperty("body").GetProperty("token").GetString());
+        Assert.DoesNotContain(credentials.AccessToken!, utf16Text);
+
+        var logged = Assert.Single(await ExecutionsOfAsync("echo"), e => e.Request!.Contains("/echo?"));
         Assert.Equal("ASANA_PROXY", logged.ToolName);
         Assert.Equal(200, logged.UpstreamStatus);
         Assert.True(logged.Successful);

@@ -27,6 +27,9 @@ public static class ExecutionSetup
             {
                 c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0");
                 c.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline owns timeouts
+                // A provider (or a host a connection field names) cannot make the host buffer gigabytes: answers are read
+                // whole and then cut to ToolRunner.MaxResponseSize characters; beyond this they fail as upstream_error.
+                c.MaxResponseContentBufferSize = ToolRunner.MaxBufferedResponseBytes;
             })
             // Connection host fields make some of these addresses tenant-chosen: every connect goes through the outbound
             // policy (public addresses only, checked on the resolved IP), and no redirect is followed (it could carry the

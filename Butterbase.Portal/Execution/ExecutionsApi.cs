@@ -2,6 +2,7 @@ using System.Globalization;
 using Butterbase.Portal.Api;
 using Butterbase.Portal.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 
 namespace Butterbase.Portal.Execution;
@@ -52,8 +53,8 @@ public static class ExecutionsApi
         if (tool is { Length: > 0 }) query = query.Where(e => e.ToolName == tool);
         if (user is { Length: > 0 }) query = query.Where(e => e.UserId == user);
         if (status is not null) query = query.Where(e => e.Successful == (status == "successful"));
-        if (from is { } f) { var utc = f.ToUniversalTime(); query = query.Where(e => e.CreatedAt >= utc); }
-        if (to is { } t) { var utc = t.ToUniversalTime(); query = query.Where(e => e.CreatedAt < utc); }
+        if (from is { } f) { var utc = Utc(f); query = query.Where(e => e.CreatedAt >= utc); }
+        if (to is { } t) { var utc = Utc(t); query = query.Where(e => e.CreatedAt < utc); }
         if (after is { } a) query = query.Where(e => e.CreatedAt < a.At || (e.CreatedAt == a.At && string.Compare(e.Id, a.Id) < 0));
         var rows = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Take(take + 1)
             .Select(e => new ExecutionItem(e.Id, e.ToolName, e.ToolkitSlug, e.UserId, e.ConnectionId, e.Source,
@@ -75,16 +76,13 @@ public static class ExecutionsApi
     }
 
     private static string Cursor(ExecutionItem last) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{last.CreatedAt.Ticks.ToString(CultureInfo.InvariantCulture)}:{last.Id}"))
-            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        WebEncoders.Base64UrlEncode(System.Text.Encoding.UTF8.GetBytes($"{last.CreatedAt.Ticks.ToString(CultureInfo.InvariantCulture)}:{last.Id}"));
 
     private static (DateTime At, string Id)? ParseCursor(string cursor)
     {
         try
         {
-            var padded = cursor.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - padded.Length % 4) % 4);
-            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded));
+            var text = System.Text.Encoding.UTF8.GetString(WebEncoders.Base64UrlDecode(cursor));
             var colon = text.IndexOf(':');
             return colon > 0 && long.TryParse(text[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
                 && ticks is > 0 and < 3155378975999999999 && text.Length - colon - 1 is > 0 and <= 40
@@ -92,4 +90,7 @@ public static class ExecutionsApi
         }
         catch (FormatException) { return null; }
     }
+
+    /// <summary>A time given without an offset is UTC (as every time the API answers), not the server's local time.</summary>
+    private static DateTime Utc(DateTime t) => t.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : t.ToUniversalTime();
 }

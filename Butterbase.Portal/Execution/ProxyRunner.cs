@@ -217,7 +217,9 @@ public sealed class ProxyRunner(
                 var (json, encoding) = ProxyRules.Kind(response.Content.Headers.ContentType);
                 string? text = null;
                 if (encoding is not null)
-                    try { text = encoding.GetString(bytes); }
+                    // Scrubbed again once decoded: a provider that declares another charset (UTF-16, Latin-1) would
+                    // otherwise carry an echoed credential past the UTF-8 byte scrub.
+                    try { text = secrets.Scrub(encoding.GetString(bytes)); }
                     catch (DecoderFallbackException) { }
                 if (text is not null && json)
                     try { body = JsonNode.Parse(text); }

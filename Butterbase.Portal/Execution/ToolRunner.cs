@@ -238,6 +238,8 @@ public sealed class ToolRunner(
 
     /// <summary>The size of a provider's answer kept: execute cuts the text here; the proxy refuses a larger answer.</summary>
     public const int MaxResponseSize = 1_000_000;
+    /// <summary>The most an execution answer may take in memory before it is cut (16 MB); larger ones are refused.</summary>
+    public const int MaxBufferedResponseBytes = 16 * 1024 * 1024;
 
     /// <summary>
     /// Some providers answer a rate limit with 403, not 429: Google (`rateLimitExceeded`, `userRateLimitExceeded`,

@@ -170,12 +170,6 @@ public sealed class FunctionSchedules(
         await scheduler.UnscheduleJobs(GroupMatcher<TriggerKey>.GroupEquals(GroupOf(functionId)), ct);
     }
 
-    public async Task RemoveTriggerAsync(string functionId, string scheduleId, CancellationToken ct)
-    {
-        var scheduler = await schedulers.GetScheduler(ct);
-        await scheduler.UnscheduleJob(new TriggerKey(scheduleId, GroupOf(functionId)), ct);
-    }
-
     /// <summary>At start: every function's triggers in line with its rows; groups of functions that are gone removed.</summary>
     public async Task ReconcileAsync(CancellationToken ct)
     {

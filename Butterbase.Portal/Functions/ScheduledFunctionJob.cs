@@ -19,8 +19,10 @@ public sealed class ScheduledFunctionJob(FunctionSchedules schedules, Functions 
         var (schedule, function) = await schedules.FindForRunAsync(scheduleId, cancellationToken);
         if (schedule is null || function is null || !schedule.Enabled)
         {
-            // A trigger that outlived its row (a change whose trigger update failed, a function deleted meanwhile): remove it.
-            await schedules.RemoveTriggerAsync(context.Trigger.Key.Group[FunctionSchedules.GroupPrefix.Length..], scheduleId, cancellationToken);
+            // A trigger that outlived its row (a change whose trigger update failed, a function deleted meanwhile): remove
+            // it. Only a schedule's own trigger: a one-off firing (TriggerJob) is in Quartz's manual group and ends by itself.
+            if (context.Trigger.Key.Group.StartsWith(FunctionSchedules.GroupPrefix, StringComparison.Ordinal))
+                await context.Scheduler.UnscheduleJob(context.Trigger.Key, cancellationToken);
             return;
         }
 

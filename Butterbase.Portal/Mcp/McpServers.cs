@@ -146,7 +146,7 @@ public sealed partial class McpServers(IDbContextFactory<PortalDb> dbFactory, To
         if (problems.Count == 0 && mode == McpModes.Direct)
         {
             var server = new McpServerConfig { Id = "", AppId = row.AppId, Name = name, Toolkits = known.Select(t => t.Slug).ToList(), Tools = tools, ReadOnly = change.ReadOnly ?? row.ReadOnly };
-            var count = known.Sum(t => catalog.ToolsOf(t).Tools.Count(tool => McpTools.Allows(server, t, tool)));
+            var count = McpTools.CountAllowed(catalog, server);
             if (count > MaxTools)
                 problems.Add(new("mode", $"A direct server lists at most {MaxTools} tools and this one would list {count}: use router mode, or fewer toolkits or tools."));
         }

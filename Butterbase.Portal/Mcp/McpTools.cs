@@ -50,6 +50,11 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
     public static bool Allows(McpServerConfig server, Toolkit toolkit, ToolDefinition tool) =>
         server.Toolkits.Contains(toolkit.Slug) && (server.Tools is null || server.Tools.Contains(tool.Name)) && (!server.ReadOnly || tool.IsReadOnly);
 
+    /// <summary>How many tools <paramref name="server"/> offers over its toolkits (only those in <paramref name="enabled"/>, when given).</summary>
+    public static int CountAllowed(ToolkitCatalog catalog, McpServerConfig server, IReadOnlySet<string>? enabled = null) =>
+        server.Toolkits.Where(slug => enabled is null || enabled.Contains(slug)).Select(catalog.Find).OfType<Toolkit>()
+            .Sum(t => catalog.ToolsOf(t).Tools.Count(tool => Allows(server, t, tool)));
+
     /// <summary>The server's toolkits that are enabled for the app: only their tools are listed or searched.</summary>
     private async Task<List<Toolkit>> ToolkitsAsync(McpCaller caller, CancellationToken ct)
     {

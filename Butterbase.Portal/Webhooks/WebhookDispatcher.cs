@@ -132,7 +132,9 @@ public sealed class WebhookDispatcher
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested) { error = $"No answer within {options.Timeout.TotalSeconds:0.#} s."; }
             // One message for refused, closed, filtered and refused-by-policy (docs/security.md [32]).
-            catch (HttpRequestException) { error = Outbound.OutboundPolicy.Unreachable; }
+            // A receiver that answers and then resets the connection fails the body read with an IOException: that too
+            // is its failure (an attempt counted towards the schedule), never an error that aborts the pass for every app.
+            catch (Exception e) when (e is HttpRequestException or IOException) { error = Outbound.OutboundPolicy.Unreachable; }
         }
         var duration = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var ok = error is null;
@@ -177,7 +179,7 @@ public sealed class WebhookDispatcher
                     .SetProperty(e => e.DisabledReason, $"Every attempt to deliver {message.Id} failed and nothing succeeded meanwhile."), ct) == 1;
             if (disabled)
                 await _outbox.StageAsync(db, endpoint.AppId, WebhookEvents.EndpointDisabled,
-                    new { endpointId = endpoint.Id, url = endpoint.Url, reason = "delivery_failed", messageId = message.Id }, ct, exceptEndpoint: endpoint.Id);
+                    new { endpointId = endpoint.Id, url = new Uri(endpoint.Url).GetLeftPart(UriPartial.Path), reason = "delivery_failed", messageId = message.Id }, ct, exceptEndpoint: endpoint.Id);
             await db.SaveChangesAsync(ct);
         }
         await transaction.CommitAsync(ct);
