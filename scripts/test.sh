@@ -57,11 +57,18 @@ run_tests "Butterbase.E2E (Playwright, Debian chromium)" Butterbase.E2E
 echo "==> PostgreSQL for the database tests"
 if pg=$(bash scripts/postgres.sh); then
   export BUTTERBASE_TEST_POSTGRES="$pg"
-  # Not again: the bUnit page tests (their own SQLite context), the catalog's data checks, the provider fakes' own
-  # tests, the pure request-building and id tests, and the function isolation tests (worker processes, not the database)
-  # touch no database.
-  run_tests "Butterbase.Portal.Tests on PostgreSQL" Butterbase.Portal.Tests \
-    "FullyQualifiedName!~Butterbase.Portal.Tests.Components.&FullyQualifiedName!~Butterbase.Portal.Tests.Catalog.CatalogDataTests&FullyQualifiedName!~Butterbase.Portal.Tests.Fakes.&FullyQualifiedName!~Butterbase.Portal.Tests.Execution.ToolRequestTests&FullyQualifiedName!~Butterbase.Portal.Tests.Data.IdsTests&FullyQualifiedName!~Butterbase.Portal.Tests.Functions.FunctionIsolationTests"
+  # Not again, because they touch no database or only the same insert-and-read every pass covers: the bUnit page
+  # tests (their own SQLite context), the catalog's data checks, the provider fakes' own tests, the pure
+  # request-building and id tests, the function isolation tests (worker processes), and the tests of what goes over
+  # the wire to a provider or an agent (curated tools against their stand-ins, the proxy's validation and relay, MCP's
+  # protocol, header injection, malformed parameters, authorize URLs, redirect-URL and outbound-address rules). The
+  # store, refresh, revocation, webhook, schedule and multi-instance tests run again.
+  not_again=(Components. Catalog.CatalogDataTests Fakes. Execution.ToolRequestTests Data.IdsTests
+    Functions.FunctionIsolationTests Execution.Curated Execution.ProxyTests Mcp.McpTests Execution.HeaderInjectionTests
+    Execution.MalformedParamsTests Connections.AuthorizeParamsTests Apps.RedirectUrlsTests Outbound.OutboundPolicyTests
+    Outbound.SsrfTests)
+  pg_filter=$(printf '&FullyQualifiedName!~Butterbase.Portal.Tests.%s' "${not_again[@]}")
+  run_tests "Butterbase.Portal.Tests on PostgreSQL" Butterbase.Portal.Tests "${pg_filter:1}"
   # The browser flows too: sign-up, apps, keys, catalog, connect, Playground, Executions and Functions on PostgreSQL.
   run_tests "Butterbase.E2E on PostgreSQL (Playwright)" Butterbase.E2E
   unset BUTTERBASE_TEST_POSTGRES
