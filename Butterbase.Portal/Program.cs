@@ -10,6 +10,7 @@ using Butterbase.Portal.Functions;
 using Butterbase.Portal.Mcp;
 using Butterbase.Portal.Outbound;
 using Butterbase.Portal.Scheduling;
+using Butterbase.Portal.Telemetry;
 using Butterbase.Portal.Toolkits;
 using Butterbase.Portal.Webhooks;
 using MudBlazor.Services;
@@ -26,6 +27,7 @@ if (AppsCli.IsCli(args))
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddOutbound();
+builder.AddTelemetry();
 builder.AddPortalDatabase();
 builder.Services.AddCacheInvalidation();
 builder.AddPortalDataProtection();

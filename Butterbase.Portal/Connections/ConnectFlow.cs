@@ -106,7 +106,8 @@ public sealed class ConnectFlow(
         return (new Started(authUrl, id), null);
     }
 
-    public sealed record CallbackOutcome(string? RedirectTo, string? ErrorPage);
+    /// <param name="Result">`connected`, the error code the app's redirect carries, or `invalid_state` (no request to return to).</param>
+    public sealed record CallbackOutcome(string? RedirectTo, string? ErrorPage, string Result = "invalid_state");
 
     /// <summary>The OAuth callback: consume the state, exchange the code, learn who connected, store the connection.</summary>
     public async Task<CallbackOutcome> CompleteOAuthAsync(string pathToolkit, string? code, string? state, string? error, string? iss, string origin, CancellationToken ct)
@@ -131,7 +132,7 @@ public sealed class ConnectFlow(
             await lifecycle.RequestFailedAsync(db, request, errorCode, async () => await db.ConnectionRequests.Where(r => r.Id == request.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, errorCode).SetProperty(r => r.CompletedAt, now), ct) == 1, ct);
             if (detail is not null) logger.LogInformation("Connection request {Request} failed: {Error} {Detail}", request.Id, errorCode, detail);
-            return new(WithQuery(request.RedirectUrl, ("status", "failed"), ("toolkit", request.ToolkitSlug), ("error", errorCode)), null);
+            return new(WithQuery(request.RedirectUrl, ("status", "failed"), ("toolkit", request.ToolkitSlug), ("error", errorCode)), null, errorCode);
         }
 
         // Mix-up defence (RFC 9700 §4.4): state issued for one toolkit must come back on that toolkit's callback.
@@ -168,7 +169,7 @@ public sealed class ConnectFlow(
         };
         var scopes = tokens.Scopes?.ToList() ?? request.Scopes;
         var connectionId = await SaveConnectionAsync(db, request, accountId, label, scopes, credentials, now, ct);
-        return new(WithQuery(request.RedirectUrl, ("status", "connected"), ("toolkit", request.ToolkitSlug), ("connectionId", connectionId)), null);
+        return new(WithQuery(request.RedirectUrl, ("status", "connected"), ("toolkit", request.ToolkitSlug), ("connectionId", connectionId)), null, "connected");
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Butterbase.Portal.Api;
 using Butterbase.Portal.Apps;
+using Butterbase.Portal.Telemetry;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -108,13 +109,18 @@ public static class ConnectionsApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<IResult> Callback(string toolkit, HttpContext http, ConnectFlow flow, CancellationToken ct)
+    public static async Task<IResult> Callback(string toolkit, HttpContext http, ConnectFlow flow, Catalog.ToolkitCatalog catalog, CancellationToken ct)
     {
         var query = http.Request.Query;
         // Codes and tokens must not leak through caches or the Referer of the next page (SECURITY.md 8).
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        using var span = PortalTelemetry.Source.StartActivity("connect callback");
         var outcome = await flow.CompleteOAuthAsync(toolkit, query["code"], query["state"], query["error"], query["iss"], flow.Origin(http.Request), ct);
+        // The path's toolkit is the caller's text: counted under its name only when the catalog knows it.
+        var slug = catalog.Find(toolkit) is not null ? toolkit : "unknown";
+        PortalTelemetry.Connects.Add(1, new("toolkit", slug), new("outcome", outcome.Result));
+        span?.SetTag("butterbase.toolkit", slug).SetTag("butterbase.outcome", outcome.Result);
         if (outcome.RedirectTo is not null) return Results.Redirect(outcome.RedirectTo);
         return Results.Content(ErrorPage(outcome.ErrorPage!), "text/html; charset=utf-8", statusCode: 400);
     }

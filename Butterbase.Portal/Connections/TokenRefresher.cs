@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Data;
+using Butterbase.Portal.Telemetry;
 using Butterbase.Portal.Toolkits;
 using Microsoft.EntityFrameworkCore;
 
@@ -55,7 +56,7 @@ public sealed class TokenRefresher(
     /// </summary>
     public async Task<Outcome> RefreshAsync(Connection connection, int spentVersion, string origin, CancellationToken ct)
     {
-        var lazy = _inflight.GetOrAdd(connection.Id, _ => new Lazy<Task<Outcome>>(() => RefreshCoreAsync(connection.Id, spentVersion, origin)));
+        var lazy = _inflight.GetOrAdd(connection.Id, _ => new Lazy<Task<Outcome>>(() => RefreshCountedAsync(connection, spentVersion, origin)));
         try { return await lazy.Value.WaitAsync(ct); }
         finally
         {
@@ -63,6 +64,17 @@ public sealed class TokenRefresher(
             // Whatever happened (refreshed, expired, or someone else's newer row found), what the caller had is old.
             cache.Invalidate(connection.AppId, connection.UserId, connection.ToolkitSlug);
         }
+    }
+
+    /// <summary>One span and one count per refresh actually attempted (callers that share it are not counted again).</summary>
+    private async Task<Outcome> RefreshCountedAsync(Connection connection, int spentVersion, string origin)
+    {
+        using var span = PortalTelemetry.Source.StartActivity("token refresh");
+        var outcome = await RefreshCoreAsync(connection.Id, spentVersion, origin);
+        var result = outcome.Credentials is not null ? "refreshed" : outcome.Expired ? "expired" : outcome.Transient ? "transient" : "failed";
+        PortalTelemetry.Refreshes.Add(1, new("toolkit", connection.ToolkitSlug), new("outcome", result));
+        span?.SetTag("butterbase.toolkit", connection.ToolkitSlug).SetTag("butterbase.connection_id", connection.Id).SetTag("butterbase.outcome", result);
+        return outcome;
     }
 
     private async Task<Outcome> RefreshCoreAsync(string connectionId, int spentVersion, string origin)

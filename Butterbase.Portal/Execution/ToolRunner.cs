@@ -6,6 +6,7 @@ using Butterbase.Portal.Api;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
+using Butterbase.Portal.Telemetry;
 using Butterbase.Portal.Toolkits;
 using Microsoft.EntityFrameworkCore;
 
@@ -35,6 +36,26 @@ public sealed class ToolRunner(
         string Source = ExecutionSources.Api);
 
     public async Task<(ExecuteResult? Result, ApiError? Error, int Status)> ExecuteAsync(Call call, CancellationToken ct)
+    {
+        using var span = PortalTelemetry.Source.StartActivity("execute");
+        var started = Stopwatch.GetTimestamp();
+        var done = await RunAsync(call, ct);
+        var outcome = done.Error?.Error ?? done.Result?.Error?.Code ?? "ok";
+        var toolkit = catalog.FindTool(call.ToolName)?.Toolkit.Slug ?? "";
+        PortalTelemetry.Executions.Add(1, new("toolkit", toolkit), new("source", call.Source), new("outcome", outcome));
+        PortalTelemetry.ExecutionDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new("toolkit", toolkit), new("source", call.Source));
+        if (span is not null)
+        {
+            // Names, ids and codes only (docs/architecture.md "Telemetry"); the tool name is the caller's text until found.
+            span.SetTag("butterbase.app_id", call.AppId).SetTag("butterbase.tool", call.ToolName.Length <= 128 ? call.ToolName : call.ToolName[..128])
+                .SetTag("butterbase.toolkit", toolkit).SetTag("butterbase.source", call.Source).SetTag("butterbase.outcome", outcome)
+                .SetTag("butterbase.execution_id", done.Result?.ExecutionId);
+            if (outcome != "ok") span.SetStatus(ActivityStatusCode.Error, outcome);
+        }
+        return done;
+    }
+
+    private async Task<(ExecuteResult? Result, ApiError? Error, int Status)> RunAsync(Call call, CancellationToken ct)
     {
         var found = catalog.FindTool(call.ToolName);
         if (found is not { } f) return Fail(404, "unknown_tool", $"There is no tool '{call.ToolName}'. List tools with GET /tools?toolkit=….");
@@ -211,7 +232,16 @@ public sealed class ToolRunner(
     internal async Task<(HttpResponseMessage? Response, ToolOutcome? Failure)> SendPolicedAsync(
         HttpRequestMessage request, HttpCompletionOption completion, Toolkit toolkit, CancellationToken ct)
     {
-        try { return (await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, completion, ct), null); }
+        // The provider call as a child span: method, host and status; never the path or query (docs/architecture.md "Telemetry").
+        using var span = PortalTelemetry.Source.StartActivity("provider call", ActivityKind.Client);
+        span?.SetTag("http.request.method", request.Method.Method).SetTag("server.address", request.RequestUri?.Host).SetTag("butterbase.toolkit", toolkit.Slug);
+        try
+        {
+            var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, completion, ct);
+            span?.SetTag("http.response.status_code", (int)response.StatusCode);
+            if (!response.IsSuccessStatusCode) span?.SetStatus(ActivityStatusCode.Error);
+            return (response, null);
+        }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         { return (null, new ToolOutcome(false, null, "timeout", $"{toolkit.Name} did not answer in time.")); }
         // One message for refused, closed, filtered, unresolvable and refused-by-policy: the text must not tell a

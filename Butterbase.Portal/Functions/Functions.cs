@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Butterbase.Portal.Data;
 using Butterbase.Portal.Execution;
+using Butterbase.Portal.Telemetry;
 using FluentValidation;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -144,6 +145,8 @@ public sealed class Functions(
         AppFunction function, FunctionRuntime.Request request, string? userId, string origin, CancellationToken ct, string trigger = InvocationTrigger.Http)
     {
         FunctionRuntime.Outcome outcome;
+        using var span = PortalTelemetry.Source.StartActivity("function invoke");
+        span?.SetTag("butterbase.app_id", function.AppId).SetTag("butterbase.function", function.Name).SetTag("butterbase.trigger", trigger);
         var started = clock.GetTimestamp();
         using (var slot = _running.AttemptAcquire(function.AppId))
         {
@@ -172,6 +175,8 @@ public sealed class Functions(
             FunctionVersion = function.Version, CreatedAt = clock.GetUtcNow().UtcDateTime, Trigger = trigger,
         };
         log.Add(invocation); // written in batches with the execution log, pruned with it
+        PortalTelemetry.FunctionInvocations.Add(1, new("trigger", trigger), new("outcome", outcome.Kind));
+        span?.SetTag("butterbase.invocation_id", invocation.Id).SetTag("butterbase.outcome", outcome.Kind);
         if (outcome.Kind != FunctionRuntime.Outcome.Ok)
             await outbox.SendAsync(dbFactory, function.AppId, Webhooks.WebhookEvents.FunctionFailed, new
             {

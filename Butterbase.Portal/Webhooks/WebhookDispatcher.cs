@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Butterbase.Portal.Data;
+using Butterbase.Portal.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -138,6 +139,7 @@ public sealed class WebhookDispatcher
         }
         var duration = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var ok = error is null;
+        PortalTelemetry.WebhookDeliveries.Add(1, new("event_type", message.EventType), new("outcome", ok ? "delivered" : "failed"));
         now = _clock.GetUtcNow().UtcDateTime;
         DateTime? next = null;
         var exhausted = false;
