@@ -37,32 +37,14 @@ builder.AddPortalApi();
 builder.AddSandbox();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
-
-builder.Services.AddSingleton<DeveloperAccounts>();
-builder.Services.AddSingleton<AppRegistry>();
-builder.Services.AddSingleton<ApiKeys>();
-builder.Services.AddSingleton<UserTokens>();
-builder.Services.AddSingleton<ToolkitCatalog>();
-builder.Services.AddSingleton<ToolkitConfigs>();
-builder.Services.AddSingleton<CredentialProtector>();
-builder.Services.AddSingleton<ConnectionCache>();
-builder.Services.AddSingleton<OAuthProviders>();
-builder.Services.AddSingleton<OAuthClient>();
-builder.Services.AddSingleton<ConnectFlow>();
-builder.Services.AddSingleton<ConnectionStore>();
-builder.Services.AddSingleton<HostedConnect>();
-builder.Services.AddSingleton<TokenRefresher>();
+builder.Services.AddApps();
+builder.Services.AddToolkits();
+builder.Services.AddPortalConnections();
 builder.Services.AddExecution();
 builder.Services.AddFunctions(builder.Configuration);
 builder.Services.AddMcpEndpoint();
 builder.Services.AddWebhooks();
-builder.Services.AddSingleton<RevocationWorker>().AddRecurringJob<RevocationWorker.Pass>(RevocationWorker.JobName, RevocationWorker.Every);
 builder.AddScheduling();
-builder.Services.AddHttpClient(OAuthClient.HttpClientName, c =>
-{
-    c.Timeout = TimeSpan.FromSeconds(30);
-    c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0"); // GitHub rejects requests without one
-}).RemoveAllLoggers(); // the default handlers log URLs, and some providers put tokens in paths (HubSpot)
 
 var app = builder.Build();
 if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);

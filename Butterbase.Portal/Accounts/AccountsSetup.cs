@@ -11,6 +11,7 @@ public static class AccountsSetup
             .Validate(o => o.SignUp is SignUpModes.Open or SignUpModes.Invite or SignUpModes.FirstUserOnly,
                 "Butterbase:Accounts:SignUp must be open, invite or first-user-only.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<DeveloperAccounts>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<AppTeam>();
         builder.Services.AddScoped<AppAccess>();

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Butterbase.Portal.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Apps;
 
@@ -14,7 +15,7 @@ namespace Butterbase.Portal.Apps;
 /// revocation by another instance on the same database within a second (<see cref="CacheInvalidation"/>; the TTL only
 /// if that message is lost).
 /// </summary>
-public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock, IConfiguration configuration, ILogger<ApiKeys> logger,
+public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock, IOptions<CacheOptions> cache, ILogger<ApiKeys> logger,
     CacheInvalidation? invalidation = null)
 {
     public const string Scheme = "bb_sk_";
@@ -23,7 +24,7 @@ public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider 
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
     // One partition for all keys: revocations are rare, and the key id is not known before the read.
     private const string AllKeys = "";
-    private readonly LocalCache<Verified> _verified = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ApiKeySeconds", 30.0)), invalidation, "api-key");
+    private readonly LocalCache<Verified> _verified = new(clock, TimeSpan.FromSeconds(cache.Value.ApiKeySeconds), invalidation, "api-key");
 
     private sealed class Verified(ApiKey key)
     {

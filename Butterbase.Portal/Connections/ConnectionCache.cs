@@ -1,4 +1,5 @@
 using Butterbase.Portal.Data;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Connections;
 
@@ -12,12 +13,12 @@ namespace Butterbase.Portal.Connections;
 /// the row and compares versions (<see cref="TokenRefresher"/>). Expiry is judged on every call from the cached
 /// credentials' own expiry, so the proactive refresh is unchanged.
 /// </summary>
-public sealed class ConnectionCache(TimeProvider clock, IConfiguration configuration, CacheInvalidation? invalidation = null)
+public sealed class ConnectionCache(TimeProvider clock, IOptions<CacheOptions> cache, CacheInvalidation? invalidation = null)
 {
     /// <param name="Problem">null, or no_connection | connection_not_found | connection_ambiguous | connection_expired.</param>
     public sealed record Pick(Connection? Connection, StoredCredentials? Credentials, string? Problem);
 
-    private readonly LocalCache<Pick> _picks = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ConnectionSeconds", 15.0)), invalidation, "connection");
+    private readonly LocalCache<Pick> _picks = new(clock, TimeSpan.FromSeconds(cache.Value.ConnectionSeconds), invalidation, "connection");
 
     public bool TryGet(string appId, string userId, string toolkitSlug, string? connectionId, out Pick pick) =>
         _picks.TryGet(Key(appId, userId, toolkitSlug, connectionId), out pick);

@@ -251,6 +251,7 @@ public static class CacheInvalidationSetup
 {
     public static IServiceCollection AddCacheInvalidation(this IServiceCollection services)
     {
+        services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<CacheInvalidation>();
         services.AddHostedService(sp => sp.GetRequiredService<CacheInvalidation>());
         return services;

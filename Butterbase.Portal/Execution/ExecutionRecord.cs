@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Execution;
 
@@ -86,15 +87,16 @@ public sealed class LogTruncation
 /// </summary>
 public sealed class LogQuota
 {
+    public const string Section = "Butterbase:Executions";
+
+    /// <summary>Days every log row (executions, invocations, idempotency records excepted) is kept.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 3650)] public int RetentionDays { get; set; } = 14;
     /// <summary>Executions kept per app; 0 or less: no quota (the retention period only).</summary>
     public int MaxRowsPerApp { get; set; } = 50_000;
     /// <summary>Function invocations kept per app; 0 or less: no quota.</summary>
     public int MaxInvocationRowsPerApp { get; set; } = 10_000;
     /// <summary>UTF-8 bytes kept of each text column of a row (request, response, error, console output); 0 or less: no cap.</summary>
     public int MaxTextBytesPerRow { get; set; } = 8 * 1024;
-
-    public static LogQuota From(IConfiguration configuration) =>
-        configuration.GetSection("Butterbase:Executions").Get<LogQuota>() ?? new LogQuota();
 
     /// <summary>
     /// Rows an app may add between two checks of its count: a check reads the app's index up to its quota (≈8 ms for
@@ -131,9 +133,9 @@ public sealed class LogQuota
 /// batch is written, and an app that wrote a tenth of its quota since its last check is trimmed to its quota, oldest
 /// rows first, its own rows only (the 10-minute pass also checks every app, for rows other instances wrote).
 /// </summary>
-public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfiguration configuration, TimeProvider clock, ILogger<ExecutionLog> logger) : BackgroundService
+public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IOptions<LogQuota> quota, TimeProvider clock, ILogger<ExecutionLog> logger) : BackgroundService
 {
-    private readonly LogQuota _quota = LogQuota.From(configuration);
+    private readonly LogQuota _quota = quota.Value;
     // Rows written per (log, app) since that app's last quota check, by this instance.
     private readonly Dictionary<(string Log, string AppId), int> _sinceCheck = new();
 
@@ -248,7 +250,7 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IConfigu
         var now = clock.GetUtcNow().UtcDateTime;
         if (now - _lastPrune < TimeSpan.FromMinutes(10)) return;
         _lastPrune = now;
-        var days = configuration.GetValue("Butterbase:Executions:RetentionDays", 14);
+        var days = _quota.RetentionDays;
         await db.Set<ExecutionRecord>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
         await db.Set<Functions.FunctionInvocation>().Where(x => x.CreatedAt < now.AddDays(-days)).ExecuteDeleteAsync(ct);
         await db.Set<IdempotencyRecord>().Where(x => x.CreatedAt < now - IdempotencyStore.Window).ExecuteDeleteAsync(ct);

@@ -10,6 +10,7 @@ public static class ExecutionSetup
         services.AddSingleton<ToolRunner>();
         services.AddSingleton<ProxyRunner>();
         services.AddSingleton<IdempotencyStore>();
+        services.AddOptions<LogQuota>().BindConfiguration(LogQuota.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ExecutionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionLog>());
         foreach (var tool in new CodedTool[]

@@ -3,6 +3,7 @@ using Butterbase.Portal.Api;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Mcp;
 
@@ -11,7 +12,7 @@ namespace Butterbase.Portal.Mcp;
 /// path (every MCP request names its server), invalidated on every instance when one changes.
 /// </summary>
 public sealed partial class McpServers(IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, TimeProvider clock,
-    IConfiguration configuration, CacheInvalidation? invalidation = null)
+    IOptions<CacheOptions> cache, CacheInvalidation? invalidation = null)
 {
     public const int MaxNameLength = 40;
     public const int MaxToolkits = 50;
@@ -21,7 +22,7 @@ public sealed partial class McpServers(IDbContextFactory<PortalDb> dbFactory, To
     public const int ClientToolWarning = 40;
 
     private readonly LocalCache<McpServerConfig?> _byName = new(clock,
-        TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:McpServerSeconds", 30.0)), invalidation, "mcp-server");
+        TimeSpan.FromSeconds(cache.Value.McpServerSeconds), invalidation, "mcp-server");
 
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
     private static partial Regex NamePattern();

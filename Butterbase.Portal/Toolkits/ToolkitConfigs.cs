@@ -3,15 +3,16 @@ using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Data;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Toolkits;
 
 /// <summary>Enabling, changing and disabling toolkits for an app (the `/configure` resource).</summary>
-public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock, IConfiguration configuration,
+public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock, IOptions<CacheOptions> cache,
     CacheInvalidation? invalidation = null)
 {
     private const string SecretPurpose = "Butterbase.Toolkits.ClientSecret.v1";
-    private readonly LocalCache<ToolkitState> _states = new(clock, TimeSpan.FromSeconds(configuration.GetValue("Butterbase:Cache:ToolkitConfigSeconds", 30.0)), invalidation, "toolkit");
+    private readonly LocalCache<ToolkitState> _states = new(clock, TimeSpan.FromSeconds(cache.Value.ToolkitConfigSeconds), invalidation, "toolkit");
 
     /// <summary>What `/execute` needs to know about an app's toolkit.</summary>
     public enum ToolkitState { NotConfigured, Disabled, Enabled }

@@ -1,0 +1,29 @@
+using Butterbase.Portal.Scheduling;
+
+namespace Butterbase.Portal.Connections;
+
+public static class ConnectionsSetup
+{
+    /// <summary>
+    /// The OAuth engine (providers, client, connect flow, hosted connect pages), the connection store with its
+    /// cross-instance cache, token refresh, and the revocation pass (a clustered recurring job).
+    /// </summary>
+    public static IServiceCollection AddPortalConnections(this IServiceCollection services)
+    {
+        services.AddSingleton<CredentialProtector>();
+        services.AddSingleton<ConnectionCache>();
+        services.AddSingleton<OAuthProviders>();
+        services.AddSingleton<OAuthClient>();
+        services.AddSingleton<ConnectFlow>();
+        services.AddSingleton<ConnectionStore>();
+        services.AddSingleton<HostedConnect>();
+        services.AddSingleton<TokenRefresher>();
+        services.AddSingleton<RevocationWorker>().AddRecurringJob<RevocationWorker.Pass>(RevocationWorker.JobName, RevocationWorker.Every);
+        services.AddHttpClient(OAuthClient.HttpClientName, c =>
+        {
+            c.Timeout = TimeSpan.FromSeconds(30);
+            c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0"); // GitHub rejects requests without one
+        }).RemoveAllLoggers(); // the default handlers log URLs, and some providers put tokens in paths (HubSpot)
+        return services;
+    }
+}
