@@ -111,7 +111,7 @@ public static class ConnectionsApi
     public static async Task<IResult> Callback(string toolkit, HttpContext http, ConnectFlow flow, CancellationToken ct)
     {
         var query = http.Request.Query;
-        // Codes and tokens must not leak through caches or the Referer of the next page (SECURITY.md 8).
+        // Codes and tokens must not leak through caches or the Referer of the next page (docs/security.md [8]).
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers["Referrer-Policy"] = "no-referrer";
         var outcome = await flow.CompleteOAuthAsync(toolkit, query["code"], query["state"], query["error"], query["iss"], flow.Origin(http.Request), ct);
