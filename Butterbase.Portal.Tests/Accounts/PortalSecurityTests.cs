@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Butterbase.Portal.Tests.Accounts;
 
-/// <summary>SECURITY.md 29: cookie flags, antiforgery, framing, and sign-up/sign-in over real form posts.</summary>
+/// <summary>docs/security.md [29]: cookie flags, antiforgery, framing, and sign-up/sign-in over real form posts.</summary>
 public sealed partial class PortalSecurityTests : IAsyncLifetime
 {
     // In-memory server addressed as https, as a deployment behind TLS is.

@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Butterbase.Portal.Tests.Api;
 
-/// <summary>SECURITY.md 19–21: every endpoint × every principal gets the documented status and body.</summary>
+/// <summary>docs/security.md [19]–[21]: every endpoint × every principal gets the documented status and body.</summary>
 public sealed class ApiAuthenticationTests(ApiAuthenticationTests.Fixture fx) : IClassFixture<ApiAuthenticationTests.Fixture>
 {
     public sealed class Fixture : IAsyncLifetime

@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Butterbase.Portal.Tests.Api;
 
-/// <summary>End-user JWTs from an app's own identity provider, validated against its JWKS over HTTP (SECURITY.md 20).</summary>
+/// <summary>End-user JWTs from an app's own identity provider, validated against its JWKS over HTTP (docs/security.md [20]).</summary>
 public sealed class ExternalIssuerTests : IAsyncLifetime
 {
     private const string Issuer = "https://idp.example.test/";

@@ -3,7 +3,7 @@ using Butterbase.Portal.Tests.Support;
 
 namespace Butterbase.Portal.Tests.Api;
 
-/// <summary>SECURITY.md 22: over the per-app limit → 429 with Retry-After; one app's flood does not throttle another.</summary>
+/// <summary>docs/security.md [22]: over the per-app limit → 429 with Retry-After; one app's flood does not throttle another.</summary>
 public sealed class RateLimitTests : IAsyncLifetime
 {
     private readonly PortalApplication _portal = new PortalApplication()

@@ -15,7 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Butterbase.Portal.Tests.Apps;
 
 /// <summary>
-/// SECURITY.md 29 and 31, issue 13 class 1: every routable page under /apps/{id} (and the toolkit dialog opened by
+/// docs/security.md [29] and [31], issue 13 class 1: every routable page under /apps/{id} (and the toolkit dialog opened by
 /// URL), rendered by the real host for a signed-in owner, viewer and non-member of app A. The non-member sees "App not
 /// found" and nothing of A; the viewer sees A without its secrets and with every control that changes something
 /// absent or disabled; the owner (the control group) sees A's data and live controls. The live-circuit half is in

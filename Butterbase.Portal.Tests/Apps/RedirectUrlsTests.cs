@@ -2,7 +2,7 @@ using Butterbase.Portal.Apps;
 
 namespace Butterbase.Portal.Tests.Apps;
 
-/// <summary>SECURITY.md 7: the redirect allow-list matches scheme, host and port exactly and the path as a prefix.</summary>
+/// <summary>docs/security.md [7]: the redirect allow-list matches scheme, host and port exactly and the path as a prefix.</summary>
 public sealed class RedirectUrlsTests
 {
     private static readonly string[] Allowed = ["https://app.com/settings", "http://localhost:3000/", "https://other.app.com:8443/cb/"];

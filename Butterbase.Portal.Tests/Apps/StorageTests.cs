@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Portal.Tests.Apps;
 
-/// <summary>SECURITY.md 21/23: a copy of the database gives an attacker no usable API key or token key.</summary>
+/// <summary>docs/security.md [21], [23]: a copy of the database gives an attacker no usable API key or token key.</summary>
 public sealed class StorageTests : IAsyncLifetime
 {
     private readonly PortalApplication _portal = new();

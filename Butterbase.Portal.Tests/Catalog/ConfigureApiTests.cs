@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Portal.Tests.Catalog;
 
-/// <summary>`/configure` exactly as API.md: idempotent upsert, disable keeps the row, secrets write-only.</summary>
+/// <summary>`/configure` exactly as docs/api.md "Toolkit configuration": idempotent upsert, disable keeps the row, secrets write-only.</summary>
 public sealed class ConfigureApiTests : IAsyncLifetime
 {
     private readonly PortalApplication _portal = new();

@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging;
 namespace Butterbase.Portal.Tests.Connections;
 
 /// <summary>
-/// SECURITY.md 3 and 26 across a whole Sandbox flow (connect, callback, execute, refresh, delete and revoke): no state,
+/// docs/security.md [3] and [26] across a whole Sandbox flow (connect, callback, execute, refresh, delete and revoke): no state,
 /// code, PKCE verifier or challenge, token or client secret in any log line, at any level the configuration lets through.
 /// The Sandbox's OpenIddict logged whole protocol messages at Information before.
 /// </summary>

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Butterbase.Portal.Tests.Connections;
 
-/// <summary>SECURITY.md 1 (expiry), 15 (revocation retried), 24 (bound blobs), 25 (key roll), 28 (crash mid-callback).</summary>
+/// <summary>docs/security.md [1] (expiry), [15] (revocation retried), [24] (bound blobs), [25] (key roll), [28] (crash mid-callback).</summary>
 public sealed class ConnectResilienceTests : IAsyncLifetime
 {
     private const string Slug = "asana";

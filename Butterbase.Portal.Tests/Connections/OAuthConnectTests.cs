@@ -13,7 +13,7 @@ namespace Butterbase.Portal.Tests.Connections;
 
 /// <summary>
 /// The whole OAuth 2.0 connect flow over real HTTP against stand-ins that reproduce each curated provider's
-/// token-endpoint quirks, and a generated toolkit. SECURITY.md 1–8, 10, 15, 23, 26.
+/// token-endpoint quirks, and a generated toolkit. docs/security.md [1]–[8], [10], [15], [23], [26].
 /// </summary>
 public sealed class OAuthConnectTests(OAuthConnectTests.Fixture fx) : IClassFixture<OAuthConnectTests.Fixture>
 {

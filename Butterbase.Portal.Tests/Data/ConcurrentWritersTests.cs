@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Portal.Tests.Data;
 
-/// <summary>SECURITY.md 27: 200 concurrent writers on SQLite — no SQLITE_BUSY reaches a client, no write is lost.</summary>
+/// <summary>docs/security.md [27]: 200 concurrent writers on SQLite — no SQLITE_BUSY reaches a client, no write is lost.</summary>
 public sealed class ConcurrentWritersTests : IAsyncLifetime
 {
     private readonly PortalApplication _portal = new PortalApplication().With("Butterbase:RateLimit:PermitsPerApp", "100000");

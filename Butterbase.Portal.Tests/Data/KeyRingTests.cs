@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Portal.Tests.Data;
 
-/// <summary>SECURITY.md 25 / DESIGN.md: the key ring is kept in the database, can be encrypted at rest, and its loss stops the host.</summary>
+/// <summary>docs/security.md [25] / docs/architecture.md "Credentials and refresh": the key ring is kept in the database, can be encrypted at rest, and its loss stops the host.</summary>
 public sealed class KeyRingTests
 {
     private static async Task SeedConnectionAsync(PortalApplication portal)

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Butterbase.Portal.Tests.Execution;
 
-/// <summary>SECURITY.md 11–14 (refresh), 16–18 (outbound policy), with a generated toolkit (Asana) against stand-ins.</summary>
+/// <summary>docs/security.md [11]–[14] (refresh), [16]–[18] (outbound policy), with a generated toolkit (Asana) against stand-ins.</summary>
 public sealed class RefreshAndOutboundTests : IAsyncLifetime
 {
     private const string Slug = "asana";

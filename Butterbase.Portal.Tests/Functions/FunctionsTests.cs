@@ -22,7 +22,7 @@ public sealed class FunctionsTests(FunctionsFixture fx) : IClassFixture<Function
 {
     private string Functions => $"v1/{fx.App.Id}/functions";
 
-    /// <summary>API.md "Functions and SDK", verbatim; the docs leave `userId` free, so the test defines it first.</summary>
+    /// <summary>docs/api.md "Documented examples", verbatim; the docs leave `userId` free, so the test defines it first.</summary>
     private const string DocumentedHandler = """
         export default async function handler(ctx) {
           // Execute a tool on behalf of the calling user

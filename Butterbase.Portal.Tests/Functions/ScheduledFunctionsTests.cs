@@ -21,7 +21,7 @@ public sealed class ScheduleFixture() : CuratedToolsFixture(FakeProviderStyle.Go
 }
 
 /// <summary>
-/// Scheduled functions (API.md "Scheduled functions"): the schedules API, runs fired through the real Quartz scheduler
+/// Scheduled functions (docs/api.md "Scheduled functions"): the schedules API, runs fired through the real Quartz scheduler
 /// (a firing is asked for now rather than waited for), run-as and service rights, pause, the app boundary.
 /// </summary>
 public sealed class ScheduledFunctionsTests(ScheduleFixture fx) : IClassFixture<ScheduleFixture>
@@ -132,7 +132,7 @@ public sealed class ScheduledFunctionsTests(ScheduleFixture fx) : IClassFixture<
     {
         fx.Api.On("POST", "/gmail/v1/users/me/messages/send", _ => (200, new { id = "msg_sched", threadId = "t1", labelIds = new[] { "SENT" } }, null));
         fx.Api.On("GET", "/calendar/v3/calendars/primary/events", _ => (200, new { kind = "calendar#events", items = Array.Empty<object>() }, null));
-        // README/API.md's handler: as the calling user, then asUser (here the same user, which a user may name).
+        // The documented handler (docs/api.md "Documented examples"): as the calling user, then asUser (here the same user, which a user may name).
         await DeployAsync("cron-welcome", """
             const userId = 'ada';
             export default async function handler(ctx) {

@@ -14,10 +14,10 @@ namespace Butterbase.Portal.Api;
 
 public sealed class RateLimitOptions
 {
-    /// <summary>Requests per app per window on `/v1/{appId}/…` (SECURITY.md 22).</summary>
+    /// <summary>Requests per app per window on `/v1/{appId}/…` (docs/security.md [22]).</summary>
     public int PermitsPerApp { get; set; } = 6000;
     public int WindowSeconds { get; set; } = 60;
-    /// <summary>`POST /connect` per end user (JWT callers) per minute (SECURITY.md 9).</summary>
+    /// <summary>`POST /connect` per end user (JWT callers) per minute (docs/security.md [9]).</summary>
     public int ConnectPerUserPerMinute { get; set; } = 30;
 }
 
@@ -126,7 +126,7 @@ public static class ApiSetup
             .RequireRateLimiting(PerAppRateLimit)
             .WithTags("Apps");
 
-    /// <summary>Security headers for every response (SECURITY.md 29).</summary>
+    /// <summary>Security headers for every response (docs/security.md [29]).</summary>
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var headers = context.Response.Headers;

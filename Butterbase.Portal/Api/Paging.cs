@@ -23,7 +23,7 @@ public static class Paging
         new(all.Skip(offset).Take(limit).ToList(), all.Count, limit, offset);
 }
 
-/// <summary>Resource rows are snake_case (API.md); action results keep the default camelCase.</summary>
+/// <summary>Resource rows are snake_case (docs/api.md "Conventions"); action results keep the default camelCase.</summary>
 public static class ApiJson
 {
     public static readonly JsonSerializerOptions Snake = new(JsonSerializerDefaults.Web)

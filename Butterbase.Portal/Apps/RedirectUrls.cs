@@ -1,7 +1,7 @@
 namespace Butterbase.Portal.Apps;
 
 /// <summary>
-/// The allow-list check for where end users are sent back after connecting (SECURITY.md 7, RFC 9700 §4.1).
+/// The allow-list check for where end users are sent back after connecting (docs/security.md [7], RFC 9700 §4.1).
 /// An allowed entry fixes scheme, host and port exactly and a path prefix on a segment boundary;
 /// anything a browser might read differently from us (userinfo, backslashes, encoded separators,
 /// control characters) is refused outright rather than normalised.

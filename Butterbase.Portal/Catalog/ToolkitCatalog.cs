@@ -122,7 +122,7 @@ public sealed class ToolkitCatalog
     }
 
     /// <summary>
-    /// Ranked search (API.md): exact slug, then name prefix, then name/alias word match, then description and
+    /// Ranked search (docs/api.md "Catalog"): exact slug, then name prefix, then name/alias word match, then description and
     /// tool-name matches; every query word must match something; one typo allowed in words of 4+ letters;
     /// curated toolkits first on ties and when the query is empty.
     /// </summary>

@@ -27,7 +27,7 @@ public sealed class ConnectFlow(
     ILogger<ConnectFlow> logger)
 {
     public static readonly TimeSpan RequestLifetime = TimeSpan.FromMinutes(10);
-    /// <summary>Pending requests kept per user and toolkit; starting more drops the oldest (SECURITY.md 9).</summary>
+    /// <summary>Pending requests kept per user and toolkit; starting more drops the oldest (docs/security.md [9]).</summary>
     public const int MaxPendingPerUser = 5;
 
     public sealed record Started(string AuthUrl, string ConnectionRequestId);
@@ -119,7 +119,7 @@ public sealed class ConnectFlow(
         var now = clock.GetUtcNow().UtcDateTime;
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        // Atomic single use: exactly one callback moves the request out of 'initiated' (SECURITY.md 1–2).
+        // Atomic single use: exactly one callback moves the request out of 'initiated' (docs/security.md [1], [2]).
         var consumed = await db.ConnectionRequests
             .Where(r => r.StateHash == stateHash && r.Status == "initiated" && r.ExpiresAt > now)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "consuming"), ct);

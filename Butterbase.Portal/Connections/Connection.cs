@@ -76,7 +76,7 @@ public static class ConnectionStatus
 
 /// <summary>
 /// One attempt to connect: the OAuth state (stored hashed), the PKCE verifier (encrypted), and where the
-/// user goes afterwards. Single-use and short-lived (DESIGN.md "OAuth engine").
+/// user goes afterwards. Single-use and short-lived (docs/architecture.md "OAuth engine").
 /// </summary>
 public sealed class ConnectionRequest
 {

@@ -45,7 +45,7 @@ public sealed class ConnectionStore(
 
     /// <summary>
     /// Deletes the connection and its credentials now; the provider-side revocation (where the provider has one)
-    /// is queued in the same transaction and retried until it succeeds (SECURITY.md 15).
+    /// is queued in the same transaction and retried until it succeeds (docs/security.md [15]).
     /// </summary>
     public async Task<bool> DeleteAsync(string appId, string id, string? userId, string origin, CancellationToken ct = default)
     {

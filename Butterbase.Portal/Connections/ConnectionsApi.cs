@@ -112,7 +112,7 @@ public static class ConnectionsApi
     public static async Task<IResult> Callback(string toolkit, HttpContext http, ConnectFlow flow, Catalog.ToolkitCatalog catalog, CancellationToken ct)
     {
         var query = http.Request.Query;
-        // Codes and tokens must not leak through caches or the Referer of the next page (SECURITY.md 8).
+        // Codes and tokens must not leak through caches or the Referer of the next page (docs/security.md [8]).
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers["Referrer-Policy"] = "no-referrer";
         using var span = PortalTelemetry.Source.StartActivity("connect callback");

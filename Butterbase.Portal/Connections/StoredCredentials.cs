@@ -24,7 +24,7 @@ public sealed record StoredCredentials
 
 /// <summary>
 /// Encrypts credentials with Data Protection, the purpose bound to app and connection id: a blob copied
-/// into another connection's row does not decrypt (SECURITY.md 24).
+/// into another connection's row does not decrypt (docs/security.md [24]).
 /// </summary>
 public sealed class CredentialProtector(IDataProtectionProvider dataProtection)
 {

@@ -7,7 +7,7 @@ namespace Butterbase.Portal.Data;
 /// <summary>
 /// The Data Protection key ring that encrypts every stored token and secret: kept in the database (shared by
 /// all instances), optionally encrypted at rest with a certificate, and checked at start so a lost key ring
-/// stops the host loudly instead of silently orphaning every connection (DESIGN.md "Credentials and refresh").
+/// stops the host loudly instead of silently orphaning every connection (docs/architecture.md "Credentials and refresh").
 /// </summary>
 public static class KeyRing
 {

@@ -9,7 +9,7 @@ namespace Butterbase.Portal.Execution;
 public sealed record ToolOutcome(bool Successful, JsonNode? Data, string? ErrorCode = null, string? ErrorMessage = null);
 
 /// <summary>
-/// A curated tool whose request or result needs real work (DESIGN.md "Providers and the catalog").
+/// A curated tool whose request or result needs real work (docs/architecture.md "Providers and the catalog").
 /// It builds the provider request from validated parameters and reads the provider's answer.
 /// The implementations live in <c>Execution/Tools/</c>, one file per provider.
 /// </summary>

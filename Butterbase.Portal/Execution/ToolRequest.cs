@@ -249,7 +249,7 @@ public static class ToolRequest
         return baseUrl;
     }
 
-    /// <summary>One escaped path segment; values that could climb out of the path are refused (SECURITY.md 16).</summary>
+    /// <summary>One escaped path segment; values that could climb out of the path are refused (docs/security.md [16]).</summary>
     private static string PathSegment(string name, JsonNode value)
     {
         var text = Scalar(value);

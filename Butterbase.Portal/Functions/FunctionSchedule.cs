@@ -57,7 +57,7 @@ public static class InvocationTrigger
 /// <summary>One schedule as `PUT /v1/{appId}/functions/{name}/schedules` takes it (ids and next_run_at of a GET are ignored).</summary>
 public sealed record ScheduleInput(string? Cron, string? TimeZone, string? RunAs, JsonElement? Body, bool? Enabled);
 
-/// <summary>One schedule as the API answers it: the contract's names (API.md "Scheduled functions"), so a GET can be PUT back as is.</summary>
+/// <summary>One schedule as the API answers it: the contract's names (docs/api.md "Scheduled functions"), so a GET can be PUT back as is.</summary>
 public sealed record ScheduleView(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("cron")] string Cron,

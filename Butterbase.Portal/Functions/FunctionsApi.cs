@@ -85,7 +85,7 @@ public static class FunctionsApi
         return TypedResults.Json(new InvocationPage(items.Select(InvocationRow.From).ToList(), total, l, o, mark is not null, mark?.DroppedBefore), ApiJson.Snake);
     }
 
-    /// <summary>`GET …/functions/{name}/schedules`: `[{ id, cron, timeZone, runAs, body, enabled, next_run_at }]` (API.md "Scheduled functions").</summary>
+    /// <summary>`GET …/functions/{name}/schedules`: `[{ id, cron, timeZone, runAs, body, enabled, next_run_at }]` (docs/api.md "Scheduled functions").</summary>
     private static async Task<IResult> Schedules(string appId, string name, FunctionSchedules schedules, CancellationToken ct) =>
         await schedules.ListAsync(appId, name, ct) is { } list ? TypedResults.Json(list, JsonSerializerOptions.Web) : NotFound(name);
 

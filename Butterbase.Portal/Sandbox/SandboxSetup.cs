@@ -8,7 +8,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Butterbase.Portal.Sandbox;
 
 /// <summary>
-/// The built-in Sandbox provider (DESIGN.md "The Sandbox"): a real OAuth 2.0 authorization server (OpenIddict:
+/// The built-in Sandbox provider (docs/architecture.md "The Sandbox"): a real OAuth 2.0 authorization server (OpenIddict:
 /// code + PKCE S256, rotating refresh tokens, revocation) with a consent page, and a tiny messages API behind it,
 /// all under `/sandbox/`. Enabled by `Butterbase:Sandbox:Enabled`; when off nothing is registered or mapped.
 /// </summary>
@@ -22,7 +22,7 @@ public static class SandboxSetup
         if (!builder.Configuration.GetValue<bool>(EnabledKey)) return;
         var services = builder.Services;
         // OpenIddict logs whole protocol messages at Information (state, code, code_verifier, tokens): warnings and
-        // errors only, whatever the configured default (SECURITY.md 3, 26).
+        // errors only, whatever the configured default (docs/security.md [3], [26]).
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
 
         if (DatabaseSetup.UsesPostgres(builder.Configuration))

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Butterbase.Portal.Toolkits;
 
-/// <summary>`POST /configure`, `DELETE /configure/{toolkit}`, `GET /configure` (API.md "Toolkit configuration").</summary>
+/// <summary>`POST /configure`, `DELETE /configure/{toolkit}`, `GET /configure` (docs/api.md "Toolkit configuration").</summary>
 public static class ToolkitsApi
 {
     public static RouteGroupBuilder MapToolkitsApi(this RouteGroupBuilder integrations)

@@ -1,4 +1,4 @@
-// Wire types of the Butterbase Integrations REST API (API.md), typed as the server sends them:
+// Wire types of the Butterbase Integrations REST API (docs/api.md), typed as the server sends them:
 // resource rows are snake_case, action results (connect, connection requests, execute) camelCase.
 
 /** What every SDK call resolves to: exactly one of `data` and `error` is non-null. */

@@ -1,4 +1,4 @@
-// API.md's two documented examples ("Functions and SDK"), run as written against a real portal whose Gmail,
+// The two documented examples (docs/api.md "Documented examples"), run as written against a real portal whose Gmail,
 // Google Calendar and Slack toolkits point at node stand-ins for Google and Slack (test/support/fakes.mjs).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
