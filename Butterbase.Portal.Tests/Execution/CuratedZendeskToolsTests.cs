@@ -193,4 +193,21 @@ public sealed class CuratedZendeskToolsTests(ZendeskToolkitFixture zendesk) : IC
         var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("bea@example.com/token:6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"));
         Assert.Equal(expected, zendesk.Received("GET", "/api/v2/users/me.json").Headers["Authorization"]);
     }
+    [Fact]
+    public async Task A_subdomain_that_would_move_the_host_is_refused_on_the_connect_page_and_nothing_is_stored()
+    {
+        var app = await zendesk.Portal.CreateAppAsync("Field app", HostedConnectDriver.ReturnUrl);
+        using var admin = zendesk.Portal.Http(app.ApiKey);
+        await JsonAssert.OkAsync(await admin.PostAsync($"v1/{app.Id}/integrations/configure", JsonAssert.Body(new { toolkit = "zendesk", authScheme = "basic" })));
+        foreach (var subdomain in new[] { "attacker.example/steal", "attacker.example?x=", "acme@attacker.example", "attacker.example#" })
+        {
+            var refused = await zendesk.Portal.SubmitHostedAsync(app, "zendesk", "eve", new()
+            {
+                ["username"] = "eve@example.com/token", ["password"] = "secret", ["field.subdomain"] = subdomain,
+            });
+            Assert.NotEqual(System.Net.HttpStatusCode.Redirect, refused.StatusCode);
+        }
+        var connections = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{app.Id}/integrations/connections?userId=eve"));
+        Assert.Equal(0, connections.GetProperty("items").GetArrayLength());
+    }
 }
