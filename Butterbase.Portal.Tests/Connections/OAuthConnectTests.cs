@@ -26,6 +26,8 @@ public sealed class OAuthConnectTests(OAuthConnectTests.Fixture fx) : IClassFixt
             (FakeProviderStyle.Google, "gmail"), (FakeProviderStyle.Slack, "slack"), (FakeProviderStyle.Notion, "notion"),
             (FakeProviderStyle.GitHub, "github"), (FakeProviderStyle.Microsoft, "outlook"), (FakeProviderStyle.HubSpot, "hubspot"),
             (FakeProviderStyle.Discord, "discord"), (FakeProviderStyle.Generic, "asana"),
+            (FakeProviderStyle.Zendesk, "zendesk"), (FakeProviderStyle.Airtable, "airtable"), (FakeProviderStyle.Calendly, "calendly"),
+            (FakeProviderStyle.Pipedrive, "pipedrive"), (FakeProviderStyle.Intercom, "intercom"), (FakeProviderStyle.Monday, "monday"),
         ];
         public Dictionary<string, FakeOAuthProvider> Fakes { get; } = [];
         public PortalApplication Portal { get; private set; } = default!;

@@ -17,7 +17,7 @@ public static class ExecutionSetup
                  {
                      new GmailSendEmail(), new SlackMethod(), new GoogleCalendarEventsList(), new GoogleCalendarWriteEvent(), new GoogleDriveUploadFile(),
                      new GoogleDriveDownloadFile(), new HubSpotCreate(), new NotionCreatePage(), new OutlookSendEmail(), new OutlookListMessages(),
-                     new OutlookListEvents(), new OutlookCreateEvent(), new GitHubGetFileContents(),
+                     new OutlookListEvents(), new OutlookCreateEvent(), new GitHubGetFileContents(), new MondayGraphQL(),
                  })
             services.AddSingleton(tool);
         services.AddSingleton<CodedTool>(sp => new DiscordSendMessage(sp.GetRequiredService<IConfiguration>()));

@@ -1,7 +1,7 @@
 namespace Butterbase.Portal.Tests.Support.Fakes;
 
 /// <summary>Which real provider a <see cref="FakeOAuthProvider"/> imitates: URL layout, wire formats, errors and quirks.</summary>
-public enum FakeProviderStyle { Google, Slack, Notion, GitHub, Microsoft, HubSpot, Discord, Generic }
+public enum FakeProviderStyle { Google, Slack, Notion, GitHub, Microsoft, HubSpot, Discord, Generic, Zendesk, Airtable, Calendly, Pipedrive, Intercom, Monday }
 
 /// <summary>How a client authenticated at the token (or revocation) endpoint.</summary>
 public enum ClientAuthMethod

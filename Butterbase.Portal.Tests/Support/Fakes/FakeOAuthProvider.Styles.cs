@@ -51,6 +51,20 @@ public sealed partial class FakeOAuthProvider
         FakeProviderStyle.HubSpot => new("/oauth/authorize", "/oauth/v3/token", "/oauth/v1/refresh-tokens/{refresh_token}", "/oauth/v1/access-tokens/{access_token}", ""),
         // https://discord.com/developers/docs/topics/oauth2#shared-resources-oauth2-urls
         FakeProviderStyle.Discord => new("/oauth2/authorize", "/api/oauth2/token", "/api/oauth2/token/revoke", "/api/v10/users/@me", "/api/v10"),
+        // https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/ ({subdomain}.zendesk.com/oauth/*; revocation is
+        // DELETE /api/v2/oauth/tokens/current.json, not RFC 7009); Support API v2 under /api/v2.
+        FakeProviderStyle.Zendesk => new("/oauth/authorizations/new", "/oauth/tokens", null, "/api/v2/users/me.json", "/api/v2"),
+        // https://airtable.com/developers/web/api/oauth-reference (airtable.com/oauth2/v1/*, no revocation endpoint; whoami for identity)
+        FakeProviderStyle.Airtable => new("/oauth2/v1/authorize", "/oauth2/v1/token", null, "/v0/meta/whoami", "/v0"),
+        // https://developer.calendly.com/api-docs (auth.calendly.com/oauth/authorize, /token, /revoke; api.calendly.com/users/me)
+        FakeProviderStyle.Calendly => new("/oauth/authorize", "/oauth/token", "/oauth/revoke", "/users/me", ""),
+        // https://pipedrive.readme.io/docs/marketplace-oauth-authorization (oauth.pipedrive.com/oauth/*; the API under /api on the company domain)
+        FakeProviderStyle.Pipedrive => new("/oauth/authorize", "/oauth/token", "/oauth/revoke", "/api/v1/users/me", "/api"),
+        // https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth (app.intercom.com/oauth,
+        // api.intercom.io/auth/eagle/token; no revocation endpoint, /me for identity)
+        FakeProviderStyle.Intercom => new("/oauth", "/auth/eagle/token", null, "/me", ""),
+        // https://developer.monday.com/apps/docs/oauth (auth.monday.com/oauth2/*; identity is the GraphQL `me` query, no revocation)
+        FakeProviderStyle.Monday => new("/oauth2/authorize", "/oauth2/token", null, "/me", ""),
         _ => new("/authorize", "/token", "/revoke", "/userinfo", "/api"),
     };
 
@@ -82,6 +96,21 @@ public sealed partial class FakeOAuthProvider
         // https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-refresh-token-exchange-example
         FakeProviderStyle.Discord => new("", "", "", TimeSpan.FromSeconds(604800), true, RefreshReply.Same,
             [ClientAuthMethod.Basic, ClientAuthMethod.Body], true),
+        // Zendesk: expiring access tokens with refresh tokens; a refresh deletes the previous access and refresh tokens.
+        // https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token
+        FakeProviderStyle.Zendesk => new("", "", "", TimeSpan.FromSeconds(1800), true, RefreshReply.Same, [ClientAuthMethod.Body], true),
+        // Airtable: access tokens live 60 minutes, refresh tokens are single use; confidential clients authenticate with HTTP Basic.
+        // https://airtable.com/developers/web/api/oauth-reference#token-refresh
+        FakeProviderStyle.Airtable => new("", "", "", TimeSpan.FromSeconds(3600), true, RefreshReply.Same, [ClientAuthMethod.Basic], true),
+        // Calendly: access tokens live 2 hours; refresh tokens rotate. https://developer.calendly.com/api-docs
+        FakeProviderStyle.Calendly => new("eyJ", "", "", TimeSpan.FromSeconds(7200), true, RefreshReply.Same, [ClientAuthMethod.Basic, ClientAuthMethod.Body], true),
+        // Pipedrive: HTTP Basic client auth only; access tokens live an hour; the refresh token stays the same.
+        // https://pipedrive.readme.io/docs/marketplace-oauth-authorization#step-7-refreshing-the-tokens
+        FakeProviderStyle.Pipedrive => new("v1:", "", "", TimeSpan.FromSeconds(3599), false, RefreshReply.Same, [ClientAuthMethod.Basic], true),
+        // Intercom: access tokens do not expire and there are no refresh tokens; credentials in the body.
+        FakeProviderStyle.Intercom => new("dG9r", "", "", null, false, RefreshReply.Omit, [ClientAuthMethod.Body], false),
+        // monday.com: access tokens do not expire, no refresh tokens. https://developer.monday.com/apps/docs/oauth
+        FakeProviderStyle.Monday => new("eyJ", "", "", null, false, RefreshReply.Omit, [ClientAuthMethod.Body], false),
         _ => new("at-", "rt-", "", TimeSpan.FromSeconds(3600), false, RefreshReply.Omit, Options.TokenEndpointAuth switch
         {
             TokenEndpointAuth.ClientSecretPost => [ClientAuthMethod.Body],
