@@ -114,7 +114,8 @@ public static class ConnectionsApi
         // Codes and tokens must not leak through caches or the Referer of the next page (SECURITY.md 8).
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers["Referrer-Policy"] = "no-referrer";
-        var outcome = await flow.CompleteOAuthAsync(toolkit, query["code"], query["state"], query["error"], query["iss"], flow.Origin(http.Request), ct);
+        var outcome = await flow.CompleteOAuthAsync(toolkit, query["code"], query["state"], query["error"], query["iss"], flow.Origin(http.Request), ct,
+            query.ToDictionary(p => p.Key, p => p.Value.ToString()));
         if (outcome.RedirectTo is not null) return Results.Redirect(outcome.RedirectTo);
         return Results.Content(ErrorPage(outcome.ErrorPage!), "text/html; charset=utf-8", statusCode: 400);
     }
