@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Connections;
+using Butterbase.Portal.Connections.Quirks;
 using Butterbase.Portal.Tests.Support;
 using Butterbase.Portal.Tests.Support.Fakes;
 using Microsoft.AspNetCore.WebUtilities;
@@ -212,4 +214,39 @@ public sealed class SquareRevocationTests
     }
 
     private static JsonNode Json(string json) => JsonNode.Parse(json)!;
+}
+
+/// <summary>What reading quirks take from a provider's or the browser's answer before it becomes part of an API address.</summary>
+public sealed class QuirkReadingTests
+{
+    private static QuirkConnectContext Context(Dictionary<string, JsonElement>? tokenBody = null, Dictionary<string, string>? callback = null) => new(
+        new OAuthProvider { Slug = "x", AuthorizationUrl = "https://p.example/a", TokenUrl = "https://p.example/t", ClientId = "c", ClientSecret = "s" },
+        new TokenResult { Ok = true, AccessToken = "at", Body = tokenBody ?? [] }, null, callback ?? [], new HttpClient(), _ => null);
+
+    private static Dictionary<string, JsonElement> Body(string json) =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;
+
+    [Theory]
+    [InlineData("https://acme.my.salesforce.com", "acme.my.salesforce.com")]
+    [InlineData("https://na123.salesforce.com:8443/", "na123.salesforce.com:8443")]
+    [InlineData("https://evil@attacker.example", null)]   // user info would change who is called
+    [InlineData("javascript:alert(1)", null)]
+    [InlineData("/relative", null)]
+    public async Task Salesforce_takes_only_the_authority_of_an_absolute_instance_url(string instanceUrl, string? host)
+    {
+        var found = await ProviderQuirks.Resolve("salesforce_instance_url").AfterConnectAsync(Context(Body($$"""{"instance_url":"{{instanceUrl}}"}""")), default);
+        Assert.Equal(host, found.Fields.GetValueOrDefault("instance_host"));
+        Assert.Equal(host is null, found.Problem is not null);
+    }
+
+    [Theory]
+    [InlineData("9130347596842384", true)]
+    [InlineData("123/../../other", false)]
+    [InlineData("", false)]
+    public async Task QuickBooks_takes_only_a_numeric_realm_id_from_the_callback(string realm, bool taken)
+    {
+        var found = await ProviderQuirks.Resolve("quickbooks_realm").AfterConnectAsync(Context(callback: new() { ["realmId"] = realm }), default);
+        Assert.Equal(taken ? realm : null, found.Fields.GetValueOrDefault("realmId"));
+        Assert.Equal(taken, found.Problem is null);
+    }
 }
