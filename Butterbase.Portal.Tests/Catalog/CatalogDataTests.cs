@@ -8,7 +8,8 @@ namespace Butterbase.Portal.Tests.Catalog;
 public sealed class CatalogDataTests
 {
     private static readonly ToolkitCatalog Catalog = new();
-    private static readonly HashSet<string> Curated = ["gmail", "google-calendar", "slack", "google-sheets", "notion", "github", "hubspot", "outlook", "google-drive", "discord", "sandbox", "zendesk", "airtable", "calendly", "pipedrive", "intercom", "monday"];
+    private static readonly HashSet<string> Curated = ["gmail", "google-calendar", "slack", "google-sheets", "notion", "github", "hubspot", "outlook", "google-drive", "discord", "sandbox",
+        "salesforce", "jira", "confluence", "quickbooks", "shopify", "zendesk", "airtable", "calendly", "pipedrive", "intercom", "monday"];
 
     [Theory]
     [InlineData("GMAIL_LIST_MESSAGES", true)]          // curated GET

@@ -1,5 +1,6 @@
 using Butterbase.Portal.Apps;
 using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Connections.Quirks;
 using Butterbase.Portal.Data;
 using Butterbase.Portal.Toolkits;
 using Microsoft.AspNetCore.DataProtection;
@@ -24,7 +25,8 @@ public sealed class ConnectFlow(
     ConnectionLifecycle lifecycle,
     Outbound.PublicOrigin publicOrigin,
     TimeProvider clock,
-    ILogger<ConnectFlow> logger)
+    ILogger<ConnectFlow> logger,
+    IHttpClientFactory httpClientFactory)
 {
     public static readonly TimeSpan RequestLifetime = TimeSpan.FromMinutes(10);
     /// <summary>Pending requests kept per user and toolkit; starting more drops the oldest (docs/security.md [9]).</summary>
@@ -110,7 +112,9 @@ public sealed class ConnectFlow(
     public sealed record CallbackOutcome(string? RedirectTo, string? ErrorPage, string Result = "invalid_state");
 
     /// <summary>The OAuth callback: consume the state, exchange the code, learn who connected, store the connection.</summary>
-    public async Task<CallbackOutcome> CompleteOAuthAsync(string pathToolkit, string? code, string? state, string? error, string? iss, string origin, CancellationToken ct)
+    /// <param name="callbackQuery">The callback's whole query string, for quirks that read more than code and state (QuickBooks' realmId).</param>
+    public async Task<CallbackOutcome> CompleteOAuthAsync(string pathToolkit, string? code, string? state, string? error, string? iss, string origin, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? callbackQuery = null)
     {
         origin = publicOrigin.Value;
         const string invalid = "This connection link is invalid, expired or was already used. Start connecting again from the app.";
@@ -156,7 +160,24 @@ public sealed class ConnectFlow(
         if (!tokens.Ok) return await Fail(tokens.IsClientError ? "oauth_client_rejected" : "token_exchange_failed", tokens.Error);
 
         var userInfo = await oauth.UserInfoAsync(provider, tokens.AccessToken!, ct);
-        var (accountId, label) = AccountIdentity.From(tokens.Body, userInfo);
+        // What the provider's quirks need besides the tokens (a site's cloud id, a data center, a tenant): a connection
+        // without it could not make one call, so the connect fails instead (provider_setup_failed).
+        var context = new QuirkConnectContext(provider, tokens, userInfo, callbackQuery ?? new Dictionary<string, string>(),
+            httpClientFactory.CreateClient(Execution.ToolRunner.HttpClientName), key => providers.Setting(toolkit.Slug, key));
+        var fields = new Dictionary<string, string>();
+        var extras = ProviderExtras(request.ToolkitSlug, tokens) ?? [];
+        string? quirkLabel = null;
+        foreach (var quirk in provider.Quirks)
+        {
+            var found = await quirk.AfterConnectAsync(context, ct);
+            if (found.Problem is { } setupProblem) return await Fail("provider_setup_failed", $"{quirk.Name}: {setupProblem}");
+            foreach (var (key, value) in found.Fields) fields[key] = value;
+            foreach (var (key, value) in found.Extras) extras[key] = value;
+            quirkLabel ??= found.Label;
+        }
+        var identity = userInfo is null ? null : provider.Quirks.Select(q => q.ReadIdentity(userInfo)).FirstOrDefault(i => i is not null);
+        var (accountId, label) = identity ?? AccountIdentity.From(tokens.Body, userInfo);
+        label ??= quirkLabel;
         var credentials = new StoredCredentials
         {
             Scheme = "oauth2",
@@ -165,7 +186,8 @@ public sealed class ConnectFlow(
             TokenType = tokens.TokenType,
             ExpiresAt = tokens.ExpiresAt,
             IssuedAt = tokens.ExpiresAt is null ? null : now,
-            Extra = ProviderExtras(request.ToolkitSlug, tokens),
+            Fields = fields.Count > 0 ? fields : null,
+            Extra = extras.Count > 0 ? extras : null,
         };
         var scopes = tokens.Scopes?.ToList() ?? request.Scopes;
         var connectionId = await SaveConnectionAsync(db, request, accountId, label, scopes, credentials, now, ct);
@@ -173,16 +195,13 @@ public sealed class ConnectFlow(
     }
 
     /// <summary>
-    /// What the token answer carries beside the tokens that later calls need: Slack v2's installing user's token (under
-    /// authed_user), and Discord's `guild` when the bot scope was granted — the one server the platform's shared bot may
+    /// What the token answer carries beside the tokens that later calls need (Slack v2's installing user's token is the
+    /// slack_v2 quirk's): Discord's `guild` when the bot scope was granted — the one server the platform's shared bot may
     /// act in for this connection (https://discord.com/developers/docs/topics/oauth2#advanced-bot-authorization).
     /// </summary>
     private static Dictionary<string, string>? ProviderExtras(string toolkitSlug, TokenResult tokens)
     {
         var extras = new Dictionary<string, string>();
-        if (tokens.Body.TryGetValue("authed_user", out var user) && user.ValueKind == System.Text.Json.JsonValueKind.Object
-            && user.TryGetProperty("access_token", out var token) && token.GetString() is { } t)
-            extras["user_access_token"] = t;
         if (toolkitSlug == "discord" && tokens.Body.TryGetValue("guild", out var guild) && guild.ValueKind == System.Text.Json.JsonValueKind.Object
             && guild.TryGetProperty("id", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String && id.GetString() is { Length: > 0 } g)
             extras[Execution.DiscordBotTool.GuildKey] = g;

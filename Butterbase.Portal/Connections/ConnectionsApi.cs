@@ -116,7 +116,8 @@ public static class ConnectionsApi
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers["Referrer-Policy"] = "no-referrer";
         using var span = PortalTelemetry.Source.StartActivity("connect callback");
-        var outcome = await flow.CompleteOAuthAsync(toolkit, query["code"], query["state"], query["error"], query["iss"], flow.Origin(http.Request), ct);
+        var outcome = await flow.CompleteOAuthAsync(toolkit, query["code"], query["state"], query["error"], query["iss"], flow.Origin(http.Request), ct,
+            query.ToDictionary(p => p.Key, p => p.Value.ToString()));
         // The path's toolkit is the caller's text: counted under its name only when the catalog knows it.
         var slug = catalog.Find(toolkit) is not null ? toolkit : "unknown";
         PortalTelemetry.Connects.Add(1, new("toolkit", slug), new("outcome", outcome.Result));

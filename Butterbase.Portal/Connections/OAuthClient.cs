@@ -35,7 +35,8 @@ public sealed record TokenResult
 
 /// <summary>
 /// The hand-written, data-driven OAuth 2.0 client (RFC 6749, PKCE RFC 7636, revocation RFC 7009). Provider
-/// quirks are named settings from the catalog (FORMAT.md) and each is handled in one small, commented place.
+/// quirks are named in the catalog (FORMAT.md) and each is one class in <c>Connections/Quirks</c> whose hooks run here,
+/// only for the providers that name it.
 /// </summary>
 public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvider clock, ILogger<OAuthClient> logger)
 {
@@ -82,8 +83,9 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
     private async Task<TokenResult> TokenRequestAsync(OAuthProvider provider, Dictionary<string, string> form, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, provider.TokenUrl);
-        // GitHub answers form-encoded unless asked for JSON (token_accept_json); harmless for everyone else.
+        // GitHub answers form-encoded unless asked for JSON (the token_accept_json quirk); harmless for everyone else.
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        foreach (var quirk in provider.Quirks) quirk.PrepareTokenRequest(request);
         if (provider.ClientAuth == "basic")
             request.Headers.Authorization = BasicClientAuth(provider);
         else
@@ -91,8 +93,8 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
             form["client_id"] = provider.ClientId;
             if (provider.ClientSecret.Length > 0) form["client_secret"] = provider.ClientSecret;
         }
-        // Notion documents a JSON token request body (token_json_body); everyone else takes a form.
-        request.Content = provider.Has("token_json_body") ? JsonContent.Create(form) : new FormUrlEncodedContent(form);
+        // RFC 6749's form, unless a quirk says otherwise (token_json_body: Notion, Square).
+        request.Content = provider.Quirks.Select(q => q.TokenRequestBody(form)).FirstOrDefault(c => c is not null) ?? new FormUrlEncodedContent(form);
 
         HttpResponseMessage response;
         try { response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, ct); }
@@ -105,9 +107,9 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
             var retryAfter = response.Headers.RetryAfter is { } ra
                 ? ra.Delta ?? (ra.Date is { } d ? d - clock.GetUtcNow() : null) : null;
 
-            // Slack answers 200 with {ok:false,error} (slack_v2); GitHub answers 200 with {error} (token endpoint errors).
+            // GitHub and Slack answer 200 with {error}; a quirk maps answers without one (slack_v2: {ok:false}).
             var error = Text(body, "error") ?? HubSpotError(Text(body, "status"));
-            if (body.TryGetValue("ok", out var ok) && ok.ValueKind == JsonValueKind.False) error ??= "invalid_request";
+            foreach (var quirk in provider.Quirks) error ??= quirk.TokenError(body);
             if (!response.IsSuccessStatusCode || error is not null)
             {
                 var status = (int)response.StatusCode;
@@ -140,32 +142,11 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
         if (token is null) return true;
         var http = httpClientFactory.CreateClient(HttpClientName);
         HttpRequestMessage request;
-        if (provider.Has("revoke_github_grant") && provider.RevocationUrl is { } grantUrl)
+        if (provider.Quirks.FirstOrDefault(q => q.OwnsRevocation) is { } own)
         {
-            // GitHub: DELETE /applications/{client_id}/grant with Basic client auth and {access_token}
-            // (https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-authorization).
-            request = new HttpRequestMessage(HttpMethod.Delete, grantUrl.Replace("{client_id}", Uri.EscapeDataString(provider.ClientId)))
-            {
-                Content = JsonContent.Create(new { access_token = credentials.AccessToken }),
-            };
-            request.Headers.Authorization = BasicClientAuth(provider);
-        }
-        else if (provider.Has("slack_v2") && provider.RevocationUrl is { } slackRevoke)
-        {
-            // Slack: auth.revoke is called with the token itself (https://api.slack.com/methods/auth.revoke).
-            request = new HttpRequestMessage(HttpMethod.Post, slackRevoke);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credentials.AccessToken);
-        }
-        else if (provider.Has("revoke_delete_refresh_token") && provider.RevocationUrl is { } hubspot && credentials.RefreshToken is not null)
-        {
-            // HubSpot: DELETE /oauth/v1/refresh-tokens/{token}.
-            request = new HttpRequestMessage(HttpMethod.Delete, hubspot.Replace("{refresh_token}", Uri.EscapeDataString(credentials.RefreshToken)));
-        }
-        else if (provider.Has("revoke_json_basic") && provider.RevocationUrl is { } notion)
-        {
-            // Notion: POST /v1/oauth/revoke, Basic client auth, JSON {token}.
-            request = new HttpRequestMessage(HttpMethod.Post, notion) { Content = JsonContent.Create(new { token }) };
-            request.Headers.Authorization = BasicClientAuth(provider);
+            // The provider's own way (GitHub, Slack, HubSpot, Notion, Square): Connections/Quirks.
+            if (own.RevocationRequest(provider, credentials) is not { } custom) return true; // nothing this provider lets us revoke
+            request = custom;
         }
         else if (provider.RevocationUrl is { } rfc7009)
         {
@@ -197,11 +178,11 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
     public async Task<Dictionary<string, JsonElement>?> UserInfoAsync(OAuthProvider provider, string accessToken, CancellationToken ct)
     {
         if (provider.UserInfoUrl is null) return null;
-        var url = provider.UserInfoUrl;
-        using var request = new HttpRequestMessage(HttpMethod.Get, url.Replace("{access_token}", Uri.EscapeDataString(accessToken)));
-        // HubSpot takes the token in the path (userinfo_token_in_path) and no Authorization header.
-        if (!url.Contains("{access_token}")) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, provider.UserInfoUrl);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        // HubSpot takes the token in the path (userinfo_token_in_path), Mailchimp as `OAuth {token}` (mailchimp_metadata).
+        foreach (var quirk in provider.Quirks) quirk.PrepareIdentityRequest(request, accessToken);
         try
         {
             using var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, ct);
@@ -211,7 +192,7 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException) { return null; }
     }
 
-    private static AuthenticationHeaderValue BasicClientAuth(OAuthProvider provider) =>
+    internal static AuthenticationHeaderValue BasicClientAuth(OAuthProvider provider) =>
         // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
             Uri.EscapeDataString(provider.ClientId) + ":" + Uri.EscapeDataString(provider.ClientSecret))));

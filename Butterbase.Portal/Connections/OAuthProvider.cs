@@ -1,4 +1,5 @@
 using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Connections.Quirks;
 using Butterbase.Portal.Toolkits;
 
 namespace Butterbase.Portal.Connections;
@@ -23,11 +24,10 @@ public sealed record OAuthProvider
     public string ScopeSeparator { get; init; } = " ";
     public IReadOnlyDictionary<string, string> AuthorizeParams { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> DefaultScopes { get; init; } = [];
-    public IReadOnlySet<string> Quirks { get; init; } = new HashSet<string>();
+    /// <summary>The provider's quirks (Connections/Quirks), resolved from the names the catalog gives.</summary>
+    public IReadOnlyList<ProviderQuirk> Quirks { get; init; } = [];
     /// <summary>When set, the `iss` of the authorization response must equal it (RFC 9207).</summary>
     public string? Issuer { get; init; }
-
-    public bool Has(string quirk) => Quirks.Contains(quirk);
 }
 
 public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services, ToolkitConfigs configs, Outbound.PublicOrigin publicOrigin)
@@ -63,7 +63,7 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
             ScopeSeparator = scheme.ScopeSeparator ?? " ",
             AuthorizeParams = AuthorizeParams(scheme, section, config),
             DefaultScopes = scheme.DefaultScopes ?? [],
-            Quirks = (scheme.Quirks ?? []).ToHashSet(),
+            Quirks = ProviderQuirks.Resolve(scheme.Quirks),
             Issuer = Setting("Issuer", null),
         }, null);
     }
@@ -80,6 +80,9 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
         foreach (var (key, value) in config?.AuthorizeParams ?? []) merged[key] = value;
         return merged.Where(p => p.Value.Length > 0).ToDictionary();
     }
+
+    /// <summary>The operator's `Butterbase:Toolkits:{slug}:{key}` setting, or null: how a quirk's own provider URL is pointed elsewhere.</summary>
+    public string? Setting(string slug, string key) => configuration[$"Butterbase:Toolkits:{slug}:{key}"] is { Length: > 0 } v ? v : null;
 
     /// <summary>The API base URL with its configuration override, absolute.</summary>
     public string ApiBaseUrl(Toolkit toolkit, string origin) =>

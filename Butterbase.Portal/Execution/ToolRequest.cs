@@ -192,6 +192,8 @@ public static class ToolRequest
                 request.RequestUri = new Uri(request.RequestUri + separator + Uri.EscapeDataString(field.Name) + "=" + Uri.EscapeDataString(extra));
             }
         }
+        // What a provider's quirk adds to its own calls (xero_tenant: the organisation header), never anyone else's.
+        foreach (var quirk in Connections.Quirks.ProviderQuirks.Of(toolkit)) quirk.PrepareApiRequest(request, credentials);
     }
 
     /// <summary>

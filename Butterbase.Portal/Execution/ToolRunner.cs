@@ -219,7 +219,7 @@ public sealed class ToolRunner(
                     ? (long)(ra.Delta ?? (ra.Date is { } d ? d - clock.GetUtcNow() : TimeSpan.Zero)).TotalMilliseconds : null;
                 if (response.IsSuccessStatusCode)
                     return new Sent(coded?.Read(body) ?? new ToolOutcome(true, body), status, null, described);
-                var code = UpstreamErrorCode(status, status == 403 && IsRateLimit(response, body));
+                var code = UpstreamErrorCode(status, status == 403 && (IsRateLimit(response, body) || Connections.Quirks.ProviderQuirks.IsRateLimited(toolkit, response, body)));
                 return new Sent(new ToolOutcome(false, body, code, $"{toolkit.Name} answered {status} {response.ReasonPhrase}."), status, retryAfter is < 0 ? 0 : retryAfter, described);
             }
         }

@@ -74,6 +74,15 @@ public sealed class FakeOAuthProviderOptions
     /// token answer (https://discord.com/developers/docs/topics/oauth2#advanced-bot-authorization-extended-bot-authorization-access-token-example).
     /// </summary>
     public string DiscordGuildId { get; set; } = "80351110224678912";
+
+    /// <summary>
+    /// Members added to every successful token answer of the Generic style (exchange and refresh): a provider's extras such
+    /// as Salesforce's `instance_url`, `id`, `issued_at`, `signature`. A function of the fake's own base URL.
+    /// </summary>
+    public Func<string, IReadOnlyDictionary<string, string>>? ExtraTokenMembers { get; set; }
+
+    /// <summary>Parameters added to the authorization response's redirect (Intuit's `realmId` beside code and state).</summary>
+    public IReadOnlyDictionary<string, string>? ExtraCallbackParameters { get; set; }
 }
 
 /// <summary>An end-user account at the fake provider. <see cref="Id"/> is derived from the email in the style's id format.</summary>

@@ -347,6 +347,8 @@ public sealed partial class FakeOAuthProvider
                 body["scope"] = grant.Scope;
                 if (Style == FakeProviderStyle.Discord && HasScope(grant, "bot") && call.GrantType == "authorization_code")
                     body["guild"] = new JsonObject { ["id"] = Options.DiscordGuildId, ["name"] = "Guild " + Options.DiscordGuildId, ["owner_id"] = account.Id };
+                if (Style == FakeProviderStyle.Generic && Options.ExtraTokenMembers is { } extra)
+                    foreach (var (name, value) in extra(BaseUrl)) body[name] = value;
                 break;
         }
         if (body["expires_in"] is null) body.Remove("expires_in");

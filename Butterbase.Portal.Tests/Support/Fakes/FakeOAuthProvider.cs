@@ -374,7 +374,8 @@ public sealed partial class FakeOAuthProvider : IAsyncDisposable
             IssuedAt: Now);
         _codes[code.Code] = code;
         Record(account.Email, code.Code, null);
-        return RedirectWith(context, redirectUri, ("code", code.Code), ("state", state), ("iss", Options.Issuer));
+        (string, string?)[] extra = Options.ExtraCallbackParameters?.Select(p => (p.Key, (string?)p.Value)).ToArray() ?? [];
+        return RedirectWith(context, redirectUri, [("code", code.Code), ("state", state), ("iss", Options.Issuer), .. extra]);
     }
 
     private bool IsOfflineRequest(Dictionary<string, string> query, string scope) => Style switch
