@@ -9,10 +9,10 @@ public sealed partial class CuratedHubSpotToolsTests
         new JsonObject { ["status"] = "error", ["message"] = message, ["correlationId"] = "aeb5f871-7f07-4993-9211-075dc63e7cbf", ["category"] = category };
 
     [Theory]
-    [InlineData("CONTACT", "contacts", "contactId")]
-    [InlineData("COMPANY", "companies", "companyId")]
-    [InlineData("DEAL", "deals", "dealId")]
-    public async Task Get_asks_for_properties_and_associations_as_comma_lists_and_a_missing_record_is_hubspots_404(string kind, string plural, string idName)
+    [InlineData("HUBSPOT_GET_CONTACT", "contacts", "contactId")]
+    [InlineData("HUBSPOT_GET_COMPANY", "companies", "companyId")]
+    [InlineData("HUBSPOT_GET_DEAL", "deals", "dealId")]
+    public async Task Get_asks_for_properties_and_associations_as_comma_lists_and_a_missing_record_is_hubspots_404(string tool, string plural, string idName)
     {
         Api.On("GET", $"/crm/v3/objects/{plural}/501", _ => (200, Json("""
             {"id":"501","properties":{"hs_object_id":"501","email":"ada@example.com","createdate":"2025-01-01T00:00:00Z"},"createdAt":"2025-01-01T00:00:00Z","updatedAt":"2025-06-01T00:00:00Z","archived":false,
@@ -20,14 +20,14 @@ public sealed partial class CuratedHubSpotToolsTests
             """), null));
         Api.On("GET", $"/crm/v3/objects/{plural}/404", _ => (404, HubSpotError("Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND"), null));
 
-        var record = await Kit.SucceedsAsync($"HUBSPOT_GET_{kind}", new Dictionary<string, object> { [idName] = "501", ["properties"] = new[] { "email", "createdate" }, ["associations"] = new[] { "companies" } });
+        var record = await Kit.SucceedsAsync(tool, new Dictionary<string, object> { [idName] = "501", ["properties"] = new[] { "email", "createdate" }, ["associations"] = new[] { "companies" } });
         Assert.Equal("501", record.GetProperty("id").GetString());
         var sent = Kit.Received("GET", $"/crm/v3/objects/{plural}/501");
         Assert.StartsWith("Bearer CO", sent.Headers["Authorization"]);
         Assert.Equal(["email,createdate"], sent.QueryValues["properties"]);
         Assert.Equal(["companies"], sent.QueryValues["associations"]);
 
-        var missing = await Kit.FailsAsync($"HUBSPOT_GET_{kind}", new Dictionary<string, object> { [idName] = "404" }, "upstream_error", 404);
+        var missing = await Kit.FailsAsync(tool, new Dictionary<string, object> { [idName] = "404" }, "upstream_error", 404);
         Assert.Equal("OBJECT_NOT_FOUND", missing.GetProperty("data").GetProperty("category").GetString());
     }
 
