@@ -73,7 +73,7 @@ public sealed class CatalogPageTests : PortalComponentContext
         Assert.Contains("https://accounts.google.com/o/oauth2/v2/auth", auth);
         Assert.Contains("S256", auth);
         Assert.Contains("https://www.googleapis.com/auth/gmail.send", page.Find("[data-testid=toolkit-scopes]").TextContent);
-        Assert.Equal(4, page.FindAll("[data-testid=tool-panel]").Count);
+        Assert.True(page.FindAll("[data-testid=tool-panel]").Count >= 10); // Gmail's hand-made tools (issue 14: at least ten)
         Assert.Contains("GMAIL_SEND_EMAIL", page.Markup);
     }
 

@@ -34,9 +34,10 @@ public sealed class DiscordToolkitFixture() : CuratedToolsFixture(FakeProviderSt
 /// bot token (`Authorization: Bot …`) for channels and messages; errors as `{message, code}`, rate limits as 429 with
 /// Retry-After and `{message, retry_after, global}` (https://discord.com/developers/docs/topics/rate-limits).
 /// </summary>
-public sealed class CuratedDiscordToolsTests(DiscordToolkitFixture discord) : IClassFixture<DiscordToolkitFixture>
+public sealed partial class CuratedDiscordToolsTests(DiscordToolkitFixture discord) : IClassFixture<DiscordToolkitFixture>
 {
     private FakeProviderApi Api => discord.Api;
+    private DiscordToolkitFixture Kit => discord;
 
     private static JsonNode Json(string json) => JsonNode.Parse(json)!;
 

@@ -11,9 +11,10 @@ public sealed class GitHubToolkitFixture() : CuratedToolsFixture(FakeProviderSty
 /// GitHub REST tools (https://docs.github.com/rest): `Accept: application/vnd.github+json` and
 /// `X-GitHub-Api-Version` on every call, JSON bodies, errors as `{message, documentation_url, status}`.
 /// </summary>
-public sealed class CuratedGitHubToolsTests(GitHubToolkitFixture github) : IClassFixture<GitHubToolkitFixture>
+public sealed partial class CuratedGitHubToolsTests(GitHubToolkitFixture github) : IClassFixture<GitHubToolkitFixture>
 {
     private FakeProviderApi Api => github.Api;
+    private GitHubToolkitFixture Kit => github;
 
     private static JsonNode Json(string json) => JsonNode.Parse(json)!;
 

@@ -25,9 +25,10 @@ public sealed class GoogleToolkitsFixture() : CuratedToolsFixture(FakeProviderSt
 /// https://developers.google.com/calendar/api/v3/reference, https://developers.google.com/sheets/api/reference/rest,
 /// https://developers.google.com/workspace/drive/api/reference/rest/v3).
 /// </summary>
-public sealed class CuratedGoogleToolsTests(GoogleToolkitsFixture google) : IClassFixture<GoogleToolkitsFixture>
+public sealed partial class CuratedGoogleToolsTests(GoogleToolkitsFixture google) : IClassFixture<GoogleToolkitsFixture>
 {
     private FakeProviderApi Api => google.Api;
+    private GoogleToolkitsFixture Google => google;
 
     private static JsonNode Json(string json) => JsonNode.Parse(json)!;
 

@@ -12,9 +12,10 @@ public sealed class HubSpotToolkitFixture() : CuratedToolsFixture(FakeProviderSt
 /// `{properties: {...}}` of string values, searched with filterGroups, and errors are
 /// `{status: "error", message, correlationId, category}`.
 /// </summary>
-public sealed class CuratedHubSpotToolsTests(HubSpotToolkitFixture hubspot) : IClassFixture<HubSpotToolkitFixture>
+public sealed partial class CuratedHubSpotToolsTests(HubSpotToolkitFixture hubspot) : IClassFixture<HubSpotToolkitFixture>
 {
     private FakeProviderApi Api => hubspot.Api;
+    private HubSpotToolkitFixture Kit => hubspot;
 
     private static JsonNode Json(string json) => JsonNode.Parse(json)!;
 

@@ -11,10 +11,11 @@ public sealed class NotionToolkitFixture() : CuratedToolsFixture(FakeProviderSty
 /// Notion tools (https://developers.notion.com/reference): every request carries `Notion-Version`, bodies are JSON,
 /// errors are `{object: "error", status, code, message}` (https://developers.notion.com/reference/status-codes).
 /// </summary>
-public sealed class CuratedNotionToolsTests(NotionToolkitFixture notion) : IClassFixture<NotionToolkitFixture>
+public sealed partial class CuratedNotionToolsTests(NotionToolkitFixture notion) : IClassFixture<NotionToolkitFixture>
 {
     private const string PageId = "59833787-2cf9-4fdf-8782-e53db20768a5";
     private FakeProviderApi Api => notion.Api;
+    private NotionToolkitFixture Kit => notion;
 
     private static JsonNode Json(string json) => JsonNode.Parse(json)!;
 

@@ -11,9 +11,10 @@ public sealed class OutlookToolkitFixture() : CuratedToolsFixture(FakeProviderSt
 /// Outlook tools on Microsoft Graph v1.0 (https://learn.microsoft.com/graph/api/resources/mail-api-overview,
 /// .../calendar): OData query options, JSON bodies, errors as `{error: {code, message, innerError}}`.
 /// </summary>
-public sealed class CuratedOutlookToolsTests(OutlookToolkitFixture outlook) : IClassFixture<OutlookToolkitFixture>
+public sealed partial class CuratedOutlookToolsTests(OutlookToolkitFixture outlook) : IClassFixture<OutlookToolkitFixture>
 {
     private FakeProviderApi Api => outlook.Api;
+    private OutlookToolkitFixture Kit => outlook;
 
     private static JsonNode Json(string json) => JsonNode.Parse(json)!;
 

@@ -9,9 +9,10 @@ public sealed class SlackToolkitFixture() : CuratedToolsFixture(FakeProviderStyl
 /// Slack Web API tools (https://api.slack.com/methods): POST methods take a JSON body, read methods a query string,
 /// and failures are HTTP 200 with `ok:false` (https://api.slack.com/web#evaluating_responses).
 /// </summary>
-public sealed class CuratedSlackToolsTests(SlackToolkitFixture slack) : IClassFixture<SlackToolkitFixture>
+public sealed partial class CuratedSlackToolsTests(SlackToolkitFixture slack) : IClassFixture<SlackToolkitFixture>
 {
     private FakeProviderApi Api => slack.Api;
+    private SlackToolkitFixture Kit => slack;
 
     private static JsonNode Json(string json) => JsonNode.Parse(json)!;
 

@@ -24,4 +24,36 @@ public sealed class CuratedToolCoverageTests
         Assert.Equal(implemented.Count, implemented.Distinct().Count());
         Assert.All(implemented, name => Assert.Equal("coded", catalog.FindTool(name)?.Tool.Kind));
     }
+
+    /// <summary>The seed's ten curated toolkits (issue 14 "curated depth"); toolkits curated later set their own bar.</summary>
+    private static readonly string[] Seed = ["gmail", "google-calendar", "slack", "google-sheets", "notion", "github", "hubspot", "outlook", "google-drive", "discord"];
+
+    [Fact]
+    public void Every_seed_curated_toolkit_has_at_least_ten_hand_made_tools()
+    {
+        var catalog = new ToolkitCatalog();
+        Assert.All(Seed, slug => Assert.True(catalog.Find(slug)?.Curated, slug));
+        var thin = catalog.Toolkits.Where(t => t.Curated && Seed.Contains(t.Slug))
+            .Select(t => (t.Slug, Count: catalog.ToolsOf(t).Tools.Count)).Where(t => t.Count < 10).ToList();
+        Assert.True(thin.Count == 0, "Curated toolkits with fewer than 10 tools: " + string.Join(", ", thin));
+    }
+
+    /// <summary>
+    /// Each hand-made tool is run by a test against its stand-in (issue 14): its name appears as a string literal in this
+    /// project's test sources. A tool added to curated.json without a test fails here.
+    /// </summary>
+    [Fact]
+    public void Every_seed_curated_tool_is_named_in_a_test()
+    {
+        var project = new DirectoryInfo(AppContext.BaseDirectory);
+        while (project is not null && !File.Exists(Path.Combine(project.FullName, "Butterbase.Portal.Tests.csproj"))) project = project.Parent;
+        Assert.NotNull(project);
+        var sources = string.Concat(Directory.EnumerateFiles(project.FullName, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
+            .Select(File.ReadAllText));
+        var catalog = new ToolkitCatalog();
+        var untested = catalog.Toolkits.Where(t => t.Curated && (Seed.Contains(t.Slug) || t.Slug == "sandbox")).SelectMany(t => catalog.ToolsOf(t).Tools)
+            .Select(t => t.Name).Where(name => !sources.Contains('"' + name + '"')).ToList();
+        Assert.True(untested.Count == 0, "Curated tools no test names: " + string.Join(", ", untested));
+    }
 }

@@ -34,8 +34,20 @@ public abstract class CuratedToolsFixture : IAsyncLifetime
     /// <summary>Extra portal settings before it starts (the fakes are running by then).</summary>
     protected virtual void Configure(PortalApplication portal) { }
 
-    /// <summary>The `POST /configure` body that enables <paramref name="slug"/> for the app.</summary>
-    protected virtual object ConfigureRequest(string slug) => new { toolkit = slug };
+    /// <summary>
+    /// The `POST /configure` body that enables <paramref name="slug"/> for the app: its default scopes plus the first scope
+    /// of every curated tool, so each tool's test reaches the provider (the scope check has tests of its own).
+    /// </summary>
+    protected virtual object ConfigureRequest(string slug) => new { toolkit = slug, scopes = AllToolScopes(slug) };
+
+    private static readonly Butterbase.Portal.Catalog.ToolkitCatalog Catalog = new();
+
+    public static string[] AllToolScopes(string slug)
+    {
+        var toolkit = Catalog.Find(slug)!;
+        var defaults = toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2")?.DefaultScopes ?? [];
+        return defaults.Concat(Catalog.ToolsOf(toolkit).Tools.Where(t => t.Scopes.Length > 0).Select(t => t.Scopes[0])).Distinct().ToArray();
+    }
 
     public async Task InitializeAsync()
     {

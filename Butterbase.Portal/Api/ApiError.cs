@@ -5,11 +5,15 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Butterbase.Portal.Api;
 
-/// <summary>The one error body of the API: `{ "error": "code", "message": "...", "details"?: [...] }`.</summary>
+/// <summary>
+/// The one error body of the API: `{ "error": "code", "message": "...", "details"?: [...] }`; `reconnect_url` only on
+/// `insufficient_scope` (a connect link that asks the provider for the missing scopes, docs/architecture.md "Scopes per tool").
+/// </summary>
 public sealed record ApiError(
     string Error,
     string Message,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ApiErrorDetail>? Details = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ApiErrorDetail>? Details = null,
+    [property: JsonPropertyName("reconnect_url"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReconnectUrl = null);
 
 public sealed record ApiErrorDetail(string Field, string Message);
 

@@ -46,8 +46,11 @@ public sealed class ConnectFlow(
 
     /// <param name="portalRedirect">The portal's own pages ("connect a test user", an agent's connect link): the return URL is
     /// this host's, not the app's allow-list.</param>
+    /// <param name="extraScopes">Scopes asked for beside the app's configured (or the toolkit's default) ones: a tool's
+    /// missing scope, from a reconnect link (docs/architecture.md "Scopes per tool").</param>
     public async Task<(Started? Started, Failure? Failure)> StartAsync(
-        App app, string userId, string toolkitSlug, string redirectUrl, string? reconnectId, string origin, CancellationToken ct, bool portalRedirect = false)
+        App app, string userId, string toolkitSlug, string redirectUrl, string? reconnectId, string origin, CancellationToken ct, bool portalRedirect = false,
+        IReadOnlyList<string>? extraScopes = null)
     {
         // REVIEW: callers still pass an origin (pages pass their NavigationManager's); the configured one wins.
         origin = publicOrigin.Value;
@@ -76,7 +79,7 @@ public sealed class ConnectFlow(
             // Always PKCE when the provider takes it; a verifier per flow, encrypted at rest, never in a URL.
             var verifier = provider.Pkce ? OAuthClient.NewCodeVerifier() : null;
             var redirectUri = CallbackUri(origin, toolkit.Slug);
-            var scopes = config.Scopes.Count > 0 ? config.Scopes : provider.DefaultScopes.ToList();
+            var scopes = (config.Scopes.Count > 0 ? config.Scopes : provider.DefaultScopes).Union(extraScopes ?? []).ToList();
             request = new ConnectionRequest
             {
                 Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = "oauth2",

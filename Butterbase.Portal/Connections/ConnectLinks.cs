@@ -23,8 +23,15 @@ public sealed class ConnectLinks(IDataProtectionProvider dataProtection, IDbCont
 
     private readonly ITimeLimitedDataProtector _protector = dataProtection.CreateProtector("Butterbase.Connections.ConnectLink").ToTimeLimitedDataProtector();
 
-    public string Create(string appId, string userId, string toolkit) =>
-        $"{origin.Value}{StartPath}?t={Uri.EscapeDataString(_protector.Protect(string.Join('\n', appId, userId, toolkit), clock.GetUtcNow() + Lifetime))}";
+    /// <param name="scopes">Scopes to ask for beside the app's (a tool's missing scope, docs/architecture.md "Scopes per tool").</param>
+    /// <param name="connectionId">The connection the consent renews (a reconnect), or null for a fresh one.</param>
+    public string Create(string appId, string userId, string toolkit, IReadOnlyList<string>? scopes = null, string? connectionId = null)
+    {
+        var parts = scopes is { Count: > 0 } || connectionId is not null
+            ? [appId, userId, toolkit, connectionId ?? "", string.Join(' ', scopes ?? [])]
+            : new[] { appId, userId, toolkit };
+        return $"{origin.Value}{StartPath}?t={Uri.EscapeDataString(_protector.Protect(string.Join('\n', parts), clock.GetUtcNow() + Lifetime))}";
+    }
 
     public static void MapConnectLinks(IEndpointRouteBuilder app) =>
         app.MapGet(StartPath, (string? t, ConnectLinks links, CancellationToken ct) => links.StartAsync(t, ct)).AllowAnonymous()
@@ -35,12 +42,15 @@ public sealed class ConnectLinks(IDataProtectionProvider dataProtection, IDbCont
         string[] parts;
         try { parts = t is { Length: > 0 and < 4096 } ? _protector.Unprotect(t, out _).Split('\n') : []; }
         catch (System.Security.Cryptography.CryptographicException) { parts = []; } // tampered, expired or another key ring's
-        if (parts is not [var appId, var userId, var toolkit]) return Done("expired");
+        if (parts is not ([_, _, _] or [_, _, _, _, _])) return Done("expired");
+        var (appId, userId, toolkit) = (parts[0], parts[1], parts[2]);
+        var reconnectId = parts.Length == 5 && parts[3].Length > 0 ? parts[3] : null;
+        var scopes = parts.Length == 5 ? parts[4].Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
         Apps.App? app;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId, ct);
         if (app is null) return Done("expired");
-        var (started, failure) = await flow.StartAsync(app, userId, toolkit, origin.Value + DonePath, null, origin.Value, ct, portalRedirect: true);
+        var (started, failure) = await flow.StartAsync(app, userId, toolkit, origin.Value + DonePath, reconnectId, origin.Value, ct, portalRedirect: true, extraScopes: scopes);
         return started is not null ? Results.Redirect(started.AuthUrl) : Done(failure!.Code);
 
         IResult Done(string error) => Results.Redirect($"{DonePath}?status=failed&error={Uri.EscapeDataString(error)}");

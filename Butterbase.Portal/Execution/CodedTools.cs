@@ -5,8 +5,11 @@ using Butterbase.Portal.Connections;
 
 namespace Butterbase.Portal.Execution;
 
-/// <summary>What a tool run produced, before it is wrapped in the API's result envelope.</summary>
-public sealed record ToolOutcome(bool Successful, JsonNode? Data, string? ErrorCode = null, string? ErrorMessage = null);
+/// <summary>
+/// What a tool run produced, before it is wrapped in the API's result envelope. <see cref="Scopes"/>: on
+/// insufficient_scope, the scopes the provider said it wanted (Slack's `needed`, GitHub's X-Accepted-OAuth-Scopes).
+/// </summary>
+public sealed record ToolOutcome(bool Successful, JsonNode? Data, string? ErrorCode = null, string? ErrorMessage = null, IReadOnlyList<string>? Scopes = null);
 
 /// <summary>
 /// A curated tool whose request or result needs real work (docs/architecture.md "Providers and the catalog").
@@ -25,6 +28,29 @@ public abstract class CodedTool
     /// </summary>
     public virtual Task<string?> RefuseAsync(JsonObject parameters, StoredCredentials credentials, string apiBaseUrl, HttpClient http, CancellationToken ct) =>
         Task.FromResult<string?>(null);
+
+    /// <summary>
+    /// Sends the built request. A tool that needs several provider calls (read the original before replying, upload
+    /// then complete) makes the later ones here through <paramref name="send"/> — the same policed client, so each call
+    /// meets the outbound policy — and answers the response the result is read from. Requests it makes it disposes.
+    /// </summary>
+    public virtual Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, Func<HttpRequestMessage, Task<HttpResponseMessage>> send, CancellationToken ct) =>
+        send(request);
+
+    /// <summary>A follow-up call of a multi-call tool, with the first call's headers (its credentials among them).</summary>
+    protected static HttpRequestMessage FollowUp(HttpRequestMessage first, HttpMethod method, string url, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, url) { Content = content };
+        foreach (var (name, values) in first.Headers) request.Headers.TryAddWithoutValidation(name, values);
+        return request;
+    }
+
+    /// <summary>An answer made up by a multi-call tool (a step refused before the provider was called again).</summary>
+    protected static HttpResponseMessage Answer(HttpRequestMessage request, int status, JsonNode body) => new((System.Net.HttpStatusCode)status)
+    {
+        RequestMessage = request,
+        Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+    };
 
     /// <summary>Reads a 2xx answer; the default passes the provider's JSON through.</summary>
     public virtual ToolOutcome Read(JsonNode? body) => new(true, body);

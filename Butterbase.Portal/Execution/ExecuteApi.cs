@@ -61,7 +61,7 @@ public static class ExecuteApi
         {
             // Refused before the provider was called (validation, no connection…): the key stays free for a corrected retry.
             if (key.Length > 0) await idempotency.ReleaseAsync(appId, userId, body.ToolName!, key, CancellationToken.None);
-            return ApiErrors.Result(status, error.Error, error.Message, error.Details);
+            return TypedResults.Json(error, statusCode: status); // whole: insufficient_scope carries reconnect_url
         }
         if (key.Length > 0) await idempotency.SaveAsync(appId, userId, body.ToolName!, key, result!, CancellationToken.None);
         return TypedResults.Ok(result!);

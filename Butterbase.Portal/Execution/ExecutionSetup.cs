@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 
 namespace Butterbase.Portal.Execution;
@@ -11,6 +12,7 @@ public static class ExecutionSetup
         services.AddSingleton<ProxyRunner>();
         services.AddSingleton<IdempotencyStore>();
         services.AddOptions<LogQuota>().BindConfiguration(LogQuota.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<Connections.ConnectLinks>(); // insufficient_scope answers carry a reconnect link
         services.AddSingleton<ExecutionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionLog>());
         foreach (var tool in new CodedTool[]
@@ -18,11 +20,14 @@ public static class ExecutionSetup
                      new GmailSendEmail(), new SlackMethod(), new GoogleCalendarEventsList(), new GoogleCalendarWriteEvent(), new GoogleDriveUploadFile(),
                      new GoogleDriveDownloadFile(), new HubSpotCreate(), new NotionCreatePage(), new OutlookSendEmail(), new OutlookListMessages(),
                      new OutlookListEvents(), new OutlookCreateEvent(), new GitHubGetFileContents(), new MondayGraphQL(),
+                     new GmailReplyToEmail(), new GmailCreateDraft(), new SlackUploadFile(), new GoogleSheetsSheetRequest(), new NotionAppendBlocks(),
+                     new OutlookReply(), new OutlookForward(), new OutlookUpdateEvent(), new GoogleDriveCreateFolder(),
                  })
             services.AddSingleton(tool);
         services.AddSingleton<CodedTool>(sp => new DiscordSendMessage(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<CodedTool>(sp => new DiscordListChannels(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<CodedTool>(sp => new DiscordCreateChannel(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<CodedTool>(sp => new DiscordBotMethod(sp.GetRequiredService<IConfiguration>()));
 
         services.AddHttpClient(ToolRunner.HttpClientName, c =>
             {

@@ -73,8 +73,11 @@ public static class ToolRequest
                     if (!ForbiddenHeaders.Contains(wire)) headers.Add(new(wire, NoControlCharacters(name, Scalar(node))));
                     break;
                 default:
-                    if (tool.BodyKey == name) wholeBody = WithoutNulls(node.DeepClone());
-                    else body[wire] = WithoutNulls(node.DeepClone());
+                    // Nulls in a JSON-text parameter are the caller's own (Notion removes a database column and clears a
+                    // property value with null); only schema-typed values carry strict mode's "left out" nulls.
+                    var sent = tool.Json?.Contains(name) == true ? node.DeepClone() : WithoutNulls(node.DeepClone());
+                    if (tool.BodyKey == name) wholeBody = sent;
+                    else body[wire] = sent;
                     break;
             }
         }

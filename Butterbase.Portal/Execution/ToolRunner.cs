@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Butterbase.Portal.Api;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Connections;
@@ -15,7 +16,11 @@ namespace Butterbase.Portal.Execution;
 /// <summary>The `POST /execute` result envelope.</summary>
 public sealed record ExecuteResult(bool Successful, JsonNode? Data, ExecuteError? Error, string ExecutionId);
 
-public sealed record ExecuteError(string Code, string Message, bool Retryable, long? RetryAfterMs, int? UpstreamStatus);
+/// <param name="MissingScopes">On insufficient_scope: the scopes to ask for (one of them is enough).</param>
+/// <param name="ReconnectUrl">On insufficient_scope: a connect link that reconnects asking for the first of them.</param>
+public sealed record ExecuteError(string Code, string Message, bool Retryable, long? RetryAfterMs, int? UpstreamStatus,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? MissingScopes = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReconnectUrl = null);
 
 /// <summary>
 /// Runs a tool for an end user: validate, pick the connection, get fresh credentials, call the provider
@@ -26,7 +31,7 @@ public sealed class ToolRunner(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, ToolParameters parameters,
     OAuthProviders providers, CredentialProtector protector, TokenRefresher refresher, IHttpClientFactory httpClientFactory,
     IEnumerable<CodedTool> codedTools, ExecutionLog log, ConnectionCache connections, ConnectionLifecycle lifecycle,
-    Webhooks.WebhookOutbox outbox, TimeProvider clock)
+    Webhooks.WebhookOutbox outbox, ConnectLinks links, TimeProvider clock)
 {
     public const string HttpClientName = "execution";
     private readonly Dictionary<string, CodedTool> _coded = codedTools.SelectMany(t => t.Names.Select(n => (n, t))).ToDictionary(p => p.n, p => p.t);
@@ -74,6 +79,16 @@ public sealed class ToolRunner(
         var (ready, problem, problemStatus) = await PrepareAsync(call.AppId, call.UserId, toolkit, call.ConnectionId, call.Origin, ct);
         if (problem is not null) return (null, problem, problemStatus);
         var connection = ready!.Connection;
+        // Before any call: a scope the connection was never granted would only earn the provider's 403 (docs/architecture.md
+        // "Scopes per tool"). The answer names the scopes and links to a consent that asks for them.
+        if (ToolScopes.Missing(tool, connection.Scopes) is { } missing)
+        {
+            await lifecycle.ScopeInsufficientAsync(dbFactory, connection, $"{tool.Name}: the connection lacks {string.Join(" or ", missing)}.", CancellationToken.None);
+            return (null, new ApiError("insufficient_scope",
+                $"{tool.Name} needs the {toolkit.Name} scope {missing[0]}{(missing.Count > 1 ? $" (or one of {string.Join(", ", missing.Skip(1))})" : "")}, "
+                + "which this connection was not granted: send the user to reconnect_url to grant it, then retry.",
+                missing.Select(s => new ApiErrorDetail("scope", s)).ToList(), ReconnectUrl(call, toolkit, connection, missing.Take(1))), 403);
+        }
         var started = Stopwatch.GetTimestamp();
         var executionId = Ids.New("ex_", 20);
         if (ready.RefreshFailed is { } refreshFailed)
@@ -208,7 +223,7 @@ public sealed class ToolRunner(
         using (request)
         {
             var described = Describe(request);
-            var (response, failure) = await SendPolicedAsync(request, HttpCompletionOption.ResponseContentRead, toolkit, ct);
+            var (response, failure) = await SendPolicedAsync(request, HttpCompletionOption.ResponseContentRead, toolkit, ct, coded);
             if (response is null) return new Sent(failure, null, null, described);
 
             using (response)
@@ -220,7 +235,11 @@ public sealed class ToolRunner(
                 if (response.IsSuccessStatusCode)
                     return new Sent(coded?.Read(body) ?? new ToolOutcome(true, body), status, null, described);
                 var code = UpstreamErrorCode(status, status == 403 && (IsRateLimit(response, body) || Connections.Quirks.ProviderQuirks.IsRateLimited(toolkit, response, body)));
-                return new Sent(new ToolOutcome(false, body, code, $"{toolkit.Name} answered {status} {response.ReasonPhrase}."), status, retryAfter is < 0 ? 0 : retryAfter, described);
+                // GitHub names the scopes an endpoint accepts (https://docs.github.com/rest/authentication/authenticating-to-the-rest-api).
+                var accepted = code == "insufficient_scope" && response.Headers.TryGetValues("X-Accepted-OAuth-Scopes", out var named)
+                    ? named.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList() : null;
+                return new Sent(new ToolOutcome(false, body, code, $"{toolkit.Name} answered {status} {response.ReasonPhrase}.", accepted is { Count: > 0 } ? accepted : null),
+                    status, retryAfter is < 0 ? 0 : retryAfter, described);
             }
         }
     }
@@ -230,14 +249,17 @@ public sealed class ToolRunner(
     /// provider call can meet into an outcome instead of an exception: timeouts, unreachable hosts, an open circuit.
     /// </summary>
     internal async Task<(HttpResponseMessage? Response, ToolOutcome? Failure)> SendPolicedAsync(
-        HttpRequestMessage request, HttpCompletionOption completion, Toolkit toolkit, CancellationToken ct)
+        HttpRequestMessage request, HttpCompletionOption completion, Toolkit toolkit, CancellationToken ct, CodedTool? coded = null)
     {
         // The provider call as a child span: method, host and status; never the path or query (docs/architecture.md "Telemetry").
         using var span = PortalTelemetry.Source.StartActivity("provider call", ActivityKind.Client);
         span?.SetTag("http.request.method", request.Method.Method).SetTag("server.address", request.RequestUri?.Host).SetTag("butterbase.toolkit", toolkit.Slug);
+        var client = httpClientFactory.CreateClient(HttpClientName);
         try
         {
-            var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, completion, ct);
+            var response = coded is null
+                ? await client.SendAsync(request, completion, ct)
+                : await coded.SendAsync(request, r => client.SendAsync(r, completion, ct), ct);
             span?.SetTag("http.response.status_code", (int)response.StatusCode);
             if (!response.IsSuccessStatusCode) span?.SetStatus(ActivityStatusCode.Error);
             return (response, null);
@@ -308,8 +330,12 @@ public sealed class ToolRunner(
         long started, ToolOutcome outcome, int? status, long? retryAfter, string? request)
     {
         var elapsed = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        // A provider's own "missing scope" answer gets the same way out as the check before the call: the scopes it named
+        // (else the tool's) and a consent link asking for them.
+        var scopes = outcome.ErrorCode == "insufficient_scope" ? outcome.Scopes ?? (tool.Scopes.Length > 0 ? tool.Scopes : null) : null;
         var error = outcome.Successful ? null : new ExecuteError(outcome.ErrorCode ?? "upstream_error", outcome.ErrorMessage ?? "The provider call failed.",
-            outcome.ErrorCode is "rate_limited" or "timeout" || status >= 500, retryAfter, status);
+            outcome.ErrorCode is "rate_limited" or "timeout" || status >= 500, retryAfter, status,
+            scopes, scopes is null ? null : ReconnectUrl(call, toolkit, connection, scopes.Take(1)));
         log.Add(new ExecutionRecord
         {
             Id = executionId, AppId = call.AppId, UserId = call.UserId, ToolName = tool.Name, ToolkitSlug = toolkit.Slug,
@@ -344,4 +370,8 @@ public sealed class ToolRunner(
     }
 
     private static (ExecuteResult?, ApiError?, int) Fail(int status, string code, string message) => (null, new ApiError(code, message), status);
+
+    /// <summary>A connect link that reconnects this connection asking for <paramref name="scopes"/> too (OAuth connections only).</summary>
+    private string? ReconnectUrl(Call call, Toolkit toolkit, Connection connection, IEnumerable<string> scopes) =>
+        connection.AuthScheme == "oauth2" ? links.Create(call.AppId, call.UserId, toolkit.Slug, scopes.ToList(), connection.Id) : null;
 }

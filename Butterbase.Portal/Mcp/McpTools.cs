@@ -185,6 +185,7 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
             default:
                 var body = new JsonObject { ["error"] = error.Error, ["message"] = error.Message, ["retryable"] = false };
                 if (error.Details is { Count: > 0 } details) body["details"] = JsonSerializer.SerializeToNode(details, JsonSerializerOptions.Web);
+                if (error.ReconnectUrl is { } reconnect) body["reconnect_url"] = reconnect; // insufficient_scope: the consent that grants it
                 return Result(body, isError: true);
         }
     }

@@ -45,6 +45,9 @@ public sealed class FakeProviderApi : IAsyncDisposable
     /// </summary>
     public Func<string, bool>? AcceptsBotToken { get; set; }
 
+    /// <summary>Paths answered without any credential check: a provider's pre-signed upload address (Slack's upload_url).</summary>
+    public ConcurrentDictionary<string, bool> OpenPaths { get; } = new();
+
     private FakeProviderApi(WebApplication app) => _app = app;
 
     public static async Task<FakeProviderApi> StartAsync()
@@ -81,7 +84,7 @@ public sealed class FakeProviderApi : IAsyncDisposable
             return;
         }
         var bearer = received.Headers.GetValueOrDefault("Authorization") is { } auth && auth.StartsWith("Bearer ") ? auth[7..] : null;
-        if (AcceptsToken is not null && bot is null && (bearer is null || !AcceptsToken(bearer)))
+        if (AcceptsToken is not null && bot is null && !OpenPaths.ContainsKey(received.Path) && (bearer is null || !AcceptsToken(bearer)))
         {
             context.Response.StatusCode = 401;
             await context.Response.WriteAsJsonAsync(new { error = new { code = 401, message = "Request had invalid authentication credentials." } });

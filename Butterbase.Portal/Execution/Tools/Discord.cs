@@ -142,3 +142,31 @@ public sealed class DiscordCreateChannel(IConfiguration configuration) : Discord
 
     public override ToolOutcome Read(JsonNode? body) => new(true, body is JsonObject channel ? Channel(channel).Also(c => c["guild_id"] = channel["guild_id"]?.DeepClone()) : body);
 }
+
+/// <summary>
+/// The other bot endpoints, declarative but for the bot token and the shared bot's server check: a call with `guild_id`
+/// targets that server; one with only `channel_id` targets the channel's server, which Discord is asked for (as
+/// <see cref="DiscordSendMessage"/> does). Roles (https://discord.com/developers/docs/resources/guild#get-guild-roles),
+/// members (#list-guild-members, #get-guild-member, #add-guild-member-role), channels (resources/channel#modify-channel,
+/// #deleteclose-channel), messages (resources/message#get-channel-messages) and the server itself (#get-guild).
+/// </summary>
+public sealed class DiscordBotMethod(IConfiguration configuration) : DiscordBotTool(configuration)
+{
+    public override IEnumerable<string> Names =>
+    [
+        "DISCORD_GET_GUILD", "DISCORD_EDIT_CHANNEL", "DISCORD_DELETE_CHANNEL", "DISCORD_LIST_MESSAGES", "DISCORD_LIST_ROLES", "DISCORD_CREATE_ROLE",
+        "DISCORD_DELETE_ROLE", "DISCORD_ADD_MEMBER_ROLE", "DISCORD_REMOVE_MEMBER_ROLE", "DISCORD_LIST_MEMBERS", "DISCORD_GET_MEMBER",
+    ];
+
+    protected override async Task<(string? GuildId, string? Problem)> TargetGuildAsync(JsonObject parameters, Func<string, Task<JsonNode?>> lookup)
+    {
+        if (Text(parameters, "guild_id") is { } guild) return (guild, null);
+        var channel = await lookup("/channels/" + Uri.EscapeDataString(Text(parameters, "channel_id") ?? ""));
+        return channel?["guild_id"] is JsonValue value && value.TryGetValue<string>(out var id) && id.Length > 0
+            ? (id, null)
+            : (null, "The platform's Discord bot acts only in channels of the server this connection added it to; this channel is not one of them (or Discord did not confirm it).");
+    }
+
+    protected override HttpRequestMessage BuildRequest(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl) =>
+        ToolRequest.Build(toolkit, tool, parameters, credentials, apiBaseUrl);
+}

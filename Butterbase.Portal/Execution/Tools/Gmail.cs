@@ -13,7 +13,11 @@ public sealed class GmailSendEmail : CodedTool
 {
     public override IEnumerable<string> Names => ["GMAIL_SEND_EMAIL"];
 
-    public override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
+    public override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl) =>
+        Declarative(toolkit, tool, parameters, credentials, apiBaseUrl, new JsonObject { ["raw"] = Raw(Message(parameters)) });
+
+    /// <summary>The message the parameters describe (to, cc, bcc, subject, body, is_html).</summary>
+    internal static MimeMessage Message(JsonObject parameters)
     {
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("", "me")); // Gmail sets the authenticated sender
@@ -22,10 +26,15 @@ public sealed class GmailSendEmail : CodedTool
         Addresses(message.Bcc, Text(parameters, "bcc"), "bcc");
         message.Subject = Text(parameters, "subject") ?? "";
         message.Body = new TextPart(Flag(parameters, "is_html") ? "html" : "plain") { Text = Text(parameters, "body") ?? "" };
+        return message;
+    }
+
+    /// <summary>The message as Gmail's `raw`: RFC 5322 bytes, base64url without padding.</summary>
+    internal static string Raw(MimeMessage message)
+    {
         using var stream = new MemoryStream();
         message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, stream); // RFC 5322 lines end in CRLF, whatever the host OS
-        var raw = Convert.ToBase64String(stream.ToArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        return Declarative(toolkit, tool, parameters, credentials, apiBaseUrl, new JsonObject { ["raw"] = raw });
+        return Convert.ToBase64String(stream.ToArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
     /// <summary>Parses a comma-separated address list ("Ann &lt;ann@example.com&gt;, bob@example.com").</summary>
@@ -37,7 +46,9 @@ public sealed class GmailSendEmail : CodedTool
         list.AddRange(parsed);
     }
 
-    public override ToolOutcome Read(JsonNode? body) => new(true, new JsonObject
+    public override ToolOutcome Read(JsonNode? body) => Summary(body);
+
+    internal static ToolOutcome Summary(JsonNode? body) => new(true, new JsonObject
     {
         ["messageId"] = body?["id"]?.DeepClone(),
         ["threadId"] = body?["threadId"]?.DeepClone(),

@@ -183,3 +183,25 @@ public sealed class GoogleDriveDownloadHandler : DelegatingHandler
         catch (DecoderFallbackException) { return null; }
     }
 }
+
+/// <summary>
+/// Drive folder: a file with the folder MIME type (https://developers.google.com/workspace/drive/api/guides/folder#create).
+/// </summary>
+public sealed class GoogleDriveCreateFolder : CodedTool
+{
+    public override IEnumerable<string> Names => ["GOOGLEDRIVE_CREATE_FOLDER"];
+
+    public override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
+    {
+        var folder = new JsonObject
+        {
+            ["name"] = Text(parameters, "name") ?? throw new InvalidToolParameter("name", "Give the folder name."),
+            ["mimeType"] = "application/vnd.google-apps.folder",
+        };
+        if (Text(parameters, "parentId") is { } parent) folder["parents"] = new JsonArray(parent);
+        if (Text(parameters, "description") is { } description) folder["description"] = description;
+        var request = Declarative(toolkit, tool, parameters, credentials, apiBaseUrl, folder);
+        AddQuery(request, ("fields", "id,name,mimeType,parents,webViewLink,modifiedTime"), ("supportsAllDrives", "true"));
+        return request;
+    }
+}

@@ -6,14 +6,15 @@ using Butterbase.Portal.Connections;
 namespace Butterbase.Portal.Execution;
 
 /// <summary>
-/// HubSpot CRM create: flat parameters, plus any in the `properties` JSON string, become
+/// HubSpot CRM create and update (PATCH, the record id in the path): flat parameters, plus any in the `properties` JSON string, become
 /// `{ "properties": { name: "value" } }`. Property values are strings in HubSpot's API (numbers and booleans are
 /// sent as their text, lists as "a;b" for multiple checkboxes) — https://developers.hubspot.com/docs/api/crm/contacts
 /// and https://developers.hubspot.com/docs/api/crm/properties#multiple-checkboxes.
 /// </summary>
 public sealed class HubSpotCreate : CodedTool
 {
-    public override IEnumerable<string> Names => ["HUBSPOT_CREATE_CONTACT", "HUBSPOT_CREATE_COMPANY", "HUBSPOT_CREATE_DEAL"];
+    public override IEnumerable<string> Names =>
+        ["HUBSPOT_CREATE_CONTACT", "HUBSPOT_CREATE_COMPANY", "HUBSPOT_CREATE_DEAL", "HUBSPOT_UPDATE_CONTACT", "HUBSPOT_UPDATE_COMPANY", "HUBSPOT_UPDATE_DEAL"];
 
     public override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
     {

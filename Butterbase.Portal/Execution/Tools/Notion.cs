@@ -47,13 +47,17 @@ public sealed partial class NotionCreatePage : CodedTool
     [GeneratedRegex(@"^\d+[.)] (.*)$")]
     private static partial Regex Numbered();
 
-    private static IEnumerable<JsonNode> Blocks(string content)
+    [GeneratedRegex(@"^(?:[-*] )?\[([ xX])\] (.*)$")]
+    private static partial Regex ToDo();
+
+    internal static IEnumerable<JsonNode> Blocks(string content)
     {
         var paragraph = new List<string>();
         foreach (var raw in content.Replace("\r\n", "\n").Split('\n'))
         {
             var line = raw.TrimEnd();
             JsonNode? block = Heading().Match(line) is { Success: true } h ? Block("heading_" + h.Groups[1].Length, h.Groups[2].Value)
+                : ToDo().Match(line) is { Success: true } t ? Block("to_do", t.Groups[2].Value).Also(b => b["to_do"]!["checked"] = t.Groups[1].Value != " ")
                 : Bullet().Match(line) is { Success: true } b ? Block("bulleted_list_item", b.Groups[1].Value)
                 : Numbered().Match(line) is { Success: true } n ? Block("numbered_list_item", n.Groups[1].Value)
                 : null;
@@ -69,4 +73,23 @@ public sealed partial class NotionCreatePage : CodedTool
 
     private static JsonArray RichText(string text) =>
         new(text.Chunk(MaxText).Select(chunk => (JsonNode)new JsonObject { ["type"] = "text", ["text"] = new JsonObject { ["content"] = new string(chunk) } }).ToArray());
+}
+
+/// <summary>
+/// Append block children (https://developers.notion.com/reference/patch-block-children): the text becomes blocks as for
+/// <see cref="NotionCreatePage"/> (plus "[ ] " / "[x] " to-dos), at most 100 per request; `after` places them after a child.
+/// </summary>
+public sealed class NotionAppendBlocks : CodedTool
+{
+    public override IEnumerable<string> Names => ["NOTION_APPEND_BLOCKS"];
+
+    public override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
+    {
+        var blocks = NotionCreatePage.Blocks(Text(parameters, "content") ?? "").ToList();
+        if (blocks.Count == 0) throw new InvalidToolParameter("content", "Give some text to append.");
+        if (blocks.Count > 100) throw new InvalidToolParameter("content", $"content makes {blocks.Count} blocks; Notion takes at most 100 in one request.");
+        var body = new JsonObject { ["children"] = new JsonArray(blocks.ToArray()) };
+        if (Text(parameters, "after") is { } after) body["after"] = after;
+        return Declarative(toolkit, tool, parameters, credentials, apiBaseUrl, body);
+    }
 }

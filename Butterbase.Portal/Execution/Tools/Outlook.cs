@@ -159,7 +159,7 @@ public sealed class OutlookCreateEvent : CodedTool
     /// Graph wants a local time plus a zone name. A time given with an offset (2025-06-01T09:00:00+02:00) and no
     /// timeZone is turned into UTC (the default zone), so the instant is kept; with a timeZone the offset is dropped.
     /// </summary>
-    private static string Time(string? value, string field, string? timeZone)
+    internal static string Time(string? value, string field, string? timeZone)
     {
         if (value is null) throw new InvalidToolParameter(field, "Give a date and time such as 2025-06-01T09:00:00.");
         var hasOffset = value.Length > 19 && (value.EndsWith('Z') || value.EndsWith('z') || value[19..].Contains('+') || value[19..].Contains('-'));
@@ -180,4 +180,61 @@ public sealed class OutlookCreateEvent : CodedTool
         ["attendees"] = ev["attendees"]?.DeepClone(),
         ["joinUrl"] = ev["onlineMeeting"]?["joinUrl"]?.DeepClone(),
     });
+}
+
+/// <summary>
+/// Reply or reply all (https://learn.microsoft.com/graph/api/message-reply, .../message-replyall): `{ "comment" }`, 202
+/// with no body; Outlook threads the reply and keeps it in Sent Items.
+/// </summary>
+public sealed class OutlookReply : CodedTool
+{
+    public override IEnumerable<string> Names => ["OUTLOOK_REPLY_TO_EMAIL"];
+
+    public override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl) =>
+        Declarative(toolkit, Flag(parameters, "reply_all") ? tool with { Path = tool.Path.Replace("/reply", "/replyAll") } : tool, parameters, credentials, apiBaseUrl,
+            new JsonObject { ["comment"] = Text(parameters, "comment") ?? "" });
+
+    public override ToolOutcome Read(JsonNode? body) => new(true, new JsonObject { ["sent"] = true });
+}
+
+/// <summary>Forward (https://learn.microsoft.com/graph/api/message-forward): `{ comment?, toRecipients }`, 202 with no body.</summary>
+public sealed class OutlookForward : CodedTool
+{
+    public override IEnumerable<string> Names => ["OUTLOOK_FORWARD_EMAIL"];
+
+    public override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
+    {
+        var body = new JsonObject { ["toRecipients"] = Graph.Recipients([Text(parameters, "to") ?? ""], "to") };
+        if (Text(parameters, "comment") is { } comment) body["comment"] = comment;
+        return Declarative(toolkit, tool, parameters, credentials, apiBaseUrl, body);
+    }
+
+    public override ToolOutcome Read(JsonNode? body) => new(true, new JsonObject { ["sent"] = true });
+}
+
+/// <summary>
+/// Update event (https://learn.microsoft.com/graph/api/event-update): only what is given is sent, in the shapes of
+/// <see cref="OutlookCreateEvent"/>; a new start or end takes the time zone given (UTC by default).
+/// </summary>
+public sealed class OutlookUpdateEvent : CodedTool
+{
+    public override IEnumerable<string> Names => ["OUTLOOK_UPDATE_EVENT"];
+
+    public override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
+    {
+        var timeZone = Text(parameters, "timeZone");
+        var body = new JsonObject();
+        if (Text(parameters, "subject") is { } subject) body["subject"] = subject;
+        foreach (var (field, key) in (ReadOnlySpan<(string, string)>)[("startDateTime", "start"), ("endDateTime", "end")])
+            if (Text(parameters, field) is { } time)
+                body[key] = new JsonObject { ["dateTime"] = OutlookCreateEvent.Time(time, field, timeZone), ["timeZone"] = timeZone ?? "UTC" };
+        if (Text(parameters, "body") is { } text)
+            body["body"] = new JsonObject { ["contentType"] = Flag(parameters, "is_html") ? "HTML" : "Text", ["content"] = text };
+        if (Text(parameters, "location") is { } location) body["location"] = new JsonObject { ["displayName"] = location };
+        if (parameters["attendees"] is JsonArray) body["attendees"] = Graph.Recipients(Strings(parameters, "attendees"), "attendees", "required");
+        if (body.Count == 0) throw new InvalidToolParameter("params", "Give at least one field to change.");
+        var request = Declarative(toolkit, tool, parameters, credentials, apiBaseUrl, body);
+        Graph.PreferTimeZone(request, timeZone, "timeZone");
+        return request;
+    }
 }
