@@ -60,7 +60,7 @@ public sealed class CatalogSuite : ISuite
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var catalog = new ToolkitCatalog();
         var afterLoad = GC.GetTotalMemory(forceFullCollection: true);
-        table.Add("Memory held after construction (index + raw tool lines)", ResultTable.MB(afterLoad - before),
+        table.Add("Memory held after construction (index, search entries, curated tools)", ResultTable.MB(afterLoad - before),
             $"< {ResultTable.MB(MemoryGoalBytes)}", afterLoad - before < MemoryGoalBytes);
 
         // 3. In-process Search.
