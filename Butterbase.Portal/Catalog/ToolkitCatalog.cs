@@ -187,10 +187,12 @@ public sealed class ToolkitCatalog
         if (!_bySlug.TryGetValue(slug, out var toolkit)) return new ToolkitTools();
         var defs = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         var tools = new List<ToolDefinition>();
+        var handMade = new HashSet<string>(StringComparer.Ordinal);
         if (_curatedTools.TryGetValue(slug, out var own))
         {
             foreach (var (name, def) in own.Defs) defs[name] = def;
             tools.AddRange(own.Tools);
+            handMade.UnionWith(own.Tools.Select(t => t.Name));
         }
         foreach (var source in _sources.GetValueOrDefault(slug) ?? [])
         {
@@ -213,7 +215,9 @@ public sealed class ToolkitCatalog
             var origin = SourceName(source);
             foreach (var tool in set.Tools)
             {
-                if (_toolkitByTool.GetValueOrDefault(tool.Name) != slug) continue; // a hand-made tool holds the name
+                // Another toolkit's hand-made tool holds the name, or this toolkit's own does (a hand-made JIRA_FIND_USERS
+                // beside the spec's operation of the same name): the hand-made one wins.
+                if (_toolkitByTool.GetValueOrDefault(tool.Name) != slug || handMade.Contains(tool.Name)) continue;
                 if (renames.Count > 0) RenameRefs(tool.Parameters, renames);
                 tools.Add(tool with { Origin = "generated", Source = origin, Path = pathPrefix + tool.Path, BaseUrl = baseUrl });
             }

@@ -3,7 +3,7 @@ using Butterbase.Bench.Suites;
 
 // Verbs: each suite is one verb (catalog, connect, execute). Hidden verbs are the child-process
 // halves of a suite (catalog-load), started by the suite itself in a fresh process.
-ISuite[] suites = [new CatalogSuite(), new ConnectSuite(), new ExecuteSuite(), new FunctionsSuite(), new InstancesSuite(), new McpSuite(), new WebhooksSuite(), new CatalogLoadProbe(), new RelayProcess()];
+ISuite[] suites = [new CatalogSuite(), new ConnectSuite(), new ExecuteSuite(), new FunctionsSuite(), new InstancesSuite(), new McpSuite(), new WebhooksSuite(), new ToolkitPageSuite(), new CatalogLoadProbe(), new RelayProcess()];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {

@@ -47,9 +47,13 @@ public sealed class McpSuite : ISuite
         var connect = new ConnectSuite.Driver(http, browser, provider, portal.BaseAddress!, appId);
         await connect.ConfigureAndConnectAsync(User);
 
-        // 1,000 tools for tools/list: no toolkit has more than 100 today, so ten of 100 (keyed, no OAuth client needed).
+        // About 1,000 tools for tools/list (a direct server's cap): keyed toolkits (no OAuth client needed) of 50–150 tools,
+        // added until the next would pass 1,000.
         var catalog = new ToolkitCatalog();
-        var big = catalog.Toolkits.Where(t => t.ToolCount == 100 && t.DefaultAuth.Type is "api_key" or "bearer").Take(10).Select(t => t.Slug).ToList();
+        var big = new List<string>();
+        var total = 0;
+        foreach (var t in catalog.Toolkits.Where(t => t.ToolCount is >= 50 and <= 150 && t.DefaultAuth.Type is "api_key" or "bearer").OrderBy(t => t.Slug))
+            if (total + t.ToolCount <= 1000) { big.Add(t.Slug); total += t.ToolCount; }
         foreach (var slug in big) await PostAsync(http, $"v1/{appId}/integrations/configure", $$"""{"toolkit":"{{slug}}"}""");
         await PostAsync(http, $"v1/{appId}/mcp-servers", $$"""{"name":"agent","mode":"direct","toolkits":["{{Toolkit}}"],"tools":["{{Tool}}"]}""");
         await PostAsync(http, $"v1/{appId}/mcp-servers", System.Text.Json.JsonSerializer.Serialize(new { name = "wide", mode = "direct", toolkits = big }));
