@@ -74,6 +74,8 @@ public sealed class AccessibilityFlowTests(PortalServer portal, ITestOutputHelpe
         await page.GotoAsync($"/apps/{appId}/catalog/sandbox");
         await PortalServer.WaitForCircuitAsync(page);
         await page.ClickAsync("[data-testid=enable-for-app]");
+        await Assertions.Expect(page.Locator("[data-testid=client-built-in]")).ToBeVisibleAsync();
+        await PortalServer.ScreenshotAsync(page, "a11y-enable-sandbox-dialog");
         await page.ClickAsync("[data-testid=save-toolkit]");
         await Assertions.Expect(page.Locator("[data-testid=toolkit-row][data-slug=sandbox]")).ToBeVisibleAsync();
         await page.ClickAsync("[data-testid=connect-test-user]");
@@ -90,6 +92,15 @@ public sealed class AccessibilityFlowTests(PortalServer portal, ITestOutputHelpe
         await page.FillAsync("input[data-testid=pg-param-text]", "Hello");
         await page.ClickAsync("[data-testid=pg-run]");
         await Assertions.Expect(page.Locator("[data-testid=pg-result-status]")).ToHaveTextAsync("successful");
+
+        // The run's id opens that run in Executions (written off the request path: the link may be a moment early).
+        var link = page.Locator("[data-testid=pg-execution-link]");
+        var id = (await link.TextContentAsync())!.Trim();
+        await page.WaitForTimeoutAsync(1500); // the execution log is written in batches
+        await link.ClickAsync();
+        await page.WaitForURLAsync($"**/apps/{appId}/executions?id={id}");
+        await Assertions.Expect(page.Locator("[data-testid=execution-response]")).ToContainTextAsync("Hello");
+        await PortalServer.ScreenshotAsync(page, "a11y-execution-from-playground");
     }
 
     private async Task CheckAsync(IPage page, string name, List<string> problems, bool interactive = true, bool screenshots = true)
