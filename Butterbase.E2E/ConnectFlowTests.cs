@@ -17,7 +17,9 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await page.ClickAsync("[data-testid=enable-sandbox]");
         await Assertions.Expect(page.Locator("[data-testid=toolkit-title]")).ToHaveTextAsync("Sandbox");
         await page.ClickAsync("[data-testid=enable-for-app]");
-        await Assertions.Expect(page.GetByText("/v1/oauth/callback/sandbox")).ToBeVisibleAsync();
+        // Enabling is one confirmed step; the Sandbox brings its own client (no callback URL, no own-client option).
+        await Assertions.Expect(page.Locator("[data-testid=client-built-in]")).ToBeVisibleAsync();
+        Assert.Equal(0, await page.Locator("[data-testid=use-custom-client]").CountAsync());
         await PortalServer.ScreenshotAsync(page, "21-toolkit-settings");
         await page.ClickAsync("[data-testid=save-toolkit]");
         await Assertions.Expect(page.Locator("[data-testid=toolkit-row][data-slug=sandbox]")).ToBeVisibleAsync();

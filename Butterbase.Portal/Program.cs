@@ -61,6 +61,7 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
     SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
 });
 app.UseStatusCodePages(ApiErrors.WriteForBareStatusAsync);
+app.UseNotFoundPage(); // after the API's bare-status bodies: browsers asking for an unknown page get the portal's not-found page
 app.UseSecurityHeaders();
 app.UseAuthentication();
 app.UseAuthorization();

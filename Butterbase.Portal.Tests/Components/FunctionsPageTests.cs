@@ -43,6 +43,20 @@ public sealed class FunctionsPageTests : PortalComponentContext
     }
 
     [Fact]
+    public async Task A_new_function_starts_with_a_free_name_so_the_template_deploys_as_it_stands()
+    {
+        var page = Render<FunctionEditorPage>(p => p.Add(x => x.AppId, _app.Id));
+        page.WaitForAssertion(() => Assert.Equal("send-message", page.Find("[data-testid=function-name-input]").GetAttribute("value")));
+        page.Find("#function-form").Submit();
+        page.WaitForAssertion(() => Assert.EndsWith($"/apps/{_app.Id}/functions/send-message", Services.GetRequiredService<NavigationManager>().Uri), RunTimeout);
+
+        // A second one never overwrites the first: the next free name.
+        var next = Render<FunctionEditorPage>(p => p.Add(x => x.AppId, _app.Id));
+        next.WaitForAssertion(() => Assert.Equal("send-message-2", next.Find("[data-testid=function-name-input]").GetAttribute("value")));
+        Assert.Single(await Functions.ListAsync(_app.Id, default));
+    }
+
+    [Fact]
     public async Task The_editor_shows_the_apis_rules_inline_and_deploys_with_encrypted_variables()
     {
         Render<MudPopoverProvider>();

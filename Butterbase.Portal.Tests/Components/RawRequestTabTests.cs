@@ -77,6 +77,18 @@ public sealed class RawRequestTabTests : PortalComponentContext
     }
 
     [Fact]
+    public async Task The_playground_opens_on_a_toolkit_that_has_a_connected_user()
+    {
+        // A toolkit that sorts before Asana and that nobody has connected: the Playground must not open on it.
+        var first = Service<ToolkitCatalog>().Toolkits.Where(t => string.CompareOrdinal(t.Name, "Asana") < 0 && t.Slug != "asana").OrderBy(t => t.Name).First();
+        await Service<ToolkitConfigs>().ConfigureAsync(_app.Id, new(first, null, null, null, null, null));
+
+        var page = Render<PlaygroundPage>(p => p.Add(x => x.AppId, _app.Id));
+        page.WaitForAssertion(() => Assert.Equal("asana", page.Instance.SelectedToolkit));
+        Assert.DoesNotContain("No connected user for this toolkit yet", page.Markup);
+    }
+
+    [Fact]
     public void A_developer_sends_as_the_test_user_and_sees_status_headers_and_body()
     {
         var page = OpenRawTab();
