@@ -26,7 +26,8 @@ public sealed class ConnectFlow(
     Outbound.PublicOrigin publicOrigin,
     TimeProvider clock,
     ILogger<ConnectFlow> logger,
-    IHttpClientFactory httpClientFactory)
+    IHttpClientFactory httpClientFactory,
+    Outbound.OutboundPolicy outbound)
 {
     public static readonly TimeSpan RequestLifetime = TimeSpan.FromMinutes(10);
     /// <summary>Pending requests kept per user and toolkit; starting more drops the oldest (docs/security.md [9]).</summary>
@@ -34,7 +35,9 @@ public sealed class ConnectFlow(
 
     public sealed record Started(string AuthUrl, string ConnectionRequestId);
 
-    public sealed record Failure(int Status, string Code, string Message);
+    public sealed record Failure(int Status, string Code, string Message, IReadOnlyList<Api.ApiErrorDetail>? Details = null);
+
+    private const string FieldsPurpose = "connect-fields";
 
     /// <summary>
     /// The public origin (<see cref="Outbound.PublicOrigin"/>). The request is not consulted: its Host header is the
@@ -48,9 +51,11 @@ public sealed class ConnectFlow(
     /// this host's, not the app's allow-list.</param>
     /// <param name="extraScopes">Scopes asked for beside the app's configured (or the toolkit's default) ones: a tool's
     /// missing scope, from a reconnect link (docs/architecture.md "Scopes per tool").</param>
+    /// <param name="fields">Connection fields an OAuth toolkit's URLs need (<see cref="OAuthProviders.OAuthFields"/>); checked like the
+    /// hosted page's, or the hosted page asks for them before the provider is reached.</param>
     public async Task<(Started? Started, Failure? Failure)> StartAsync(
         App app, string userId, string toolkitSlug, string redirectUrl, string? reconnectId, string origin, CancellationToken ct, bool portalRedirect = false,
-        IReadOnlyList<string>? extraScopes = null)
+        IReadOnlyList<string>? extraScopes = null, IReadOnlyDictionary<string, string>? fields = null)
     {
         // REVIEW: callers still pass an origin (pages pass their NavigationManager's); the configured one wins.
         origin = publicOrigin.Value;
@@ -73,22 +78,51 @@ public sealed class ConnectFlow(
         ConnectionRequest request;
         if (config.AuthScheme == "oauth2")
         {
-            var (provider, problem) = providers.Resolve(toolkit, config, origin);
+            var asked = providers.OAuthFields(toolkit);
+            Dictionary<string, string>? values = null;
+            if (fields is { Count: > 0 })
+            {
+                var (checkedValues, problems) = CheckFields(toolkit, asked, fields);
+                if (problems.Count > 0) return (null, new(422, "validation_failed", "The request has invalid fields: see details.", problems));
+                values = checkedValues;
+            }
+            var (provider, problem) = providers.Resolve(toolkit, config, origin, values);
             if (provider is null) return (null, new(409, "toolkit_not_ready", problem!));
-            var state = OAuthClient.NewState();
-            // Always PKCE when the provider takes it; a verifier per flow, encrypted at rest, never in a URL.
-            var verifier = provider.Pkce ? OAuthClient.NewCodeVerifier() : null;
             var redirectUri = CallbackUri(origin, toolkit.Slug);
             var scopes = (config.Scopes.Count > 0 ? config.Scopes : provider.DefaultScopes).Union(extraScopes ?? []).ToList();
-            request = new ConnectionRequest
+            if (asked.Count > 0 && values is null)
             {
-                Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = "oauth2",
-                StateHash = OAuthClient.Hash(state),
-                CodeVerifier = verifier is null ? null : protector.For("pkce", id).Protect(verifier),
-                RedirectUrl = redirectUrl, OAuthRedirectUri = redirectUri, TokenUrl = provider.TokenUrl, Scopes = scopes,
-                ConnectionId = reconnectId, CreatedAt = now, ExpiresAt = now + RequestLifetime,
-            };
-            authUrl = OAuthClient.AuthorizeUrl(provider, redirectUri, state, verifier, scopes);
+                // The provider's URLs need the account's host (Zendesk's subdomain): the hosted page asks for it, then
+                // sends the user on to the provider (ContinueOAuthAsync). No state exists until then.
+                request = new ConnectionRequest
+                {
+                    Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = "oauth2",
+                    RedirectUrl = redirectUrl, OAuthRedirectUri = redirectUri, Scopes = scopes,
+                    ConnectionId = reconnectId, CreatedAt = now, ExpiresAt = now + RequestLifetime,
+                };
+                authUrl = $"{origin}/connect/{id}";
+            }
+            else
+            {
+                var state = OAuthClient.NewState();
+                // Always PKCE when the provider takes it; a verifier per flow, encrypted at rest, never in a URL.
+                var verifier = provider.Pkce ? OAuthClient.NewCodeVerifier() : null;
+                request = new ConnectionRequest
+                {
+                    Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = "oauth2",
+                    StateHash = OAuthClient.Hash(state),
+                    CodeVerifier = verifier is null ? null : protector.For("pkce", id).Protect(verifier),
+                    RedirectUrl = redirectUrl, OAuthRedirectUri = redirectUri, TokenUrl = provider.TokenUrl, Scopes = scopes,
+                    Fields = values is null ? null : ProtectFields(id, values),
+                    ConnectionId = reconnectId, CreatedAt = now, ExpiresAt = now + RequestLifetime,
+                };
+                authUrl = OAuthClient.AuthorizeUrl(provider, redirectUri, state, verifier, scopes);
+            }
+        }
+        else if (fields is { Count: > 0 })
+        {
+            return (null, new(422, "validation_failed", "The request has invalid fields: see details.",
+                [new("fields", $"{toolkit.Name} is connected with {config.AuthScheme}: its fields are entered on the connect page (authUrl), with the key.")]));
         }
         else
         {
@@ -109,6 +143,55 @@ public sealed class ConnectFlow(
         db.ConnectionRequests.Add(request);
         await db.SaveChangesAsync(ct);
         return (new Started(authUrl, id), null);
+    }
+
+    /// <summary>
+    /// The fields given for an OAuth connect, checked exactly like the hosted connect page's (required, length, control
+    /// characters, host labels that cannot move the host: docs/security.md [32]); problems are named `fields.{name}`.
+    /// </summary>
+    private (Dictionary<string, string> Values, List<Api.ApiErrorDetail> Problems) CheckFields(
+        Toolkit toolkit, IReadOnlyList<ConnectionField> asked, IReadOnlyDictionary<string, string> given)
+    {
+        var problems = given.Keys.Where(k => asked.All(f => f.Name != k))
+            .Select(k => new Api.ApiErrorDetail("fields." + k, asked.Count == 0
+                ? $"{toolkit.Name}'s OAuth connection takes no fields."
+                : $"Not a field of {toolkit.Name}'s OAuth connection; it takes {string.Join(", ", asked.Select(f => f.Name))}.")).ToList();
+        var prompt = HostedConnect.FieldsOf(asked, name => providers.IsHostLabel(toolkit, name, oauth: true));
+        var values = given.ToDictionary(p => "field." + p.Key, p => p.Value ?? "");
+        foreach (var (name, message) in HostedConnect.Check(prompt, values, toolkit, outbound))
+            problems.Add(new("fields." + name["field.".Length..], message));
+        return (asked.Where(f => given.GetValueOrDefault(f.Name)?.Trim() is { Length: > 0 }).ToDictionary(f => f.Name, f => given[f.Name].Trim()), problems);
+    }
+
+    private string ProtectFields(string requestId, Dictionary<string, string> values) =>
+        protector.For(FieldsPurpose, requestId).Protect(System.Text.Json.JsonSerializer.Serialize(values));
+
+    private Dictionary<string, string>? UnprotectFields(ConnectionRequest request) => request.Fields is null ? null
+        : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(protector.For(FieldsPurpose, request.Id).Unprotect(request.Fields));
+
+    /// <summary>
+    /// The hosted page's second step for an OAuth toolkit whose URLs need fields: with the checked fields, fix the state,
+    /// verifier and token endpoint of the request (once: only a request without state) and answer the provider's
+    /// authorize URL. Null when the request is gone, used, expired or its toolkit no longer usable.
+    /// </summary>
+    public async Task<string?> ContinueOAuthAsync(ConnectionRequest request, Toolkit toolkit, Dictionary<string, string> values, CancellationToken ct = default)
+    {
+        var config = await configs.FindAsync(request.AppId, toolkit.Slug, ct);
+        if (config is null || !config.Enabled) return null;
+        var (provider, _) = providers.Resolve(toolkit, config, publicOrigin.Value, values);
+        if (provider is null) return null;
+        var state = OAuthClient.NewState();
+        var verifier = provider.Pkce ? OAuthClient.NewCodeVerifier() : null;
+        var stateHash = OAuthClient.Hash(state);
+        var codeVerifier = verifier is null ? null : protector.For("pkce", request.Id).Protect(verifier);
+        var protectedFields = ProtectFields(request.Id, values);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var updated = await db.ConnectionRequests
+            .Where(r => r.Id == request.Id && r.Status == "initiated" && r.StateHash == null && r.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.StateHash, stateHash).SetProperty(r => r.CodeVerifier, codeVerifier)
+                .SetProperty(r => r.TokenUrl, provider.TokenUrl).SetProperty(r => r.Fields, protectedFields), ct);
+        return updated == 1 ? OAuthClient.AuthorizeUrl(provider, request.OAuthRedirectUri!, state, verifier, request.Scopes) : null;
     }
 
     /// <param name="Result">`connected`, the error code the app's redirect carries, or `invalid_state` (no request to return to).</param>
@@ -148,7 +231,8 @@ public sealed class ConnectFlow(
         var toolkit = catalog.Find(request.ToolkitSlug);
         var config = await configs.FindAsync(request.AppId, request.ToolkitSlug, ct);
         if (toolkit is null || config is null || !config.Enabled) return await Fail("toolkit_disabled");
-        var (resolved, problem) = providers.Resolve(toolkit, config, origin);
+        var requestFields = UnprotectFields(request);
+        var (resolved, problem) = providers.Resolve(toolkit, config, origin, requestFields);
         if (resolved is null) return await Fail("toolkit_not_ready", problem);
         // RFC 9207 §2.4: a provider known to send `iss` must send the right one, on error responses too (checked before
         // acting on `error`, so another server cannot pass its answer off as this one's); a missing one is a mix-up too.
@@ -167,7 +251,8 @@ public sealed class ConnectFlow(
         // without it could not make one call, so the connect fails instead (provider_setup_failed).
         var context = new QuirkConnectContext(provider, tokens, userInfo, callbackQuery ?? new Dictionary<string, string>(),
             httpClientFactory.CreateClient(Execution.ToolRunner.HttpClientName), key => providers.Setting(toolkit.Slug, key));
-        var fields = new Dictionary<string, string>();
+        // The fields given when the connect began (Zendesk's subdomain), then what quirks learn (Pipedrive's company_domain).
+        var fields = new Dictionary<string, string>(requestFields ?? []);
         var extras = ProviderExtras(request.ToolkitSlug, tokens) ?? [];
         string? quirkLabel = null;
         foreach (var quirk in provider.Quirks)

@@ -96,6 +96,11 @@ public sealed class ConnectionRequest
     /// <summary>The token endpoint fixed when the flow began (mix-up defence: never derived from the callback).</summary>
     public string? TokenUrl { get; init; }
     public List<string> Scopes { get; init; } = [];
+    /// <summary>
+    /// The connection fields the OAuth flow needs (Zendesk's subdomain), JSON encrypted with Data Protection (purpose bound
+    /// to the request); they become the connection's fields. Null until the user or app gave them.
+    /// </summary>
+    public string? Fields { get; init; }
     /// <summary>Set for a reconnect: the connection to update in place; after success, the connection made.</summary>
     public string? ConnectionId { get; set; }
     public string? Error { get; set; }

@@ -24,7 +24,8 @@ public static class ConnectionsApi
     public static void MapOAuthCallback(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/oauth/callback/{toolkit}", Callback).AllowAnonymous().ExcludeFromDescription();
 
-    public sealed record ConnectRequest(string? Toolkit, string? RedirectUrl, string? UserId, string? ConnectionId);
+    /// <param name="Fields">Connection fields an OAuth toolkit's URLs need (`{"subdomain": "acme"}`); without them the hosted page asks.</param>
+    public sealed record ConnectRequest(string? Toolkit, string? RedirectUrl, string? UserId, string? ConnectionId, Dictionary<string, string>? Fields = null);
 
     public sealed class ConnectRequestValidator : AbstractValidator<ConnectRequest>
     {
@@ -35,6 +36,8 @@ public static class ConnectionsApi
                 .MaximumLength(2000).OverridePropertyName("redirectUrl");
             RuleFor(x => x.UserId).MaximumLength(256).Matches("^[A-Za-z0-9_.@:|+-]+$").When(x => x.UserId is not null)
                 .WithMessage("Use letters, digits and _ . @ : | + - only.").OverridePropertyName("userId");
+            RuleFor(x => x.Fields!.Count).LessThanOrEqualTo(20).When(x => x.Fields is not null)
+                .WithMessage("Give at most 20 fields.").OverridePropertyName("fields");
         }
     }
 
@@ -56,8 +59,8 @@ public static class ConnectionsApi
         if (problem is { } p) return ApiErrors.ForEndUser(p);
         var app = await apps.FindAsync(appId, ct);
         if (app is null) return ApiErrors.NotFound("not_found", "No such app.");
-        var (started, failure) = await flow.StartAsync(app, userId!, body.Toolkit!, body.RedirectUrl!, body.ConnectionId, flow.Origin(http), ct);
-        if (failure is not null) return ApiErrors.Result(failure.Status, failure.Code, failure.Message);
+        var (started, failure) = await flow.StartAsync(app, userId!, body.Toolkit!, body.RedirectUrl!, body.ConnectionId, flow.Origin(http), ct, fields: body.Fields);
+        if (failure is not null) return ApiErrors.Result(failure.Status, failure.Code, failure.Message, failure.Details);
         return TypedResults.Ok(new ConnectResponse(started!.AuthUrl, started.ConnectionRequestId));
     }
 

@@ -24,6 +24,15 @@ public static class ConnectionsSetup
             c.Timeout = TimeSpan.FromSeconds(30);
             c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0"); // GitHub rejects requests without one
         }).RemoveAllLoggers(); // the default handlers log URLs, and some providers put tokens in paths (HubSpot)
+        // Same, through the outbound policy: token, identity and revocation endpoints whose host a connection field chose.
+        services.AddHttpClient(OAuthClient.TenantHttpClientName, c =>
+        {
+            c.Timeout = TimeSpan.FromSeconds(30);
+            c.DefaultRequestHeaders.UserAgent.ParseAdd("Butterbase-Integrations/1.0");
+        })
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHandler())
+            .AddHttpMessageHandler(sp => new Outbound.OperatorHostGuard(sp.GetRequiredService<Outbound.OutboundPolicy>()))
+            .RemoveAllLoggers();
         return services;
     }
 }

@@ -6,9 +6,11 @@ using Microsoft.EntityFrameworkCore;
 namespace Butterbase.Portal.Connections;
 
 /// <summary>The hosted connect page's logic: what to ask for, checking it, and storing the connection.</summary>
-public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ConnectFlow flow, ConnectionLifecycle lifecycle, TimeProvider clock)
+public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ConnectFlow flow, ConnectionLifecycle lifecycle, TimeProvider clock,
+    OAuthProviders providers)
 {
-    public sealed record Field(string Name, string Label, bool Secret, bool Required, string? Hint = null);
+    /// <param name="HostLabel">The field is the first label of a host (`{subdomain}.zendesk.com`): one DNS label only.</param>
+    public sealed record Field(string Name, string Label, bool Secret, bool Required, string? Hint = null, bool HostLabel = false);
 
     public sealed record Prompt(ConnectionRequest Request, Apps.App App, Toolkit Toolkit, IReadOnlyList<Field> Fields);
 
@@ -16,18 +18,32 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
     [GeneratedRegex(@"^([A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(:[0-9]{1,5})?$")]
     private static partial Regex HostLabel();
 
+    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")]
+    private static partial Regex DnsLabel();
+
     public async Task<Prompt?> LoadAsync(string requestId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var request = await db.ConnectionRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == requestId, ct);
-        if (request is null || request.Status != "initiated" || request.AuthScheme == "oauth2" || request.ExpiresAt <= clock.GetUtcNow().UtcDateTime)
+        // An OAuth request comes here only while it waits for the fields its provider's URLs need (no state yet).
+        if (request is null || request.Status != "initiated" || request.AuthScheme == "oauth2" && request.StateHash is not null
+            || request.ExpiresAt <= clock.GetUtcNow().UtcDateTime)
             return null;
         var app = await db.Apps.AsNoTracking().FirstAsync(a => a.Id == request.AppId, ct);
         var toolkit = catalog.Find(request.ToolkitSlug);
-        return toolkit is null ? null : new Prompt(request, app, toolkit, FieldsFor(toolkit, request.AuthScheme));
+        if (toolkit is null) return null;
+        return new Prompt(request, app, toolkit, request.AuthScheme == "oauth2"
+            ? FieldsOf(providers.OAuthFields(toolkit), name => providers.IsHostLabel(toolkit, name, oauth: true))
+            : FieldsFor(toolkit, request.AuthScheme, name => providers.IsHostLabel(toolkit, name, oauth: false)));
     }
 
-    public static List<Field> FieldsFor(Toolkit toolkit, string scheme)
+    /// <summary>The prompt fields for connection fields (`field.{name}`).</summary>
+    /// <param name="hostLabel">Whether a field is the first label of a host (<see cref="OAuthProviders.IsHostLabel"/>).</param>
+    public static List<Field> FieldsOf(IEnumerable<ConnectionField> fields, Func<string, bool>? hostLabel = null) =>
+        fields.Select(f => new Field("field." + f.Name, f.Label.Length > 0 ? f.Label : f.Name, f.Secret, f.Required,
+            f.In is null ? "A host name or account label, e.g. mycompany" : null, f.In is null && hostLabel?.Invoke(f.Name) == true)).ToList();
+
+    public static List<Field> FieldsFor(Toolkit toolkit, string scheme, Func<string, bool>? hostLabel = null)
     {
         var fields = scheme switch
         {
@@ -35,9 +51,7 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
             "basic" => [new("username", "User name", false, true), new("password", "Password", true, true)],
             _ => [new("token", $"{toolkit.Name} access token", true, true)],
         };
-        foreach (var f in toolkit.Fields ?? [])
-            fields.Add(new("field." + f.Name, f.Label.Length > 0 ? f.Label : f.Name, f.Secret, f.Required,
-                f.In is null ? "A host name or account label, e.g. mycompany" : null));
+        fields.AddRange(FieldsOf(toolkit.Fields ?? [], hostLabel));
         return fields;
     }
 
@@ -60,6 +74,10 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
             // Placeholder fields end up in the API's host name: a label, never a path or another URL.
             else if (field.Name.StartsWith("field.") && toolkit.Fields?.First(f => "field." + f.Name == field.Name).In is null && !HostLabel().IsMatch(value))
                 problems[field.Name] = "Use letters, digits, dots and dashes only (no slashes or spaces).";
+            // A placeholder inside a host name (`https://{subdomain}.zendesk.com`) takes one DNS label: no dot, colon or
+            // bracket could make it another host or port (docs/security.md [32]).
+            else if (field.HostLabel && !DnsLabel().IsMatch(value))
+                problems[field.Name] = "Use the account's name only: letters, digits and dashes, no dots or colons (e.g. acme for acme.example.com).";
             else if (field.Name.StartsWith("field.") && toolkit.Fields?.First(f => "field." + f.Name == field.Name).In is null
                 && outbound?.ProblemWithHost(value) is { } hostProblem)
                 problems[field.Name] = hostProblem;
@@ -67,9 +85,16 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
         return problems;
     }
 
-    /// <summary>Stores the connection and answers where to send the user (the app's redirect URL).</summary>
+    /// <summary>
+    /// Stores the connection and answers where to send the user (the app's redirect URL); for an OAuth toolkit, fixes the
+    /// fields on the request and answers the provider's authorize URL instead.
+    /// </summary>
     public async Task<string?> CompleteAsync(Prompt prompt, IReadOnlyDictionary<string, string> values, CancellationToken ct = default)
     {
+        if (prompt.Request.AuthScheme == "oauth2")
+            return await flow.ContinueOAuthAsync(prompt.Request, prompt.Toolkit, prompt.Fields
+                .Where(f => values.GetValueOrDefault(f.Name)?.Trim() is { Length: > 0 })
+                .ToDictionary(f => f.Name["field.".Length..], f => values[f.Name].Trim()), ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         if (await db.ConnectionRequests.Where(r => r.Id == prompt.Request.Id && r.Status == "initiated" && r.ExpiresAt > now)

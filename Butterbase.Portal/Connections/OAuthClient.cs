@@ -41,6 +41,19 @@ public sealed record TokenResult
 public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvider clock, ILogger<OAuthClient> logger)
 {
     public const string HttpClientName = "oauth";
+    /// <summary>
+    /// The policed client (docs/security.md [32]) for providers whose URLs a connection field chose (Zendesk's subdomain):
+    /// public addresses only, checked on the resolved IP, never an operator's host, no redirects.
+    /// </summary>
+    public const string TenantHttpClientName = "oauth-tenant";
+
+    /// <summary>The client for this provider's endpoints, and the request marked tenant-chosen when a field chose its host.</summary>
+    private HttpClient ClientFor(OAuthProvider provider, HttpRequestMessage request)
+    {
+        if (!provider.TenantChosenHost) return httpClientFactory.CreateClient(HttpClientName);
+        request.Options.Set(Outbound.OutboundPolicy.TenantChosenHost, true);
+        return httpClientFactory.CreateClient(TenantHttpClientName);
+    }
 
     public static string NewState() => Base64Url(RandomNumberGenerator.GetBytes(32));                 // 256 bits
     public static string NewCodeVerifier() => Base64Url(RandomNumberGenerator.GetBytes(48));          // 64 chars (RFC 7636: 43–128)
@@ -97,7 +110,7 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
         request.Content = provider.Quirks.Select(q => q.TokenRequestBody(form)).FirstOrDefault(c => c is not null) ?? new FormUrlEncodedContent(form);
 
         HttpResponseMessage response;
-        try { response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, ct); }
+        try { response = await ClientFor(provider, request).SendAsync(request, ct); }
         catch (HttpRequestException e) { return TokenResult.Failure("temporarily_unavailable", "The provider could not be reached: " + e.Message); }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return TokenResult.Failure("temporarily_unavailable", "The provider's token endpoint timed out."); }
 
@@ -140,7 +153,6 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
     {
         var token = credentials.RefreshToken ?? credentials.AccessToken;
         if (token is null) return true;
-        var http = httpClientFactory.CreateClient(HttpClientName);
         HttpRequestMessage request;
         if (provider.Quirks.FirstOrDefault(q => q.OwnsRevocation) is { } own)
         {
@@ -162,7 +174,7 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
         {
             try
             {
-                using var response = await http.SendAsync(request, ct);
+                using var response = await ClientFor(provider, request).SendAsync(request, ct);
                 // RFC 7009 §2.2: an unknown or already-invalid token is answered 200 — revoked either way.
                 return response.IsSuccessStatusCode || response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest;
             }
@@ -185,7 +197,7 @@ public sealed class OAuthClient(IHttpClientFactory httpClientFactory, TimeProvid
         foreach (var quirk in provider.Quirks) quirk.PrepareIdentityRequest(request, accessToken);
         try
         {
-            using var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, ct);
+            using var response = await ClientFor(provider, request).SendAsync(request, ct);
             if (!response.IsSuccessStatusCode) return null;
             return await ReadBodyAsync(response, ct);
         }

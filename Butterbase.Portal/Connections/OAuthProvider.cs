@@ -28,12 +28,51 @@ public sealed record OAuthProvider
     public IReadOnlyList<ProviderQuirk> Quirks { get; init; } = [];
     /// <summary>When set, the `iss` of the authorization response must equal it (RFC 9207).</summary>
     public string? Issuer { get; init; }
+    /// <summary>
+    /// A connection field filled the host of these URLs (Zendesk's `{subdomain}`, Shopify's `{shop}`): every call to them
+    /// goes through the outbound policy as tenant-chosen (docs/security.md [32]).
+    /// </summary>
+    public bool TenantChosenHost { get; init; }
 }
 
 public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services, ToolkitConfigs configs, Outbound.PublicOrigin publicOrigin)
 {
+    /// <summary>
+    /// The connection fields the OAuth flow itself needs: host fields of the toolkit (FORMAT.md `fields` without `in`) whose
+    /// `{name}` appears in the OAuth URLs in effect (the catalog's, or an operator's override that keeps the placeholder).
+    /// Fields a quirk learns from the provider (Pipedrive's company_domain, Salesforce's instance) are not in those URLs and
+    /// are not asked for.
+    /// </summary>
+    public IReadOnlyList<ConnectionField> OAuthFields(Toolkit toolkit)
+    {
+        var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2");
+        if (scheme is null || toolkit.Fields is not { Length: > 0 } fields) return [];
+        var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
+        string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
+        var urls = string.Join(" ", Setting("AuthorizationUrl", scheme.AuthorizationUrl), Setting("TokenUrl", scheme.TokenUrl),
+            Setting("RevocationUrl", scheme.RevocationUrl), Setting("UserInfoUrl", scheme.UserInfoUrl));
+        return fields.Where(f => f.In is null && urls.Contains("{" + f.Name + "}", StringComparison.Ordinal)).ToList();
+    }
+
+    /// <summary>
+    /// Whether `{name}` is the first label of a host in the toolkit's addresses in effect (`https://{subdomain}.zendesk.com`):
+    /// such a field takes one DNS label, so no dot or colon can make it another host (docs/security.md [32]). An operator's
+    /// override that puts the whole host in a field (`http://{shop}/admin`, how stand-ins are reached) lifts it.
+    /// </summary>
+    /// <param name="oauth">The connection is made with OAuth: its URLs count too (an api_key connection calls only the API).</param>
+    public bool IsHostLabel(Toolkit toolkit, string name, bool oauth)
+    {
+        var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
+        string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
+        var scheme = oauth ? toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2") : null;
+        return new[] { Setting("ApiBaseUrl", toolkit.ApiBaseUrl), Setting("AuthorizationUrl", scheme?.AuthorizationUrl), Setting("TokenUrl", scheme?.TokenUrl),
+                Setting("RevocationUrl", scheme?.RevocationUrl), Setting("UserInfoUrl", scheme?.UserInfoUrl) }
+            .Any(url => url?.Contains("{" + name + "}.", StringComparison.Ordinal) == true);
+    }
+
     /// <summary>The provider, or the reason it cannot be used yet (no client credentials anywhere).</summary>
-    public (OAuthProvider? Provider, string? Problem) Resolve(Toolkit toolkit, ToolkitConfig? config, string origin)
+    /// <param name="fields">The connection's fields: they fill `{name}` in the OAuth URLs (<see cref="OAuthFields"/>).</param>
+    public (OAuthProvider? Provider, string? Problem) Resolve(Toolkit toolkit, ToolkitConfig? config, string origin, IReadOnlyDictionary<string, string>? fields = null)
     {
         var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2");
         if (scheme is null) return (null, $"{toolkit.Name} does not use OAuth 2.");
@@ -49,13 +88,30 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
         if (string.IsNullOrEmpty(clientId))
             return (null, $"No OAuth client for {toolkit.Name}: set Butterbase:Toolkits:{toolkit.Slug}:ClientId and ClientSecret, or configure your own credentials for the toolkit.");
 
-        return (new OAuthProvider
+        // Only the toolkit's own host fields are filled (GitHub's `{client_id}` and HubSpot's `{access_token}` are the
+        // revocation and identity hooks'); their values were checked as host labels when the connect began.
+        var hostFields = OAuthFields(toolkit);
+        var tenantChosen = false;
+        string? Fill(string? url)
+        {
+            if (url is null) return null;
+            foreach (var field in hostFields)
+                if (fields?.GetValueOrDefault(field.Name) is { Length: > 0 } value && url.Contains("{" + field.Name + "}", StringComparison.Ordinal))
+                {
+                    // A field in the host makes the address the tenant's; one in the path of an operator's override does not.
+                    if (Authority(url).Contains("{" + field.Name + "}", StringComparison.Ordinal)) tenantChosen = true;
+                    url = url.Replace("{" + field.Name + "}", value);
+                }
+            return url;
+        }
+
+        var provider = new OAuthProvider
         {
             Slug = toolkit.Slug,
-            AuthorizationUrl = Absolute(Setting("AuthorizationUrl", scheme.AuthorizationUrl)!, origin),
-            TokenUrl = Absolute(Setting("TokenUrl", scheme.TokenUrl)!, origin),
-            RevocationUrl = Setting("RevocationUrl", scheme.RevocationUrl) is { } r ? Absolute(r, origin) : null,
-            UserInfoUrl = Setting("UserInfoUrl", scheme.UserInfoUrl) is { } u ? Absolute(u, origin) : null,
+            AuthorizationUrl = Absolute(Fill(Setting("AuthorizationUrl", scheme.AuthorizationUrl))!, origin),
+            TokenUrl = Absolute(Fill(Setting("TokenUrl", scheme.TokenUrl))!, origin),
+            RevocationUrl = Fill(Setting("RevocationUrl", scheme.RevocationUrl)) is { } r ? Absolute(r, origin) : null,
+            UserInfoUrl = Fill(Setting("UserInfoUrl", scheme.UserInfoUrl)) is { } u ? Absolute(u, origin) : null,
             ClientId = clientId,
             ClientSecret = secret ?? "",
             ClientAuth = scheme.ClientAuth ?? "post",
@@ -65,7 +121,8 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
             DefaultScopes = scheme.DefaultScopes ?? [],
             Quirks = ProviderQuirks.Resolve(scheme.Quirks),
             Issuer = Setting("Issuer", null),
-        }, null);
+        };
+        return (provider with { TenantChosenHost = tenantChosen }, null);
     }
 
     /// <summary>
@@ -79,6 +136,14 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
         foreach (var setting in section.GetSection("AuthorizeParams").GetChildren()) merged[setting.Key] = setting.Value ?? "";
         foreach (var (key, value) in config?.AuthorizeParams ?? []) merged[key] = value;
         return merged.Where(p => p.Value.Length > 0).ToDictionary();
+    }
+
+    /// <summary>The `host[:port]` text of a URL template (`{subdomain}.zendesk.com`), between `://` and the path.</summary>
+    private static string Authority(string url)
+    {
+        var start = url.IndexOf("://", StringComparison.Ordinal) is var i and >= 0 ? i + 3 : 0;
+        var end = url.IndexOfAny(['/', '?', '#'], start);
+        return end < 0 ? url[start..] : url[start..end];
     }
 
     /// <summary>The operator's `Butterbase:Toolkits:{slug}:{key}` setting, or null: how a quirk's own provider URL is pointed elsewhere.</summary>

@@ -72,9 +72,10 @@ public sealed class RevocationWorker(
         var toolkit = catalog.Find(job.ToolkitSlug);
         if (toolkit is null) return true;
         var config = await configs.FindAsync(job.AppId, job.ToolkitSlug, ct);
-        var (provider, _) = providers.Resolve(toolkit, config, job.Origin); // host-relative URLs resolve against the public origin
-        if (provider is null) return true;
         var credentials = JsonSerializer.Deserialize<StoredCredentials>(protector.For("revocation", job.AppId).Unprotect(job.Credentials))!;
+        // host-relative URLs resolve against the public origin; the connection's fields fill Zendesk's `{subdomain}`
+        var (provider, _) = providers.Resolve(toolkit, config, job.Origin, credentials.Fields);
+        if (provider is null) return true;
         return await oauth.RevokeAsync(provider, credentials, ct);
     }
 }

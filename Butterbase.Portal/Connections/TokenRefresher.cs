@@ -110,7 +110,7 @@ public sealed class TokenRefresher(
 
         var toolkit = catalog.Find(connection.ToolkitSlug);
         var config = await configs.FindAsync(connection.AppId, connection.ToolkitSlug, ct);
-        var (provider, problem) = toolkit is null ? (null, "unknown toolkit") : providers.Resolve(toolkit, config, origin);
+        var (provider, problem) = toolkit is null ? (null, "unknown toolkit") : providers.Resolve(toolkit, config, origin, credentials.Fields);
         if (provider is null) return new(null, problem, false, false);
 
         TokenResult result = TokenResult.Failure("temporarily_unavailable", null);

@@ -81,6 +81,9 @@ public sealed class FakeOAuthProviderOptions
     /// </summary>
     public Func<string, IReadOnlyDictionary<string, string>>? ExtraTokenMembers { get; set; }
 
+    /// <summary>Pipedrive's `api_domain` in every token answer, the company's own host (null leaves it out).</summary>
+    public string? PipedriveApiDomain { get; set; } = "https://acme.pipedrive.com";
+
     /// <summary>Parameters added to the authorization response's redirect (Intuit's `realmId` beside code and state).</summary>
     public IReadOnlyDictionary<string, string>? ExtraCallbackParameters { get; set; }
 }

@@ -347,6 +347,8 @@ public sealed partial class FakeOAuthProvider
                 body["scope"] = grant.Scope;
                 if (Style == FakeProviderStyle.Discord && HasScope(grant, "bot") && call.GrantType == "authorization_code")
                     body["guild"] = new JsonObject { ["id"] = Options.DiscordGuildId, ["name"] = "Guild " + Options.DiscordGuildId, ["owner_id"] = account.Id };
+                // https://pipedrive.readme.io/docs/marketplace-oauth-authorization#step-5-getting-the-tokens
+                if (Style == FakeProviderStyle.Pipedrive && Options.PipedriveApiDomain is { } apiDomain) body["api_domain"] = apiDomain;
                 if (Style == FakeProviderStyle.Generic && Options.ExtraTokenMembers is { } extra)
                     foreach (var (name, value) in extra(BaseUrl)) body[name] = value;
                 break;

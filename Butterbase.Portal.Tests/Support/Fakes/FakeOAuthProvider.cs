@@ -33,6 +33,10 @@ public sealed partial class FakeOAuthProvider : IAsyncDisposable
     private readonly ConcurrentQueue<RevocationRequest> _revocations = new();
     private readonly ConcurrentQueue<ResourceRequest> _identityRequests = new();
     private readonly ConcurrentQueue<ResourceRequest> _apiRequests = new();
+    private readonly ConcurrentQueue<string> _accountRequests = new();
+
+    /// <summary>`METHOD /accounts/{label}/path` of every request made under an account prefix, in order.</summary>
+    public IReadOnlyList<string> AccountRequests => _accountRequests.ToArray();
 
     private readonly ConcurrentQueue<string> _nextAccounts = new();
     private readonly ConcurrentQueue<(string Error, string? Description)> _denials = new();
@@ -102,6 +106,19 @@ public sealed partial class FakeOAuthProvider : IAsyncDisposable
         var app = builder.Build();
 
         var fake = new FakeOAuthProvider(style, options, app);
+        // `/accounts/{label}/…` stands for the account's own host (`{label}.zendesk.com`), which loopback cannot give: the
+        // prefix is recorded and stripped, so an operator's URL override can keep the `{subdomain}` placeholder.
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path.Value ?? "";
+            if (path.StartsWith("/accounts/", StringComparison.Ordinal) && path.IndexOf('/', "/accounts/".Length) is var slash and > 0)
+            {
+                fake._accountRequests.Enqueue(context.Request.Method + " " + path);
+                context.Request.Path = path[slash..];
+            }
+            await next(context);
+        });
+        app.UseRouting();
         fake.MapEndpoints(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

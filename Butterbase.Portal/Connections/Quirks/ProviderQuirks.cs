@@ -35,6 +35,8 @@ public static class ProviderQuirks
         new XeroTenant(),
         new SalesforceInstanceUrl(),
         new QuickBooksRealm(),
+        new PipedriveApiDomain(),
+        new ShopifyAccessTokenHeader(),
     ];
 
     private static readonly FrozenDictionary<string, ProviderQuirk> ByName = All.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);

@@ -385,6 +385,9 @@ namespace Butterbase.Portal.Data.Migrations
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Fields")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OAuthRedirectUri")
                         .HasColumnType("TEXT");
 

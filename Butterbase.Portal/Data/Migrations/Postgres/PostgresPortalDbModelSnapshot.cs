@@ -395,6 +395,9 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Fields")
+                        .HasColumnType("text");
+
                     b.Property<string>("OAuthRedirectUri")
                         .HasColumnType("text");
 
