@@ -28,6 +28,11 @@ dotnet build Butterbase.Portal.sln -v q -nologo || { echo "0 passed, 1 failed"; 
 
 passed=0; failed=0; status=0
 failures=$(mktemp) # each failed test's name and error message, repeated at the end (a CI log is often read from its tail)
+
+# The layout .editorconfig describes (whitespace, indentation, line breaks): one check, counted like a test.
+echo "==> dotnet format whitespace --verify-no-changes"
+if dotnet format whitespace Butterbase.Portal.sln --verify-no-changes -v q; then passed=$((passed + 1))
+else failed=$((failed + 1)); status=1; echo "format: run 'dotnet format whitespace Butterbase.Portal.sln' and commit" >>"$failures"; fi
 # run_tests LABEL PROJECT [FILTER]: one test project without rebuilding; its counts go into the totals.
 run_tests() {
   echo "==> $1"

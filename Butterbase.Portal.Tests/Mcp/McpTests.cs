@@ -216,7 +216,7 @@ public sealed class McpTests : IAsyncLifetime
         Assert.True(Structured(run).GetProperty("successful").GetBoolean());
 
         var bad = await agent.CallToolAsync("execute_tool", new Dictionary<string, object?>
-            { ["tool_name"] = "SANDBOX_SEND_MESSAGE", ["params"] = new Dictionary<string, object?> { ["to"] = "carol" } });
+        { ["tool_name"] = "SANDBOX_SEND_MESSAGE", ["params"] = new Dictionary<string, object?> { ["to"] = "carol" } });
         Assert.True(bad.IsError);
         Assert.Equal("invalid_params", Structured(bad).GetProperty("error").GetString());
     }
@@ -236,8 +236,11 @@ public sealed class McpTests : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = _portal.Address };
         using var raw = new HttpRequestMessage(HttpMethod.Post, $"mcp/{_app.Id}/lister")
         {
-            Content = JsonAssert.Body(new { jsonrpc = "2.0", id = 7, method = "tools/call",
-                @params = new { name = new string('A', 50_000) + "\nERROR forged line\n" + new string('B', 50_000), arguments = new { } } }),
+            Content = JsonAssert.Body(new
+            {
+                jsonrpc = "2.0", id = 7, method = "tools/call",
+                @params = new { name = new string('A', 50_000) + "\nERROR forged line\n" + new string('B', 50_000), arguments = new { } }
+            }),
         };
         raw.Headers.Authorization = new("Bearer", _app.ApiKey);
         raw.Headers.Add("Butterbase-User-Id", "u_allow");
@@ -271,7 +274,7 @@ public sealed class McpTests : IAsyncLifetime
             var found = await router.CallToolAsync("search_tools", new Dictionary<string, object?> { ["query"] = "message" });
             Assert.DoesNotContain("SANDBOX_SEND_MESSAGE", Structured(found).GetRawText());
             var run = await router.CallToolAsync("execute_tool", new Dictionary<string, object?>
-                { ["tool_name"] = "SANDBOX_SEND_MESSAGE", ["params"] = new Dictionary<string, object?> { ["to"] = "x", ["text"] = "write" } });
+            { ["tool_name"] = "SANDBOX_SEND_MESSAGE", ["params"] = new Dictionary<string, object?> { ["to"] = "x", ["text"] = "write" } });
             Assert.True(run.IsError);
             Assert.Equal("unknown_tool", Structured(run).GetProperty("error").GetString());
         }
@@ -324,7 +327,7 @@ public sealed class McpTests : IAsyncLifetime
         // A's token beside a header naming B: refused before any MCP message is read.
         using var http = new HttpClient { BaseAddress = _portal.Address };
         using var request = new HttpRequestMessage(HttpMethod.Post, $"mcp/{_app.Id}/assistant")
-            { Content = JsonAssert.Raw("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"SANDBOX_GET_PROFILE","arguments":{}}}""") };
+        { Content = JsonAssert.Raw("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"SANDBOX_GET_PROFILE","arguments":{}}}""") };
         request.Headers.Authorization = new("Bearer", tokenA);
         request.Headers.Add("Butterbase-User-Id", "u_b");
         request.Headers.Accept.ParseAdd("application/json");

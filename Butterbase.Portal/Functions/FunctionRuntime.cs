@@ -35,7 +35,10 @@ public sealed class FunctionRuntime(FunctionWorkerPool pool, Microsoft.Extension
         /// <summary>The API error code for a run that did not finish.</summary>
         public string ErrorCode => Kind switch
         {
-            TimedOut => "function_timeout", LimitExceeded => "function_limit_exceeded", Crashed => "function_crashed", _ => "function_error",
+            TimedOut => "function_timeout",
+            LimitExceeded => "function_limit_exceeded",
+            Crashed => "function_crashed",
+            _ => "function_error",
         };
     }
 

@@ -62,12 +62,12 @@ internal sealed class RunningInvocation(string appId, string inputJson, int time
     }
 
     private FunctionRuntime.Outcome OutcomeOf(FunctionWorker.WireMessage m) => m.Kind switch
-        {
-            "ok" when m.Wire is { } wire => FunctionRuntime.ToResponse(wire, Logs),
-            "timeout" => Fail(FunctionRuntime.Outcome.TimedOut, 504, $"The function ran longer than its {TimeoutMs} ms timeout and was stopped."),
-            "limit" => Fail(FunctionRuntime.Outcome.LimitExceeded, 500, m.Error ?? "The function exceeded a limit."),
-            _ => Fail(FunctionRuntime.Outcome.Failed, 500, m.Error ?? "The function failed."),
-        };
+    {
+        "ok" when m.Wire is { } wire => FunctionRuntime.ToResponse(wire, Logs),
+        "timeout" => Fail(FunctionRuntime.Outcome.TimedOut, 504, $"The function ran longer than its {TimeoutMs} ms timeout and was stopped."),
+        "limit" => Fail(FunctionRuntime.Outcome.LimitExceeded, 500, m.Error ?? "The function exceeded a limit."),
+        _ => Fail(FunctionRuntime.Outcome.Failed, 500, m.Error ?? "The function failed."),
+    };
 
     /// <summary>The worker process ended while running this invocation.</summary>
     public void Crash(string stderrTail)
