@@ -68,5 +68,7 @@ const present = rows.filter((r) => r.present).length;
 console.log(`| provider | toolkit | hand-made tools | generated tools | present |`);
 console.log(`|---|---|---:|---:|---|`);
 for (const r of rows) console.log(`| ${r.name} | ${r.slug ? '`' + r.slug + '`' : '—'} | ${r.hand} | ${r.generated.toLocaleString('en-US')} | ${r.present ? 'yes' : '**no**'} |`);
+const all = [...load().served.values()];
+console.log(`\nServed: ${all.length.toLocaleString('en-US')} toolkits (${all.filter((t) => t.curated).length} curated), ${all.reduce((n, t) => n + t.hand, 0).toLocaleString('en-US')} hand-made + ${all.reduce((n, t) => n + t.generated, 0).toLocaleString('en-US')} generated tools.`);
 console.log(`\n${present} of ${rows.length} present with executable tools; missing: ${rows.filter((r) => !r.present).map((r) => r.name).join(', ') || 'none'}.`);
 if (min !== null && present < min) { console.error(`only ${present} of ${rows.length} present (< ${min})`); process.exit(1); }
