@@ -50,6 +50,7 @@ var app = builder.Build();
 if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);
 
 await app.Services.MigrateDatabaseAsync();
+await app.Services.MoveMergedToolkitSlugsAsync();
 await app.Services.EnsureKeyRingAsync();
 _ = app.Services.GetRequiredService<ToolkitCatalog>(); // load the catalog at start, not on the first request
 

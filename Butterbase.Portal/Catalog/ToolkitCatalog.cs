@@ -170,6 +170,9 @@ public sealed class ToolkitCatalog
         return JsonSerializer.Deserialize<ToolkitTools>(gzip, ToolkitTools.Options)!;
     }
 
+    /// <summary>Slugs that are no toolkit of their own any more → the toolkit that absorbed them (github-2 → github).</summary>
+    public IReadOnlyDictionary<string, string> MergedSlugs => _aliases;
+
     /// <summary>A toolkit by slug, or by a slug it absorbed or had before (hubspot-crm, github-2).</summary>
     public Toolkit? Find(string slug) =>
         _bySlug.GetValueOrDefault(slug) ?? (_aliases.TryGetValue(slug, out var canonical) ? _bySlug.GetValueOrDefault(canonical) : null);

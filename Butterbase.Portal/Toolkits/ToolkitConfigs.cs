@@ -114,6 +114,41 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
         row.ClientSecret is null ? null : Protector(row.AppId, row.ToolkitSlug).Unprotect(row.ClientSecret);
 
     private IDataProtector Protector(string appId, string slug) => dataProtection.CreateProtector(SecretPurpose, appId, slug);
+
+    /// <summary>
+    /// Moves what apps stored under a slug the catalog now merges into another toolkit (`github-2` → `github`, the
+    /// `hubspot-*` → `hubspot`: docs/architecture.md "Catalog") to that toolkit, so an app keeps its
+    /// enabled toolkit, its own OAuth client and its users' connections. Run at start, after the migrations; idempotent,
+    /// so every instance may run it. When the app had configured both, its configuration of the absorbing toolkit stays
+    /// and the old one goes (its users' connections move either way). The client secret is bound to app and slug, so it
+    /// is decrypted under the old slug and encrypted again under the new one. Answers the rows moved.
+    /// </summary>
+    public async Task<int> MoveMergedSlugsAsync(IReadOnlyDictionary<string, string> merged, CancellationToken ct = default)
+    {
+        if (merged.Count == 0) return 0;
+        var old = merged.Keys.ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var moved = 0;
+        var stale = await db.ToolkitConfigs.Where(c => old.Contains(c.ToolkitSlug)).ToListAsync(ct);
+        foreach (var row in stale)
+        {
+            var target = merged[row.ToolkitSlug];
+            if (!await db.ToolkitConfigs.AnyAsync(c => c.AppId == row.AppId && c.ToolkitSlug == target, ct))
+                db.ToolkitConfigs.Add(new ToolkitConfig
+                {
+                    Id = Guid.NewGuid(), AppId = row.AppId, ToolkitSlug = target, Enabled = row.Enabled, DisplayName = row.DisplayName,
+                    Scopes = row.Scopes, AuthScheme = row.AuthScheme, ClientId = row.ClientId, AuthorizeParams = row.AuthorizeParams,
+                    ClientSecret = row.ClientSecret is null ? null : Protector(row.AppId, target).Protect(Protector(row.AppId, row.ToolkitSlug).Unprotect(row.ClientSecret)),
+                    CreatedAt = row.CreatedAt, UpdatedAt = clock.GetUtcNow().UtcDateTime,
+                });
+            db.ToolkitConfigs.Remove(row);
+            moved++;
+        }
+        await db.SaveChangesAsync(ct);
+        foreach (var (from, to) in merged)
+            moved += await db.Connections.Where(c => c.ToolkitSlug == from).ExecuteUpdateAsync(s => s.SetProperty(c => c.ToolkitSlug, to), ct);
+        return moved;
+    }
 }
 
 /// <summary>The portal's toolkit settings form; the secret is write-only (empty = keep the stored one).</summary>

@@ -11,4 +11,13 @@ public static class ToolkitsSetup
         services.AddSingleton<ToolkitConfigs>();
         return services;
     }
+
+    /// <summary>At start: what apps stored under slugs the catalog has since merged moves to the absorbing toolkit.</summary>
+    public static async Task MoveMergedToolkitSlugsAsync(this IServiceProvider services)
+    {
+        var moved = await services.GetRequiredService<ToolkitConfigs>().MoveMergedSlugsAsync(services.GetRequiredService<ToolkitCatalog>().MergedSlugs);
+        if (moved > 0)
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ToolkitsSetup))
+                .LogInformation("Moved {Rows} toolkit configurations and connections from merged toolkit slugs to the toolkits that absorbed them", moved);
+    }
 }
