@@ -59,3 +59,25 @@ public sealed class CuratedToolCoverageTests
         Assert.True(untested.Count == 0, "Curated tools no test names: " + string.Join(", ", untested));
     }
 }
+
+/// <summary>
+/// A user who connects with the toolkit's default scopes can run every hand-made tool that only reads: reading needs no
+/// reconnect (writes beyond the defaults ask for their scope through the reconnect link, by design: least privilege).
+/// </summary>
+public sealed class DefaultScopeTests
+{
+    [Fact]
+    public void The_default_scopes_of_every_curated_oauth_toolkit_cover_its_hand_made_read_only_tools()
+    {
+        var catalog = new ToolkitCatalog();
+        var uncovered = new List<string>();
+        foreach (var toolkit in catalog.Toolkits.Where(t => t.Curated))
+        {
+            if (toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2") is not { DefaultScopes.Length: > 0 } oauth) continue;
+            foreach (var tool in catalog.ToolsOf(toolkit).Tools.Where(t => t.Origin == "curated" && t.IsReadOnly))
+                if (ToolScopes.Missing(tool, oauth.DefaultScopes) is { } missing)
+                    uncovered.Add($"{tool.Name} ({string.Join(" | ", missing)})");
+        }
+        Assert.True(uncovered.Count == 0, "Read-only tools the default scopes do not cover: " + string.Join(", ", uncovered));
+    }
+}
