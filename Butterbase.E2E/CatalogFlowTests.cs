@@ -22,7 +22,7 @@ public sealed class CatalogFlowTests(PortalServer portal) : IClassFixture<Portal
 
         await page.Locator("[data-testid=catalog-result]").First.ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=toolkit-title]")).ToHaveTextAsync("GitHub");
-        await page.GetByText("GITHUB_CREATE_ISSUE").ClickAsync();
+        await page.GetByText("GITHUB_CREATE_ISSUE", new() { Exact = true }).ClickAsync();
         var parameters = page.Locator("[data-testid=tool-parameters]").First;
         await Assertions.Expect(parameters).ToContainTextAsync("owner");
         await Assertions.Expect(parameters).ToContainTextAsync("path");
