@@ -28,6 +28,10 @@ public sealed class ToolkitPageSuite : ISuite
         MachineFacts.Print(Console.Out);
 
         using var portal = new PortalHost(children, portalDll);
+        // A build output (not a publish) serves the Blazor script and MudBlazor's assets as static web assets only in
+        // Development; the API-only suites run Production.
+        portal.ExtraEnvironment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        portal.ExtraEnvironment["DOTNET_ENVIRONMENT"] = "Development";
         await portal.CreateAppAsync("bench-migrate"); // migrates the scratch database before the server starts
         await portal.StartAsync(TimeSpan.FromSeconds(60));
         using var playwright = await Playwright.CreateAsync();
@@ -46,7 +50,12 @@ public sealed class ToolkitPageSuite : ISuite
         await setup.FillAsync("#password", "correct horse battery");
         await setup.FillAsync("#confirm", "correct horse battery");
         await setup.ClickAsync("button[type=submit]");
-        await CircuitAsync(setup);
+        try { await CircuitAsync(setup); }
+        catch (TimeoutException)
+        {
+            await setup.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "toolkit-page-signup.png") });
+            throw new BenchException($"sign-up did not reach the interactive portal (at {setup.Url}; screenshot in the temp folder)");
+        }
         await setup.ClickAsync("[data-testid=create-app]");
         await setup.FillAsync("input[data-testid=app-name]", "Bench");
         await setup.ClickAsync("[data-testid=create-app-submit]");
