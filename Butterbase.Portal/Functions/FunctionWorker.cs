@@ -39,6 +39,16 @@ internal sealed class FunctionWorker
     public long IdleSince { get; set; }
     /// <summary>Ready for an invocation: alive, nothing running, its next isolate prepared.</summary>
     public bool Idle => Alive && Current is null && IdleSince > 0;
+
+    private int _claimed;
+    /// <summary>
+    /// Takes an idle worker for one use: an invocation (the pool's acquire) or retirement (the pool's monitor killing an idle
+    /// process). Exactly one of them wins, so the monitor never kills a worker an invocation was just handed (that answered
+    /// an innocent app's call with function_crashed while another app was burning CPU).
+    /// </summary>
+    public bool TryClaim() => Interlocked.CompareExchange(ref _claimed, 1, 0) == 0;
+    /// <summary>Ready again for one more use (the pool's ready handler, before the worker is offered).</summary>
+    public void Release() => Volatile.Write(ref _claimed, 0);
     /// <summary>1 once the pool has counted this worker out of its starting ones (first ready, or exit).</summary>
     public int ReadyCounted;
 

@@ -116,12 +116,12 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
             while (true)
             {
                 while (_idle.Reader.TryRead(out var idle))
-                    if (idle.Alive && !idle.Demoted) { idle.IdleSince = 0; KeepWarm(); return idle; }
+                    if (idle.Alive && !idle.Demoted && idle.TryClaim()) { idle.IdleSince = 0; KeepWarm(); return idle; }
                 // One process on the way for each waiting invocation (up to the cap), not one at a time: a burst of 16
                 // would otherwise wait for 16 process starts in a row.
                 if (Volatile.Read(ref _starting) < Volatile.Read(ref _waiting)) Spawn();
                 var next = await _idle.Reader.ReadAsync(ct);
-                if (next.Alive && !next.Demoted) { next.IdleSince = 0; KeepWarm(); return next; }
+                if (next.Alive && !next.Demoted && next.TryClaim()) { next.IdleSince = 0; KeepWarm(); return next; }
             }
         }
         finally { Interlocked.Decrement(ref _waiting); }
@@ -229,6 +229,7 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
         if (worker.Demoted) { worker.Kill(); return; } // its priority stays low: replace it rather than reuse it
         worker.IdleSince = Environment.TickCount64;
         try { worker.CpuTicksAtReady = CpuTicks(worker.Pid); } catch (IOException) { worker.Kill(); return; }
+        worker.Release();
         _idle.Writer.TryWrite(worker);
     }
 
@@ -253,14 +254,16 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
         // sooner: under steady load that would start and end a process per invocation.
         var idle = _workers.Values.Where(w => w.Idle).OrderBy(w => w.IdleSince).ToList();
         foreach (var extra in idle.Take(Math.Max(0, idle.Count - _limits.WarmWorkers)))
-            if (Environment.TickCount64 - extra.IdleSince > 30_000) extra.Kill();
+            if (Environment.TickCount64 - extra.IdleSince > 30_000 && extra.TryClaim()) extra.Kill();
         // An idle process has nothing to run: one that keeps using CPU carries native work its last invocation started
         // (the supervisor checks once before it says ready; this catches work that shows later). It is not reused.
         foreach (var quiet in idle)
         {
             try
             {
-                if (CpuTicks(quiet.Pid) - quiet.CpuTicksAtReady > 10)
+                // Claimed first: between the idle list above and now, an invocation may have taken this worker (and its CPU
+                // is then that invocation's), in which case it is not ours to kill.
+                if (CpuTicks(quiet.Pid) - quiet.CpuTicksAtReady > 10 && quiet.TryClaim())
                 {
                     _logger.LogWarning("Function worker {Pid} kept working after its invocation ended: replaced", quiet.Pid);
                     quiet.Kill();
