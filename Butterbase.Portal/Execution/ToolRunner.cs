@@ -44,9 +44,10 @@ public sealed class ToolRunner(
     {
         using var span = PortalTelemetry.Source.StartActivity("execute");
         var started = Stopwatch.GetTimestamp();
-        var done = await RunAsync(call, ct);
+        var found = catalog.FindTool(call.ToolName); // once per call: the run and the telemetry below both use it
+        var done = await RunAsync(call, found, ct);
         var outcome = done.Error?.Error ?? done.Result?.Error?.Code ?? "ok";
-        var toolkit = catalog.FindTool(call.ToolName)?.Toolkit.Slug ?? "";
+        var toolkit = found?.Toolkit.Slug ?? "";
         PortalTelemetry.Executions.Add(1, new("toolkit", toolkit), new("source", call.Source), new("outcome", outcome));
         PortalTelemetry.ExecutionDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new("toolkit", toolkit), new("source", call.Source));
         if (span is not null)
@@ -60,9 +61,9 @@ public sealed class ToolRunner(
         return done;
     }
 
-    private async Task<(ExecuteResult? Result, ApiError? Error, int Status)> RunAsync(Call call, CancellationToken ct)
+    private async Task<(ExecuteResult? Result, ApiError? Error, int Status)> RunAsync(
+        Call call, (ToolDefinition Tool, Toolkit Toolkit)? found, CancellationToken ct)
     {
-        var found = catalog.FindTool(call.ToolName);
         if (found is not { } f) return Fail(404, "unknown_tool", $"There is no tool '{call.ToolName}'. List tools with GET /tools?toolkit=….");
         var (tool, toolkit) = f;
         var state = await configs.StateAsync(call.AppId, toolkit.Slug, ct);
