@@ -49,10 +49,13 @@ builder.AddScheduling();
 var app = builder.Build();
 if (AppsCli.IsCli(args)) return await AppsCli.RunAsync(app, args);
 
+// The catalog loads at start, not on the first request, on another core while EF builds its model and migrates (each
+// about a second of CPU at start-up; docs/architecture.md "Start-up").
+var catalogLoaded = Task.Run(() => app.Services.GetRequiredService<ToolkitCatalog>());
 await app.Services.MigrateDatabaseAsync();
+await catalogLoaded;
 await app.Services.MoveMergedToolkitSlugsAsync();
 await app.Services.EnsureKeyRingAsync();
-_ = app.Services.GetRequiredService<ToolkitCatalog>(); // load the catalog at start, not on the first request
 
 app.UseOutbound();
 app.UseExceptionHandler(new ExceptionHandlerOptions

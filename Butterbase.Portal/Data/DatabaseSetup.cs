@@ -65,11 +65,23 @@ public static class DatabaseSetup
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
-        await db.Database.MigrateAsync(ct);
+        await db.Database.MigrateIfPendingAsync(ct);
         if (db.Database.IsSqlite())
         {
             // WAL lets readers run beside the one writer; it is a property of the file and persists.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+    }
+
+    /// <summary>
+    /// Migrates only when a migration is pending: MigrateAsync also diffs the whole model against the last snapshot on
+    /// every call (its pending-model-changes check), which was about half of the portal's start-up. That check is a test
+    /// instead (MigrationsTests). Two instances starting at once both see a migration pending, and MigrateAsync's lock
+    /// orders them.
+    /// </summary>
+    public static async Task MigrateIfPendingAsync(this Microsoft.EntityFrameworkCore.Infrastructure.DatabaseFacade database, CancellationToken ct = default)
+    {
+        if ((await database.GetPendingMigrationsAsync(ct)).Any())
+            await database.MigrateAsync(ct);
     }
 }

@@ -117,7 +117,7 @@ internal sealed class SandboxInitializer(IServiceProvider services, SandboxClien
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SandboxDb>();
-        await db.Database.MigrateAsync(cancellationToken);
+        await db.Database.MigrateIfPendingAsync(cancellationToken);
         await client.RegisterAsync(scope.ServiceProvider, cancellationToken);
     }
 

@@ -145,8 +145,13 @@ public sealed class ToolkitConfigs(IDbContextFactory<PortalDb> dbFactory, IDataP
             moved++;
         }
         await db.SaveChangesAsync(ct);
-        foreach (var (from, to) in merged)
+        // One read on every start; an UPDATE only for a merged slug that still has connections (usually none).
+        var present = await db.Connections.Where(c => old.Contains(c.ToolkitSlug)).Select(c => c.ToolkitSlug).Distinct().ToListAsync(ct);
+        foreach (var from in present)
+        {
+            var to = merged[from];
             moved += await db.Connections.Where(c => c.ToolkitSlug == from).ExecuteUpdateAsync(s => s.SetProperty(c => c.ToolkitSlug, to), ct);
+        }
         return moved;
     }
 }
