@@ -105,7 +105,8 @@ internal sealed class SearchEntry
             else if (token.Length >= 4 && Math.Abs(word.Length - token.Length) <= 1 && WithinOneEdit(word, token)) best = Math.Max(best, 400);
         }
         if (best > 0) return best;
-        foreach (var c in Categories) if (c == token || c.StartsWith(token + " ", StringComparison.Ordinal)) return 300;
+        foreach (var c in Categories)
+            if (c == token || (c.Length > token.Length && c[token.Length] == ' ' && c.StartsWith(token, StringComparison.Ordinal))) return 300;
         if (ContainsWord(Description, stem)) return 200;
         if (ContainsWord(ToolText, stem)) return 150;
         return 0;

@@ -280,18 +280,20 @@ public sealed class ToolkitCatalog
     public List<Toolkit> Search(string? query, string? category = null, string? authScheme = null)
     {
         var q = SearchEntry.Query.From(SearchEntry.Normalize(query));
-        var results = new List<(Toolkit Toolkit, int Score)>();
+        var results = new List<(Toolkit Toolkit, int Score, int Order)>();
         foreach (var entry in _entries)
         {
             if (category is not null && Array.IndexOf(entry.Toolkit.Categories, category) < 0) continue;
             if (authScheme is not null && Array.IndexOf(entry.AuthSchemes, authScheme) < 0) continue;
             var score = q.Tokens.Length == 0 ? 0 : entry.Score(q);
             if (score < 0) continue;
-            results.Add((entry.Toolkit, score + (entry.Toolkit.Curated ? 5 : 0)));
+            results.Add((entry.Toolkit, score + (entry.Toolkit.Curated ? 5 : 0), results.Count));
         }
-        // Stable sort: equal scores keep the catalog order (curated first, then by name).
+        // Sorted in place, equal scores in catalog order (curated first, then by name): a one-letter query matches most
+        // of the catalog, and a LINQ sort's key and index buffers were most of what a search allocated.
+        results.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Order.CompareTo(b.Order));
         var ranked = new List<Toolkit>(results.Count);
-        foreach (var (toolkit, _) in results.OrderByDescending(r => r.Score)) ranked.Add(toolkit);
+        foreach (var (toolkit, _, _) in results) ranked.Add(toolkit);
         return ranked;
     }
 
