@@ -87,7 +87,7 @@ public sealed class AccessibilityFlowTests(PortalServer portal, ITestOutputHelpe
         await page.WaitForURLAsync($"**/apps/{appId}/connections?**status=connected**");
         await PortalServer.WaitForCircuitAsync(page);
         await page.ClickAsync("a[href$='/playground']");
-        await Assertions.Expect(page.Locator("[data-testid=pg-tool]")).ToContainTextAsync("SANDBOX_SEND_MESSAGE");
+        await Assertions.Expect(page.Locator("input[data-testid=pg-tool]")).ToHaveValueAsync("SANDBOX_SEND_MESSAGE");
         await page.FillAsync("input[data-testid=pg-param-to]", "bob@sandbox.test");
         await page.FillAsync("input[data-testid=pg-param-text]", "Hello");
         await page.ClickAsync("[data-testid=pg-run]");

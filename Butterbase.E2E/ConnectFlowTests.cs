@@ -49,7 +49,7 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
 
         // Run a tool as that user from the Playground, then find the run in Executions.
         await page.ClickAsync("a[href$='/playground']");
-        await Assertions.Expect(page.Locator("[data-testid=pg-tool]")).ToContainTextAsync("SANDBOX_SEND_MESSAGE");
+        await Assertions.Expect(page.Locator("input[data-testid=pg-tool]")).ToHaveValueAsync("SANDBOX_SEND_MESSAGE");
         await page.FillAsync("input[data-testid=pg-param-to]", "bob@sandbox.test");
         await page.FillAsync("input[data-testid=pg-param-text]", "Hello from the Playground");
         await page.ClickAsync("[data-testid=pg-run]");
