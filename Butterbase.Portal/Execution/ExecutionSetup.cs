@@ -9,6 +9,7 @@ public static class ExecutionSetup
     {
         services.AddSingleton<ToolParameters>();
         services.AddSingleton<ToolRunner>();
+        services.AddSingleton<ExecutionRecorder>();
         services.AddSingleton<ProxyRunner>();
         services.AddSingleton<IdempotencyStore>();
         services.AddOptions<LogQuota>().BindConfiguration(LogQuota.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -43,7 +44,12 @@ public static class ExecutionSetup
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHandler())
             .AddHttpMessageHandler(sp => new Outbound.OperatorHostGuard(sp.GetRequiredService<Outbound.OutboundPolicy>()))
             .RemoveAllLoggers() // default handlers log URLs, which may carry api keys in the query
-            .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // outside the pipeline: each of its two calls is retried on its own
+            // Outside the resilience pipeline, outermost first (docs/architecture.md "Execute"): a 401 forces one refresh and
+            // a fresh send of the same request (its own retries, timeouts and policy checks) ...
+            .AddHttpMessageHandler(sp => new Connections.ConnectionRefreshHandler(sp.GetService<Connections.TokenRefresher>()))
+            // ... a 403 that is a rate limit is read as one (after the pipeline's retries, on the answer the caller gets) ...
+            .AddHttpMessageHandler(() => new ProviderRateLimitHandler())
+            .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // ... and each of Drive's two calls is retried on its own
             .AddStandardResilienceHandler(o =>
             {
                 o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(20);
