@@ -18,6 +18,7 @@ public static class ExecutionSetup
         services.AddLogging(logging => logging.AddFilter("Polly", LogLevel.Warning));
         services.AddOptions<LogQuota>().BindConfiguration(LogQuota.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Connections.ConnectLinks>(); // insufficient_scope answers carry a reconnect link
+        services.TryAddSingleton<Connections.ConnectionPicker>(); // also AddConnections': a host may register execution alone
         services.AddSingleton<ExecutionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionLog>());
         foreach (var tool in new CodedTool[]
