@@ -63,12 +63,39 @@ public sealed partial class ApiDocsTests : IAsyncLifetime
         Assert.True(table.Count > 40, $"Only {table.Count} rows read from the error-code table.");
         Assert.Equal(table.Order(StringComparer.Ordinal), table); // sorted, so a reader finds a code
 
-        var code = string.Join("\n", RepositoryFiles.Files("Butterbase.Portal", ".cs").Select(File.ReadAllText));
-        var gone = table.Where(c => !code.Contains($"\"{c}\"", StringComparison.Ordinal)).ToList();
+        var code = string.Join("\n", RepositoryFiles.Files("Butterbase.Portal", ".cs").Select(File.ReadAllText)
+            .Where(text => !text.Contains("public static class ErrorCodes", StringComparison.Ordinal))); // the catalog itself is not "the code emits it"
+        var gone = table.Where(c => !code.Contains($"\"{c}\"", StringComparison.Ordinal) && !code.Contains("ErrorCodes." + Pascal(c), StringComparison.Ordinal)).ToList();
         Assert.True(gone.Count == 0, "docs/api.md lists error codes the portal's code no longer contains: " + string.Join(", ", gone));
 
         var named = StatusAndCode().Matches(Docs).Select(m => m.Groups[1].Value).Distinct().ToList();
         var missing = named.Except(table).ToList();
         Assert.True(missing.Count == 0, "docs/api.md names codes its error-code table lacks: " + string.Join(", ", missing));
+    }
+
+    private static string Pascal(string code) => string.Concat(code.Split('_').Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
+
+    [GeneratedRegex(@"^\| `([a-z][a-z0-9_]*)` \| ([^|]+?) \| (.+?) \|$", RegexOptions.Multiline)]
+    private static partial Regex ErrorCodeRowWithStatus();
+
+    [Fact]
+    public void The_error_code_catalog_and_the_docs_api_md_table_list_the_same_codes_with_the_same_statuses_and_meanings()
+    {
+        var documented = ErrorCodeRowWithStatus().Matches(Docs[Docs.IndexOf("\n## Error codes", StringComparison.Ordinal)..])
+            .ToDictionary(m => m.Groups[1].Value, m => (Status: m.Groups[2].Value.Trim(), Meaning: m.Groups[3].Value.Trim()));
+        var catalog = Butterbase.Portal.Api.ErrorCodes.All.ToDictionary(e => e.Code);
+        Assert.True(catalog.Count > 40, $"Only {catalog.Count} codes in the catalog.");
+
+        var undocumented = catalog.Keys.Except(documented.Keys).Order(StringComparer.Ordinal).ToList();
+        Assert.True(undocumented.Count == 0, "In Api/ErrorCodes.cs but not in docs/api.md's table: " + string.Join(", ", undocumented));
+        var uncatalogued = documented.Keys.Except(catalog.Keys).Order(StringComparer.Ordinal).ToList();
+        Assert.True(uncatalogued.Count == 0, "In docs/api.md's table but not in Api/ErrorCodes.cs: " + string.Join(", ", uncatalogued));
+        foreach (var (code, entry) in catalog)
+        {
+            Assert.True(documented[code].Status == entry.Statuses, $"{code}: docs/api.md says {documented[code].Status}, the catalog {entry.Statuses}");
+            Assert.True(documented[code].Meaning == entry.Meaning, $"{code}: docs/api.md and the catalog mean different things");
+            // A refusal's status is one of those the row lists (0: a redirect's error= or a bare status only).
+            Assert.True(entry.Status == 0 || entry.Statuses.Contains(entry.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)), code);
+        }
     }
 }

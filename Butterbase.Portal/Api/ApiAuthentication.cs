@@ -58,12 +58,12 @@ public sealed class ApiAuthenticationHandler(
         Response.Headers.WWWAuthenticate = Context.GetEndpoint()?.Metadata.GetMetadata<BearerResourceMetadata>() is { } metadata
             ? $"Bearer resource_metadata=\"{metadata.Url(Context)}\""
             : "Bearer";
-        return ApiErrors.WriteAsync(Context, 401, "unauthorized",
+        return ApiErrors.WriteAsync(Context, 401, ErrorCodes.Unauthorized,
             "Send a valid API key or user token as 'Authorization: Bearer <credential>'.");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        ApiErrors.WriteAsync(Context, 403, "forbidden", "This credential is not valid for this app.");
+        ApiErrors.WriteAsync(Context, 403, ErrorCodes.Forbidden, "This credential is not valid for this app.");
 }
 
 /// <summary>Endpoint metadata: the URL of the endpoint's OAuth Protected Resource Metadata (RFC 9728), sent in 401 challenges.</summary>
@@ -80,7 +80,7 @@ public sealed class ApiAuthorizationResultHandler : IAuthorizationMiddlewareResu
         {
             var reason = result.AuthorizationFailure?.FailureReasons.FirstOrDefault()?.Message
                 ?? "This credential is not valid for this app.";
-            return ApiErrors.WriteAsync(context, 403, "forbidden", reason);
+            return ApiErrors.WriteAsync(context, 403, ErrorCodes.Forbidden, reason);
         }
         return _default.HandleAsync(next, context, policy, result);
     }

@@ -25,13 +25,13 @@ public static class ApiErrors
     public static JsonHttpResult<ApiError> NotFound(string code, string message) => Result(StatusCodes.Status404NotFound, code, message);
 
     public static JsonHttpResult<ApiError> Validation(IReadOnlyList<ApiErrorDetail> details) =>
-        Result(StatusCodes.Status422UnprocessableEntity, "validation_failed", "The request has invalid fields: see details.", details);
+        Result(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationFailed, "The request has invalid fields: see details.", details);
 
     /// <summary>Why the call may not act for the end user it named (see <see cref="ClaimsPrincipalCaller.EndUser"/>).</summary>
     public static JsonHttpResult<ApiError> ForEndUser(EndUserProblem problem) => problem switch
     {
         EndUserProblem.Unnamed => Validation([new("userId", "With an API key, say which end user to act for: \"userId\" (what asUser(userId) sends).")]),
-        _ => Result(StatusCodes.Status403Forbidden, "forbidden", "A user token acts for its own user only."),
+        _ => Result(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "A user token acts for its own user only."),
     };
 
     public static bool IsApiRequest(HttpContext context) =>
@@ -52,14 +52,14 @@ public static class ApiErrors
         var status = http.Response.StatusCode;
         var (code, message) = status switch
         {
-            400 => ("bad_request", "The request could not be understood."),
-            401 => ("unauthorized", "Send a valid API key or user token as 'Authorization: Bearer <credential>'."),
-            403 => ("forbidden", "This credential may not do that."),
-            404 => ("not_found", "There is no such endpoint or resource."),
-            405 => ("method_not_allowed", $"{http.Request.Method} is not allowed on this endpoint."),
-            413 => ("payload_too_large", "The request body is larger than 1 MiB."),
-            415 => ("unsupported_media_type", "Send the body as application/json."),
-            429 => ("rate_limited", "Too many requests: slow down and retry after the time in Retry-After."),
+            400 => (ErrorCodes.BadRequest, "The request could not be understood."),
+            401 => (ErrorCodes.Unauthorized, "Send a valid API key or user token as 'Authorization: Bearer <credential>'."),
+            403 => (ErrorCodes.Forbidden, "This credential may not do that."),
+            404 => (ErrorCodes.NotFound, "There is no such endpoint or resource."),
+            405 => (ErrorCodes.MethodNotAllowed, $"{http.Request.Method} is not allowed on this endpoint."),
+            413 => (ErrorCodes.PayloadTooLarge, "The request body is larger than 1 MiB."),
+            415 => (ErrorCodes.UnsupportedMediaType, "Send the body as application/json."),
+            429 => (ErrorCodes.RateLimited, "Too many requests: slow down and retry after the time in Retry-After."),
             _ => ("error", "The request failed."),
         };
         return WriteAsync(http, status, code, message);
@@ -82,15 +82,15 @@ public static class ApiErrors
 
         var (status, code, message) = exception switch
         {
-            BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "The request body is larger than 1 MiB."),
-            BadHttpRequestException { StatusCode: 415 } => (415, "unsupported_media_type", "Send the body as application/json."),
-            BadHttpRequestException { InnerException: JsonException } => (400, "invalid_json", "The body is not valid JSON for this endpoint."),
+            BadHttpRequestException { StatusCode: 413 } => (413, ErrorCodes.PayloadTooLarge, "The request body is larger than 1 MiB."),
+            BadHttpRequestException { StatusCode: 415 } => (415, ErrorCodes.UnsupportedMediaType, "Send the body as application/json."),
+            BadHttpRequestException { InnerException: JsonException } => (400, ErrorCodes.InvalidJson, "The body is not valid JSON for this endpoint."),
             BadHttpRequestException bad when bad.Message.Contains("JSON", StringComparison.OrdinalIgnoreCase) =>
-                (400, "invalid_json", "The body is not valid JSON for this endpoint."),
+                (400, ErrorCodes.InvalidJson, "The body is not valid JSON for this endpoint."),
             BadHttpRequestException bad when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) && bad.StatusCode == 400 =>
-                (400, "invalid_json", "A JSON body is required."),
-            BadHttpRequestException bad => (bad.StatusCode, "bad_request", "The request could not be understood."),
-            _ => (500, "internal_error", "Something went wrong on our side. It was logged; try again."),
+                (400, ErrorCodes.InvalidJson, "A JSON body is required."),
+            BadHttpRequestException bad => (bad.StatusCode, ErrorCodes.BadRequest, "The request could not be understood."),
+            _ => (500, ErrorCodes.InternalError, "Something went wrong on our side. It was logged; try again."),
         };
         await WriteAsync(context, status, code, message);
     }

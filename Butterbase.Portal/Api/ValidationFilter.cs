@@ -9,7 +9,7 @@ public sealed class ValidationFilter<T> : IEndpointFilter where T : class
     {
         var body = context.Arguments.OfType<T>().FirstOrDefault();
         if (body is null)
-            return ApiErrors.Result(400, "invalid_json", "A JSON body is required.");
+            return ApiErrors.Result(400, ErrorCodes.InvalidJson, "A JSON body is required.");
         var validator = context.HttpContext.RequestServices.GetRequiredService<IValidator<T>>();
         var result = await validator.ValidateAsync(body, context.HttpContext.RequestAborted);
         if (!result.IsValid)

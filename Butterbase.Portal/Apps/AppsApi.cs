@@ -19,7 +19,7 @@ public static class AppsApi
     public static async Task<Results<Ok<AppSettings>, JsonHttpResult<ApiError>>> GetSettings(string appId, AppRegistry apps, CancellationToken ct)
     {
         var app = await apps.FindAsync(appId, ct);
-        return app is null ? ApiErrors.NotFound("not_found", "No such app.") : TypedResults.Ok(AppSettings.From(app));
+        return app is null ? ApiErrors.NotFound(ErrorCodes.NotFound, "No such app.") : TypedResults.Ok(AppSettings.From(app));
     }
 
     /// <summary>Fields present in the body replace the current ones; absent fields are kept; `"jwt": null` removes the issuer.</summary>
@@ -27,9 +27,9 @@ public static class AppsApi
         string appId, JsonElement body, AppRegistry apps, IValidator<AppSettings> validator, CancellationToken ct)
     {
         var app = await apps.FindAsync(appId, ct);
-        if (app is null) return ApiErrors.NotFound("not_found", "No such app.");
+        if (app is null) return ApiErrors.NotFound(ErrorCodes.NotFound, "No such app.");
         if (body.ValueKind != JsonValueKind.Object)
-            return ApiErrors.Result(400, "invalid_json", "The body must be a JSON object.");
+            return ApiErrors.Result(400, ErrorCodes.InvalidJson, "The body must be a JSON object.");
 
         var settings = AppSettings.From(app);
         var problems = new List<ApiErrorDetail>();
@@ -86,7 +86,7 @@ public static class AppsApi
         string appId, UserTokenRequest request, AppRegistry apps, UserTokens tokens, CancellationToken ct)
     {
         var app = await apps.FindAsync(appId, ct);
-        if (app is null) return ApiErrors.NotFound("not_found", "No such app.");
+        if (app is null) return ApiErrors.NotFound(ErrorCodes.NotFound, "No such app.");
         var lifetime = request.ExpiresIn ?? 3600;
         var jwt = tokens.Mint(app, request.UserId, TimeSpan.FromSeconds(lifetime));
         return TypedResults.Ok(new UserTokenResponse(jwt, "Bearer", lifetime));

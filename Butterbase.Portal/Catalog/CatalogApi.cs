@@ -60,7 +60,7 @@ public static class CatalogApi
         string appId, ToolkitCatalog catalog, Toolkits.ToolkitConfigs configs, string toolkit, CancellationToken ct)
     {
         var t = catalog.Find(toolkit);
-        if (t is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
+        if (t is null) return ApiErrors.NotFound(ErrorCodes.UnknownToolkit, $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
         return TypedResults.Json(Detail(t, (await configs.EnabledSlugsAsync(appId, ct)).Contains(t.Slug)), ApiJson.Snake);
     }
 
@@ -92,7 +92,7 @@ public static class CatalogApi
         if (!string.IsNullOrWhiteSpace(toolkit))
         {
             var t = catalog.Find(toolkit);
-            if (t is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
+            if (t is null) return ApiErrors.NotFound(ErrorCodes.UnknownToolkit, $"There is no toolkit '{toolkit}'. Search the catalog with GET /available.");
             scope = [t];
         }
         else

@@ -15,8 +15,9 @@ namespace Butterbase.Portal.Connections;
 /// </summary>
 public sealed class ConnectionCache(TimeProvider clock, IOptions<CacheOptions> cache, CacheInvalidation? invalidation = null)
 {
-    /// <param name="Problem">null, or no_connection | connection_not_found | connection_ambiguous | connection_expired.</param>
-    public sealed record Pick(Connection? Connection, StoredCredentials? Credentials, string? Problem);
+    /// <param name="Failure">null, or why there is no connection to use (no_connection | connection_not_found |
+    /// connection_ambiguous | connection_expired, <see cref="ConnectionPicker"/>).</param>
+    public sealed record Pick(Connection? Connection, StoredCredentials? Credentials, Execution.ExecuteFailure? Failure);
 
     private readonly LocalCache<Pick> _picks = new(clock, TimeSpan.FromSeconds(cache.Value.ConnectionSeconds), invalidation, "connection");
 

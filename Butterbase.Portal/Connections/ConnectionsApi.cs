@@ -58,7 +58,7 @@ public static class ConnectionsApi
         var (userId, problem) = principal.Caller().EndUser(body.UserId);
         if (problem is { } p) return ApiErrors.ForEndUser(p);
         var app = await apps.FindAsync(appId, ct);
-        if (app is null) return ApiErrors.NotFound("not_found", "No such app.");
+        if (app is null) return ApiErrors.NotFound(ErrorCodes.NotFound, "No such app.");
         var (started, failure) = await flow.StartAsync(app, userId!, body.Toolkit!, body.RedirectUrl!, body.ConnectionId, flow.Origin(http), ct, fields: body.Fields);
         if (failure is not null) return ApiErrors.Result(failure.Status, failure.Code, failure.Message, failure.Details);
         return TypedResults.Ok(new ConnectResponse(started!.AuthUrl, started.ConnectionRequestId));
@@ -69,7 +69,7 @@ public static class ConnectionsApi
     {
         var caller = principal.Caller();
         var request = await store.FindRequestAsync(appId, id, caller.IsApiKey ? null : caller.UserId, ct);
-        if (request is null) return ApiErrors.NotFound("not_found", "No such connection request.");
+        if (request is null) return ApiErrors.NotFound(ErrorCodes.NotFound, "No such connection request.");
         var status = request.Status switch
         {
             "initiated" or "consuming" when request.ExpiresAt <= clock.GetUtcNow().UtcDateTime => "expired",
@@ -87,7 +87,7 @@ public static class ConnectionsApi
         if (problems.Count > 0) return ApiErrors.Validation(problems);
         var caller = principal.Caller();
         if (!caller.IsApiKey && userId is not null && userId != caller.UserId)
-            return ApiErrors.Result(403, "forbidden", "The userId filter needs the app's API key; a user sees only their own connections.");
+            return ApiErrors.Result(403, ErrorCodes.Forbidden, "The userId filter needs the app's API key; a user sees only their own connections.");
         var (items, total) = await store.ListAsync(appId, new(caller.IsApiKey ? userId : caller.UserId, toolkit, status), take, skip, ct);
         return TypedResults.Json(new Page<ConnectionRow>(items.Select(ConnectionRow.From).ToList(), total, take, skip), ApiJson.Snake);
     }
@@ -98,7 +98,7 @@ public static class ConnectionsApi
         var caller = principal.Caller();
         var connection = await store.FindAsync(appId, id, caller.IsApiKey ? null : caller.UserId, ct);
         return connection is null
-            ? ApiErrors.NotFound("not_found", "No such connection.")
+            ? ApiErrors.NotFound(ErrorCodes.NotFound, "No such connection.")
             : TypedResults.Json(ConnectionRow.From(connection), ApiJson.Snake);
     }
 
@@ -107,7 +107,7 @@ public static class ConnectionsApi
     {
         var caller = principal.Caller();
         if (!await store.DeleteAsync(appId, id, caller.IsApiKey ? null : caller.UserId, flow.Origin(http), ct))
-            return ApiErrors.NotFound("not_found", "No such connection.");
+            return ApiErrors.NotFound(ErrorCodes.NotFound, "No such connection.");
         revocations.Wake();
         return TypedResults.NoContent();
     }

@@ -1,4 +1,5 @@
 using Butterbase.Portal.Scheduling;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Butterbase.Portal.Connections;
 
@@ -18,6 +19,7 @@ public static class ConnectionsSetup
         services.AddSingleton<ConnectionStore>();
         services.AddSingleton<HostedConnect>();
         services.AddSingleton<TokenRefresher>();
+        services.TryAddSingleton<ConnectionPicker>(); // which connection a call uses, its token made fresh (execute, proxy)
         services.AddSingleton<RevocationWorker>().AddRecurringJob<RevocationWorker.Pass>(RevocationWorker.JobName, RevocationWorker.Every);
         services.AddHttpClient(OAuthClient.HttpClientName, c =>
         {

@@ -45,7 +45,7 @@ public static class ExecuteApi
             // the others get its result, or 409 while it is still running.
             var (earlier, reserved) = await idempotency.ReserveAsync(appId, userId, body.ToolName!, key, ct);
             if (earlier is not null) return TypedResults.Ok(earlier);
-            if (!reserved) return ApiErrors.Result(409, "idempotency_in_progress", "A request with this Idempotency-Key is still running; retry in a moment to get its result.");
+            if (!reserved) return ApiErrors.Result(409, ErrorCodes.IdempotencyInProgress, "A request with this Idempotency-Key is still running; retry in a moment to get its result.");
         }
 
         ExecuteResult? result;

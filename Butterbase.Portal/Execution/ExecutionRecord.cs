@@ -22,6 +22,11 @@ public sealed class ExecutionRecord
     public bool Successful { get; init; }
     public string? ErrorCode { get; init; }
     public int? UpstreamStatus { get; init; }
+    /// <summary>
+    /// The status the API answered when it refused the call before any provider was called (404 unknown_tool, 409
+    /// no_connection, 422 invalid_params, …); null for a run (answered 200 with the envelope). A refused row's status is `refused`.
+    /// </summary>
+    public int? HttpStatus { get; init; }
     public int DurationMs { get; init; }
     public string? Request { get; set; }
     public string? Response { get; set; }
@@ -95,6 +100,17 @@ public sealed class LogQuota
     public int MaxRowsPerApp { get; set; } = 50_000;
     /// <summary>Function invocations kept per app; 0 or less: no quota.</summary>
     public int MaxInvocationRowsPerApp { get; set; } = 10_000;
+    /// <summary>
+    /// Refused executes (unknown tool, invalid parameters, no connection, …) logged per app per minute (a token bucket: this
+    /// many at once, refilled over the minute); the rest are only counted (`butterbase.executions.refused_rows_dropped`).
+    /// 0 or less: every refused call is logged.
+    /// </summary>
+    public int RefusedRowsPerMinute { get; set; } = 120;
+    /// <summary>
+    /// Refused rows kept per app, trimmed among themselves (oldest first) apart from <see cref="MaxRowsPerApp"/>, which
+    /// counts runs only: refused calls never push out an app's real runs. 0 or less: no quota.
+    /// </summary>
+    public int MaxRefusedRowsPerApp { get; set; } = 5_000;
     /// <summary>UTF-8 bytes kept of each text column of a row (request, response, error, console output); 0 or less: no cap.</summary>
     public int MaxTextBytesPerRow { get; set; } = 8 * 1024;
 
@@ -107,6 +123,15 @@ public sealed class LogQuota
     public static int Slack(int quota) => Math.Max(1, quota / 10);
 
     internal const string Marker = "… [truncated: the log keeps {0:N0} bytes of each field]";
+
+    /// <summary>UTF-8 bytes as the log's text, cut like <see cref="Cap"/> without decoding what is cut.</summary>
+    public static string CapUtf8(ReadOnlySpan<byte> utf8, int maxBytes)
+    {
+        if (maxBytes <= 0 || utf8.Length <= maxBytes) return System.Text.Encoding.UTF8.GetString(utf8);
+        var end = maxBytes;
+        while (end > 0 && (utf8[end] & 0xC0) == 0x80) end--; // never inside a character
+        return System.Text.Encoding.UTF8.GetString(utf8[..end]) + string.Format(System.Globalization.CultureInfo.InvariantCulture, Marker, maxBytes);
+    }
 
     /// <summary><paramref name="text"/> cut to <paramref name="maxBytes"/> UTF-8 bytes (plus a marker), never inside a character.</summary>
     public static string? Cap(string? text, int maxBytes)
@@ -300,7 +325,14 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IOptions
         int dropped;
         if (log == LogTruncation.Executions)
         {
-            var rows = db.Set<ExecutionRecord>().Where(x => x.AppId == appId);
+            // Refused rows apart: at most their own quota, and never counted against (so never pushing out) the app's runs.
+            if (_quota.MaxRefusedRowsPerApp > 0)
+            {
+                var refused = db.Set<ExecutionRecord>().Where(x => x.AppId == appId && x.HttpStatus != null);
+                var keepRefusedFrom = await refused.OrderByDescending(x => x.CreatedAt).Skip(_quota.MaxRefusedRowsPerApp - 1).Select(x => (DateTime?)x.CreatedAt).FirstOrDefaultAsync(ct);
+                if (keepRefusedFrom is not null) await refused.Where(x => x.CreatedAt < keepRefusedFrom).ExecuteDeleteAsync(ct);
+            }
+            var rows = db.Set<ExecutionRecord>().Where(x => x.AppId == appId && x.HttpStatus == null);
             keepFrom = await rows.OrderByDescending(x => x.CreatedAt).Skip(quota - 1).Select(x => (DateTime?)x.CreatedAt).FirstOrDefaultAsync(ct);
             if (keepFrom is null) return;
             dropped = await rows.Where(x => x.CreatedAt < keepFrom).ExecuteDeleteAsync(ct);

@@ -9,10 +9,16 @@ public static class ExecutionSetup
     {
         services.AddSingleton<ToolParameters>();
         services.AddSingleton<ToolRunner>();
+        services.AddSingleton<ExecutionRecorder>();
         services.AddSingleton<ProxyRunner>();
         services.AddSingleton<IdempotencyStore>();
+        // Polly's telemetry logs every provider call's successful attempt at Information ("Execution attempt … Handled:
+        // 'False'"): a formatted console line per execute, ~3 % of the portal's CPU under load (perf, docs/architecture.md
+        // "Execute"). Retries, handled failures (Warning) and an opened circuit (Error) are still logged.
+        services.AddLogging(logging => logging.AddFilter("Polly", LogLevel.Warning));
         services.AddOptions<LogQuota>().BindConfiguration(LogQuota.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Connections.ConnectLinks>(); // insufficient_scope answers carry a reconnect link
+        services.TryAddSingleton<Connections.ConnectionPicker>(); // also AddConnections': a host may register execution alone
         services.AddSingleton<ExecutionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionLog>());
         foreach (var tool in new CodedTool[]
@@ -43,7 +49,12 @@ public static class ExecutionSetup
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHandler())
             .AddHttpMessageHandler(sp => new Outbound.OperatorHostGuard(sp.GetRequiredService<Outbound.OutboundPolicy>()))
             .RemoveAllLoggers() // default handlers log URLs, which may carry api keys in the query
-            .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // outside the pipeline: each of its two calls is retried on its own
+            // Outside the resilience pipeline, outermost first (docs/architecture.md "Execute"): a 401 forces one refresh and
+            // a fresh send of the same request (its own retries, timeouts and policy checks) ...
+            .AddHttpMessageHandler(sp => new Connections.ConnectionRefreshHandler(sp.GetService<Connections.TokenRefresher>()))
+            // ... a 403 that is a rate limit is read as one (after the pipeline's retries, on the answer the caller gets) ...
+            .AddHttpMessageHandler(() => new ProviderRateLimitHandler())
+            .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // ... and each of Drive's two calls is retried on its own
             .AddStandardResilienceHandler(o =>
             {
                 o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(20);

@@ -47,9 +47,9 @@ public static class ProxyApi
     {
         var (endUser, problem) = principal.Caller().EndUser(body.UserId);
         if (problem is { } p) return ApiErrors.ForEndUser(p);
-        var (result, error, status) = await proxy.SendAsync(new ProxyRunner.Call(appId, endUser!, body.Toolkit is { Length: > 0 } t ? t : null,
+        var (result, failure) = await proxy.SendAsync(new ProxyRunner.Call(appId, endUser!, body.Toolkit is { Length: > 0 } t ? t : null,
             body.ConnectionId is { Length: > 0 } c ? c : null, body.Method!, body.Path!, body.Query, body.Headers, body.Body, flow.Origin(http)), ct);
-        if (error is not null) return ApiErrors.Result(status, error.Error, error.Message, error.Details);
+        if (failure is not null) return ApiErrors.Result(failure.Status, failure.Code, failure.Message, failure.Details);
         // The answer is one user's provider data: no shared cache keeps it.
         http.HttpContext.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(result!);

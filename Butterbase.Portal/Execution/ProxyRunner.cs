@@ -23,14 +23,14 @@ public sealed record ProxyResult(
 
 /// <summary>
 /// `POST /integrations/proxy`: sends a caller-described request to a connected provider's API with the connection's
-/// credentials, as a tool would (docs/architecture.md "Proxy"). The connection, its refresh and the forced refresh on a
-/// 401 are <see cref="ToolRunner"/>'s; the request stays under the toolkit's API base (<see cref="ProxyRules"/>), goes out on
+/// credentials, as a tool would (docs/architecture.md "Proxy"). The connection and its refresh are
+/// <see cref="ConnectionPicker"/>'s, the forced refresh on a 401 the execution client's (<see cref="ConnectionRefreshHandler"/>); the request stays under the toolkit's API base (<see cref="ProxyRules"/>), goes out on
 /// the policed execution client (outbound policy, no redirects), and is logged as an execution named `{TOOLKIT}_PROXY`.
 /// No credential reaches the caller or the log: answer bytes and header values are scrubbed of the connection's secrets.
 /// </summary>
 public sealed class ProxyRunner(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers, ToolRunner runner,
-    ExecutionLog log, TimeProvider clock)
+    ConnectionPicker picker, ExecutionLog log, TimeProvider clock)
 {
     /// <summary>The longest a proxied answer's body may take to arrive once its headers have (the execute client's total timeout).</summary>
     public static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(45);
@@ -39,7 +39,7 @@ public sealed class ProxyRunner(
         string AppId, string UserId, string? Toolkit, string? ConnectionId, string Method, string Path, JsonElement? Query,
         IReadOnlyDictionary<string, string>? Headers, JsonElement? Body, string Origin, string Source = ExecutionSources.Api);
 
-    public async Task<(ProxyResult? Result, ApiError? Error, int Status)> SendAsync(Call call, CancellationToken ct)
+    public async Task<Step<ProxyResult>> SendAsync(Call call, CancellationToken ct)
     {
         // Everything the caller wrote is checked before a connection is read or anything is sent.
         var problems = new List<ApiErrorDetail>();
@@ -63,24 +63,25 @@ public sealed class ProxyRunner(
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             toolkitSlug = await db.Connections.AsNoTracking().Where(c => c.Id == call.ConnectionId && c.AppId == call.AppId && c.UserId == call.UserId)
                 .Select(c => c.ToolkitSlug).FirstOrDefaultAsync(ct);
-            if (toolkitSlug is null) return Fail(404, "connection_not_found", "No such connection for this user.");
+            if (toolkitSlug is null) return ExecuteFailure.Of(ErrorCodes.ConnectionNotFound, "No such connection for this user.");
         }
-        if (catalog.Find(toolkitSlug) is not { } toolkit) return Fail(404, "unknown_toolkit", $"There is no toolkit '{toolkitSlug}'. Search the catalog with GET /available.");
+        if (catalog.Find(toolkitSlug) is not { } toolkit) return ExecuteFailure.Of(ErrorCodes.UnknownToolkit, $"There is no toolkit '{toolkitSlug}'. Search the catalog with GET /available.");
         var state = await configs.StateAsync(call.AppId, toolkit.Slug, ct);
-        if (state == ToolkitConfigs.ToolkitState.NotConfigured) return Fail(409, "toolkit_not_enabled", $"Enable {toolkit.Name} for this app first (POST /configure).");
-        if (state == ToolkitConfigs.ToolkitState.Disabled) return Fail(409, "toolkit_disabled", $"{toolkit.Name} is disabled for this app.");
+        if (state == ToolkitConfigs.ToolkitState.NotConfigured) return ExecuteFailure.Of(ErrorCodes.ToolkitNotEnabled, $"Enable {toolkit.Name} for this app first (POST /configure).");
+        if (state == ToolkitConfigs.ToolkitState.Disabled) return ExecuteFailure.Of(ErrorCodes.ToolkitDisabled, $"{toolkit.Name} is disabled for this app.");
 
-        var (ready, problem, problemStatus) = await runner.PrepareAsync(call.AppId, call.UserId, toolkit, call.ConnectionId, call.Origin, ct);
-        if (problem is not null) return (null, problem, problemStatus);
-        var connection = ready!.Connection;
+        var chosen = await picker.ChooseAsync(call.AppId, call.UserId, toolkit, call.ConnectionId, call.Origin, ct);
+        if (chosen.Failure is { } none) return none;
+        var ready = chosen.Value!;
+        var connection = ready.Connection;
         var executionId = Ids.New("ex_", 20);
         var started = Stopwatch.GetTimestamp();
         var tool = ProxyRules.Upper(toolkit.Slug) + "_PROXY";
         var secrets = new Secrets(toolkit, ready.Credentials);
         if (ready.RefreshFailed is { } refreshFailed)
         {
-            Log(call, toolkit, tool, connection, executionId, started, null, refreshFailed.ErrorCode, null, null);
-            return Fail(refreshFailed.ErrorCode == "timeout" ? 504 : 502, refreshFailed.ErrorCode!, refreshFailed.ErrorMessage!);
+            Log(call, toolkit, tool, connection, executionId, started, null, refreshFailed.Code, null, null);
+            return new ExecuteFailure(refreshFailed.Code, refreshFailed.Code == ErrorCodes.Timeout ? 504 : 502, refreshFailed.Message);
         }
 
         var apiBase = providers.ApiBaseUrl(toolkit, call.Origin);
@@ -89,34 +90,33 @@ public sealed class ProxyRunner(
         catch (InvalidToolParameter e) when (e is ConnectionIncomplete) { return Incomplete(e); }
         catch (InvalidToolParameter e) { return Invalid([new ApiErrorDetail(e.Field, e.Message)]); }
 
-        var (sent, expired) = await runner.SendWithRetryAsync(ready, call.Origin, async credentials =>
+        HttpRequestMessage request;
+        try { request = Build(toolkit, method, url, apiBase.Contains('{'), call.Headers, body, ready.Credentials); }
+        catch (ConnectionIncomplete e) { return Incomplete(e); }
+        Sent sent;
+        using (request)
         {
-            secrets.Add(toolkit, credentials);
-            HttpRequestMessage request;
-            try { request = Build(toolkit, method, url, apiBase.Contains('{'), call.Headers, body, credentials); }
-            catch (ConnectionIncomplete e) { return new Sent(null, null, e); }
-            using (request) return await ForwardAsync(request, toolkit, method, secrets, ct);
-        }, s => s.Result?.Status == 401, ct);
-        if (expired) return Fail(409, "connection_expired", $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
-        if (sent.Incomplete is { } incomplete) return Incomplete(incomplete);
+            // On a 401 the client's ConnectionRefreshHandler refreshes and sends again: the answer is scrubbed of both tokens.
+            request.Options.Set(ConnectionUse.Key, ready);
+            sent = await ForwardAsync(request, toolkit, method, secrets, ready, ct);
+        }
+        if (ready.Expired) return ConnectionPicker.Expired(toolkit, connection);
 
         var described = secrets.Scrub(Describe(method, url, call.Headers));
         if (sent.Failure is { } failure)
         {
             Log(call, toolkit, tool, connection, executionId, started, null, failure.Code, described, null);
-            return Fail(failure.Status, failure.Code, failure.Message);
+            return failure;
         }
         var result = sent.Result! with { ExecutionId = executionId };
         var logged = result.Body?.ToJsonString() ?? (result.BodyBase64 is { } b64 ? $"[binary: {b64.Length * 3 / 4:N0} bytes, base64 in the answer]" : null);
         Log(call, toolkit, tool, connection, executionId, started, result.Status,
             result.Status is >= 200 and < 400 ? null : ToolRunner.UpstreamErrorCode(result.Status, sent.RateLimit), described, logged);
-        return (result, null, 200);
+        return result;
     }
 
-    /// <summary>What one send produced: the answer, a failure to reach the provider, or a stored credential that cannot be sent.</summary>
-    private sealed record Sent(ProxyResult? Result, Failure? Failure, ConnectionIncomplete? Incomplete, bool RateLimit = false);
-
-    private sealed record Failure(int Status, string Code, string Message);
+    /// <summary>What the send produced: the answer, or a failure to reach the provider or read its answer.</summary>
+    private sealed record Sent(ProxyResult? Result, ExecuteFailure? Failure, bool RateLimit = false);
 
     /// <summary>
     /// The API base with the caller's path and query. An absolute URL must have the API base's scheme, host and port
@@ -177,29 +177,31 @@ public sealed class ProxyRunner(
         return request;
     }
 
-    private async Task<Sent> ForwardAsync(HttpRequestMessage request, Toolkit toolkit, string method, Secrets secrets, CancellationToken ct)
+    private async Task<Sent> ForwardAsync(HttpRequestMessage request, Toolkit toolkit, string method, Secrets secrets, ConnectionUse use, CancellationToken ct)
     {
         // Headers first: the size is checked before the body is read, and a large answer is never held whole.
         var (response, failure) = await runner.SendPolicedAsync(request, HttpCompletionOption.ResponseHeadersRead, toolkit, ct);
+        // A forced refresh may have brought a new token: scrub it from the answer too.
+        secrets.Add(toolkit, use.Credentials);
         if (response is null)
-            return new Sent(null, new Failure(failure!.ErrorCode == "timeout" ? 504 : 502, failure.ErrorCode!, failure.ErrorMessage!), null);
+            return new Sent(null, new ExecuteFailure(failure!.ErrorCode!, failure.ErrorCode == ErrorCodes.Timeout ? 504 : 502, failure.ErrorMessage!));
         using (response)
         {
-            var tooLarge = new Failure(502, "response_too_large",
+            var tooLarge = new ExecuteFailure(ErrorCodes.ResponseTooLarge, 502,
                 $"{toolkit.Name}'s answer is larger than {ToolRunner.MaxResponseSize:N0} bytes, the most the proxy returns (as execute); ask for less (paging, fields, ranges).");
             // A HEAD answer's Content-Length describes the body a GET would get, not one that comes.
-            if (method != "HEAD" && response.Content.Headers.ContentLength > ToolRunner.MaxResponseSize) return new Sent(null, tooLarge, null);
+            if (method != "HEAD" && response.Content.Headers.ContentLength > ToolRunner.MaxResponseSize) return new Sent(null, tooLarge);
             byte[] bytes;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 timeout.CancelAfter(BodyTimeout);
                 try { bytes = await ReadCappedAsync(response.Content, ToolRunner.MaxResponseSize, timeout.Token); }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                { return new Sent(null, new Failure(504, "timeout", $"{toolkit.Name} did not finish its answer in time."), null); }
-                catch (HttpRequestException) { return new Sent(null, new Failure(502, "upstream_error", $"{toolkit.Name} broke off its answer."), null); }
-                catch (IOException) { return new Sent(null, new Failure(502, "upstream_error", $"{toolkit.Name} broke off its answer."), null); }
+                { return new Sent(null, new ExecuteFailure(ErrorCodes.Timeout, 504, $"{toolkit.Name} did not finish its answer in time.")); }
+                catch (HttpRequestException) { return new Sent(null, new ExecuteFailure(ErrorCodes.UpstreamError, 502, $"{toolkit.Name} broke off its answer.")); }
+                catch (IOException) { return new Sent(null, new ExecuteFailure(ErrorCodes.UpstreamError, 502, $"{toolkit.Name} broke off its answer.")); }
             }
-            if (bytes.Length > ToolRunner.MaxResponseSize) return new Sent(null, tooLarge, null);
+            if (bytes.Length > ToolRunner.MaxResponseSize) return new Sent(null, tooLarge);
             bytes = secrets.Scrub(bytes);
 
             var headers = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -228,8 +230,8 @@ public sealed class ProxyRunner(
                 else base64 = Convert.ToBase64String(bytes);
             }
             var status = (int)response.StatusCode;
-            return new Sent(new ProxyResult(status, headers, body, base64, ""), null, null,
-                RateLimit: status == 403 && ToolRunner.IsRateLimit(response, body));
+            return new Sent(new ProxyResult(status, headers, body, base64, ""), null,
+                RateLimit: status == 403 && ProviderRateLimitHandler.IsRateLimited(response));
         }
     }
 
@@ -270,13 +272,11 @@ public sealed class ProxyRunner(
         log.Touch(connection.Id);
     }
 
-    private static (ProxyResult?, ApiError?, int) Invalid(IReadOnlyList<ApiErrorDetail> details) =>
-        (null, new ApiError("invalid_request", "The request cannot be sent through the proxy: see details. Nothing was sent.", details), 422);
+    private static ExecuteFailure Invalid(IReadOnlyList<ApiErrorDetail> details) =>
+        new(ErrorCodes.InvalidRequest, 422, "The request cannot be sent through the proxy: see details. Nothing was sent.", details);
 
-    private static (ProxyResult?, ApiError?, int) Incomplete(InvalidToolParameter e) =>
-        (null, new ApiError("connection_incomplete", e.Message, [new ApiErrorDetail(e.Field, e.Message)]), 409);
-
-    private static (ProxyResult?, ApiError?, int) Fail(int status, string code, string message) => (null, new ApiError(code, message), status);
+    private static ExecuteFailure Incomplete(InvalidToolParameter e) =>
+        ExecuteFailure.Of(ErrorCodes.ConnectionIncomplete, e.Message, [new ApiErrorDetail(e.Field, e.Message)]);
 
     /// <summary>
     /// The connection's secret values as they could come back in an answer: as sent, percent-encoded (a paging link that

@@ -1,3 +1,4 @@
+using Butterbase.Portal.Api;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Butterbase.Portal.Data;
@@ -198,10 +199,10 @@ public sealed class Functions(
         var caller = new Api.ClaimsPrincipalCaller(appId, callerUserId is null, callerUserId);
         var (endUser, problem) = caller.EndUser(asUser);
         if (problem == Api.EndUserProblem.Unnamed)
-            return Error("no_user", "This call came with the app's API key, so there is no calling user: use ctx.integrations.asUser(userId).execute(…).", 400);
+            return Error(ErrorCodes.NoUser, "This call came with the app's API key, so there is no calling user: use ctx.integrations.asUser(userId).execute(…).", 400);
         if (problem == Api.EndUserProblem.NotSelf)
-            return Error("forbidden", "asUser(userId) needs service rights: only a call made with the app's API key may act for another user.", 403);
-        if (endUser!.Length > 256) return Error("validation_failed", "asUser needs a user id of at most 256 characters.", 422);
+            return Error(ErrorCodes.Forbidden, "asUser(userId) needs service rights: only a call made with the app's API key may act for another user.", 403);
+        if (endUser!.Length > 256) return Error(ErrorCodes.ValidationFailed, "asUser needs a user id of at most 256 characters.", 422);
         var userId = endUser;
 
         try
@@ -215,7 +216,7 @@ public sealed class Functions(
         catch (Exception e)
         {
             logger.LogError(e, "ctx.integrations.execute failed in the host for {Tool}", tool);
-            return Error("internal_error", "The host could not run the tool.", 500);
+            return Error(ErrorCodes.InternalError, "The host could not run the tool.", 500);
         }
 
         static string Error(string code, string message, int status) => RunningInvocation.Error(code, message, status);

@@ -92,7 +92,7 @@ public static class FunctionsApi
     /// <summary>`PUT …/functions/{name}/schedules` with the list (ids and next_run_at ignored): replaces rows and triggers, answers the stored list.</summary>
     private static async Task<IResult> ReplaceSchedules(string appId, string name, List<ScheduleInput>? body, FunctionSchedules schedules, CancellationToken ct)
     {
-        if (body is null) return ApiErrors.Result(400, "invalid_json", "Send the schedules as a JSON array: [{ \"cron\": \"0 9 * * 1-5\", \"timeZone\": \"Europe/Berlin\" }].");
+        if (body is null) return ApiErrors.Result(400, ErrorCodes.InvalidJson, "Send the schedules as a JSON array: [{ \"cron\": \"0 9 * * 1-5\", \"timeZone\": \"Europe/Berlin\" }].");
         var result = await schedules.ReplaceAsync(appId, name, body, ct);
         if (result.FunctionMissing) return NotFound(name);
         if (result.Problems is not null) return ApiErrors.Validation(result.Problems);
@@ -112,7 +112,7 @@ public static class FunctionsApi
         if (function is null) { await NotFound(name).ExecuteAsync(http); return; }
 
         var bodyJson = await ReadBodyAsync(http.Request, ct);
-        if (bodyJson is null) { await ApiErrors.WriteAsync(http, 400, "invalid_json", "The body is not valid JSON (send Content-Type: application/json with a JSON value, or text)."); return; }
+        if (bodyJson is null) { await ApiErrors.WriteAsync(http, 400, ErrorCodes.InvalidJson, "The body is not valid JSON (send Content-Type: application/json with a JSON value, or text)."); return; }
 
         var caller = principal.Caller();
         var request = new FunctionRuntime.Request(bodyJson, http.Request.Method,

@@ -81,14 +81,14 @@ public static class McpEndpoint
         string? userId;
         if (named.Count > 1 || named.ToString() is { Length: > 256 } || named.ToString().Any(char.IsControl))
         {
-            await ApiErrors.WriteAsync(http, 400, "invalid_request", $"{UserHeader} is one end user id of at most 256 characters.");
+            await ApiErrors.WriteAsync(http, 400, ErrorCodes.InvalidRequest, $"{UserHeader} is one end user id of at most 256 characters.");
             return;
         }
         var requested = named.Count == 1 && named.ToString().Length > 0 ? named.ToString() : null;
         if (caller.IsApiKey) userId = requested;
         else if (requested is not null && requested != caller.UserId)
         {
-            await ApiErrors.WriteAsync(http, 403, "forbidden", $"A user token acts for its own user only: drop {UserHeader} or name the token's user.");
+            await ApiErrors.WriteAsync(http, 403, ErrorCodes.Forbidden, $"A user token acts for its own user only: drop {UserHeader} or name the token's user.");
             return;
         }
         else userId = caller.UserId;

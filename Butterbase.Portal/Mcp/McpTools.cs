@@ -145,7 +145,7 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
         string toolName, JsonElement parameters, string? connectionId, CancellationToken ct)
     {
         if (caller.UserId is null)
-            return Error("no_user", $"Say which end user this agent acts for: send the {McpEndpoint.UserHeader} header with the API key.");
+            return Error(ErrorCodes.NoUser, $"Say which end user this agent acts for: send the {McpEndpoint.UserHeader} header with the API key.");
         var (result, error, _) = await runner.ExecuteAsync(
             new ToolRunner.Call(caller.AppId, caller.UserId, toolName, parameters, connectionId, origin.Value, ExecutionSources.Mcp), ct);
         if (result is not null)
@@ -161,19 +161,19 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
         }
         switch (error!.Error)
         {
-            case "no_connection" or "connection_expired":
+            case ErrorCodes.NoConnection or ErrorCodes.ConnectionExpired:
                 var url = links.Create(caller.AppId, caller.UserId, toolkit.Slug);
                 AskToConnect(request, toolkit, url);
                 return Result(new JsonObject
                 {
                     ["error"] = error.Error,
-                    ["message"] = $"The user has not connected {toolkit.Name}{(error.Error == "connection_expired" ? " (the connection expired)" : "")}. " +
+                    ["message"] = $"The user has not connected {toolkit.Name}{(error.Error == ErrorCodes.ConnectionExpired ? " (the connection expired)" : "")}. " +
                         "Ask them to open connect_url in a browser, then call the tool again.",
                     ["retryable"] = true,
                     ["toolkit"] = toolkit.Slug,
                     ["connect_url"] = url,
                 }, isError: true);
-            case "connection_ambiguous":
+            case ErrorCodes.ConnectionAmbiguous:
                 var accounts = await ConnectionRowsAsync(caller, toolkit.Slug, ct);
                 return Result(new JsonObject
                 {
@@ -216,7 +216,7 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
     {
         var name = String(arguments, "tool_name") ?? "";
         if (catalog.FindTool(name) is not { } found || !Allows(caller.Server, found.Toolkit, found.Tool))
-            return Error("unknown_tool", $"This server has no tool '{Clip(name)}': find one with search_tools.");
+            return Error(ErrorCodes.UnknownTool, $"This server has no tool '{Clip(name)}': find one with search_tools.");
         var parameters = arguments?.TryGetValue("params", out var p) == true && p.ValueKind != JsonValueKind.Null ? p : JsonSerializer.SerializeToElement(new JsonObject());
         return await ExecuteAsync(caller, request, found.Toolkit, name, parameters, String(arguments, "connection_id"), ct);
     }
@@ -224,7 +224,7 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
     private async Task<CallToolResult> SearchAsync(McpCaller caller, IDictionary<string, JsonElement>? arguments, CancellationToken ct)
     {
         var query = String(arguments, "query") ?? "";
-        if (query.Length > 200) return Error("invalid_params", "query is at most 200 characters.");
+        if (query.Length > 200) return Error(ErrorCodes.InvalidParams, "query is at most 200 characters.");
         var limit = arguments?.TryGetValue("limit", out var l) == true && l.TryGetInt32(out var n) ? Math.Clamp(n, 1, 50) : 10;
         var toolkits = await ToolkitsAsync(caller, ct);
         if (String(arguments, "toolkit") is { } only) toolkits = toolkits.Where(t => t.Slug == only).ToList();
@@ -244,7 +244,7 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
     {
         var name = String(arguments, "tool_name") ?? "";
         if (catalog.FindTool(name) is not { } found || !Allows(caller.Server, found.Toolkit, found.Tool))
-            return Error("unknown_tool", $"This server has no tool '{Clip(name)}': find one with search_tools.");
+            return Error(ErrorCodes.UnknownTool, $"This server has no tool '{Clip(name)}': find one with search_tools.");
         return Result(new JsonObject
         {
             ["name"] = found.Tool.Name,
@@ -257,8 +257,8 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
 
     private async Task<CallToolResult> ConnectionsAsync(McpCaller caller, string? toolkit, CancellationToken ct)
     {
-        if (caller.UserId is null) return Error("no_user", $"Say which end user this agent acts for: send the {McpEndpoint.UserHeader} header with the API key.");
-        if (toolkit is not null && !caller.Server.Toolkits.Contains(toolkit)) return Error("unknown_toolkit", $"This server offers no toolkit '{Clip(toolkit)}'.");
+        if (caller.UserId is null) return Error(ErrorCodes.NoUser, $"Say which end user this agent acts for: send the {McpEndpoint.UserHeader} header with the API key.");
+        if (toolkit is not null && !caller.Server.Toolkits.Contains(toolkit)) return Error(ErrorCodes.UnknownToolkit, $"This server offers no toolkit '{Clip(toolkit)}'.");
         return Result(new JsonObject { ["connections"] = await ConnectionRowsAsync(caller, toolkit, ct) }, isError: false);
     }
 
@@ -280,9 +280,9 @@ public sealed class McpTools(ToolkitCatalog catalog, ToolkitConfigs configs, Too
 
     private CallToolResult Connect(McpCaller caller, string? toolkit)
     {
-        if (caller.UserId is null) return Error("no_user", $"Say which end user this agent acts for: send the {McpEndpoint.UserHeader} header with the API key.");
+        if (caller.UserId is null) return Error(ErrorCodes.NoUser, $"Say which end user this agent acts for: send the {McpEndpoint.UserHeader} header with the API key.");
         if (toolkit is null || !caller.Server.Toolkits.Contains(toolkit) || catalog.Find(toolkit) is not { } t)
-            return Error("unknown_toolkit", $"This server offers no toolkit '{Clip(toolkit ?? "")}'. It offers: {string.Join(", ", caller.Server.Toolkits)}.");
+            return Error(ErrorCodes.UnknownToolkit, $"This server offers no toolkit '{Clip(toolkit ?? "")}'. It offers: {string.Join(", ", caller.Server.Toolkits)}.");
         return Result(new JsonObject
         {
             ["toolkit"] = t.Slug,

@@ -27,4 +27,5 @@ public static class PortalTelemetry
     public static readonly Counter<long> FunctionInvocations = Meter.CreateCounter<long>("butterbase.function.invocations", "{invocation}", "Function invocations by outcome");
     /// <summary>Completed connect callbacks by toolkit and outcome (`connected` or the error code).</summary>
     public static readonly Counter<long> Connects = Meter.CreateCounter<long>("butterbase.connects", "{connect}", "OAuth connect callbacks by outcome");
+    public static readonly Counter<long> RefusedRowsDropped = Meter.CreateCounter<long>("butterbase.executions.refused_rows_dropped", "{row}", "Refused executes not logged: over the per-app rate of refused rows");
 }

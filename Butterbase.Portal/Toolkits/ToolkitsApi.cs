@@ -64,7 +64,7 @@ public static class ToolkitsApi
         string appId, ConfigureRequest request, ToolkitCatalog catalog, ToolkitConfigs configs, CancellationToken ct)
     {
         var toolkit = catalog.Find(request.Toolkit!);
-        if (toolkit is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{request.Toolkit}'. Search the catalog with GET /available.");
+        if (toolkit is null) return ApiErrors.NotFound(ErrorCodes.UnknownToolkit, $"There is no toolkit '{request.Toolkit}'. Search the catalog with GET /available.");
         if (request.AuthScheme is { } scheme && toolkit.Auth.All(a => a.Type != scheme))
             return ApiErrors.Validation([new("authScheme", $"{toolkit.Name} supports {string.Join(", ", ToolkitCatalog.AuthSchemeNames(toolkit))}.")]);
         var effective = request.AuthScheme ?? toolkit.DefaultAuth.Type;
@@ -79,7 +79,7 @@ public static class ToolkitsApi
     public static async Task<Results<JsonHttpResult<ConfigRow>, JsonHttpResult<ApiError>>> Disable(
         string appId, string toolkit, ToolkitCatalog catalog, ToolkitConfigs configs, CancellationToken ct)
     {
-        if (catalog.Find(toolkit) is null) return ApiErrors.NotFound("unknown_toolkit", $"There is no toolkit '{toolkit}'.");
+        if (catalog.Find(toolkit) is null) return ApiErrors.NotFound(ErrorCodes.UnknownToolkit, $"There is no toolkit '{toolkit}'.");
         var row = await configs.DisableAsync(appId, toolkit, ct);
         return row is null
             ? ApiErrors.NotFound("toolkit_not_configured", $"'{toolkit}' is not configured for this app.")

@@ -517,6 +517,9 @@ namespace Butterbase.Portal.Data.Migrations
                     b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("HttpStatus")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Request")
                         .HasColumnType("TEXT");
 

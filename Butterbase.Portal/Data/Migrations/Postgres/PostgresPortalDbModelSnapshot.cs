@@ -531,6 +531,9 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
                     b.Property<string>("ErrorCode")
                         .HasColumnType("text");
 
+                    b.Property<int?>("HttpStatus")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Request")
                         .HasColumnType("text");
 

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Threading.RateLimiting;
+using Butterbase.Portal.Api;
+using Butterbase.Portal.Catalog;
+using Butterbase.Portal.Connections;
+using Butterbase.Portal.Data;
+using Butterbase.Portal.Toolkits;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Butterbase.Portal.Execution;
+
+/// <summary>
+/// The last step of an execute: the envelope and its log row for a run, a refused row for a refusal, and what a failure
+/// tells the app and the connection (docs/architecture.md "Execute", "Executions log"). Refused rows are bounded twice so a
+/// flood of bad calls can neither grow the database nor push out real runs: at most
+/// <see cref="LogQuota.RefusedRowsPerMinute"/> per app are queued (the rest are only counted in telemetry), and the log
+/// keeps at most <see cref="LogQuota.MaxRefusedRowsPerApp"/> of them per app, trimmed among themselves (<see cref="ExecutionLog"/>).
+/// </summary>
+public sealed partial class ExecutionRecorder : IDisposable
+{
+    private readonly IDbContextFactory<PortalDb> _dbFactory;
+    private readonly ExecutionLog _log;
+    private readonly ConnectionLifecycle _lifecycle;
+    private readonly Webhooks.WebhookOutbox _outbox;
+    private readonly ConnectLinks _links;
+    private readonly TimeProvider _clock;
+    private readonly PartitionedRateLimiter<string>? _refusedRows;
+    private readonly int _maxText;
+
+    public ExecutionRecorder(IDbContextFactory<PortalDb> dbFactory, ExecutionLog log, ConnectionLifecycle lifecycle, Webhooks.WebhookOutbox outbox,
+        ConnectLinks links, IOptions<LogQuota> quota, TimeProvider clock)
+    {
+        (_dbFactory, _log, _lifecycle, _outbox, _links, _clock) = (dbFactory, log, lifecycle, outbox, links, clock);
+        _maxText = quota.Value.MaxTextBytesPerRow;
+        var perMinute = quota.Value.RefusedRowsPerMinute;
+        if (perMinute > 0)
+            _refusedRows = PartitionedRateLimiter.Create<string, string>(appId => RateLimitPartition.GetTokenBucketLimiter(appId, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = perMinute, TokensPerPeriod = Math.Max(1, perMinute / 6), ReplenishmentPeriod = TimeSpan.FromSeconds(10),
+                QueueLimit = 0, AutoReplenishment = true,
+            }));
+    }
+
+    public void Dispose() => _refusedRows?.Dispose();
+
+    /// <summary>
+    /// Records a refused call (the tool unknown, the toolkit off, invalid parameters, no usable connection, a missing
+    /// scope, …) as a row with its code, the status the API answered and the parameters redacted, then returns the failure.
+    /// </summary>
+    public ExecuteFailure Refused(ToolRunner.Call call, Toolkit? toolkit, ToolDefinition? tool, string? connectionId, long started, ExecuteFailure failure)
+    {
+        if (_refusedRows is not null)
+        {
+            using var lease = _refusedRows.AttemptAcquire(call.AppId);
+            if (!lease.IsAcquired)
+            {
+                Telemetry.PortalTelemetry.RefusedRowsDropped.Add(1);
+                return failure;
+            }
+        }
+        _log.Add(new ExecutionRecord
+        {
+            Id = Ids.New("ex_", 20), AppId = call.AppId, UserId = call.UserId,
+            ToolName = tool?.Name ?? (call.ToolName.Length <= 64 ? call.ToolName : call.ToolName[..64]), ToolkitSlug = toolkit?.Slug ?? "",
+            ConnectionId = connectionId, Source = call.Source, Successful = false, ErrorCode = failure.Code, HttpStatus = failure.Status,
+            DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            // invalid_json: text the writer could not even write out; nothing of it is kept.
+            Request = failure.Code == ErrorCodes.InvalidJson ? null : RedactedParams(call.Params),
+            Response = JsonSerializer.Serialize(failure.ToApiError(), ApiJson.Snake),
+            CreatedAt = _clock.GetUtcNow().UtcDateTime,
+        });
+        return failure;
+    }
+
+    /// <summary>
+    /// Before any call: a scope the connection was never granted would only earn the provider's 403 (docs/architecture.md
+    /// "Scopes per tool"). The answer names the scopes and links to a consent that asks for them; the connection's history
+    /// notes it (`connection.scope_insufficient`, at most hourly).
+    /// </summary>
+    public async Task<ExecuteFailure?> MissingScopeAsync(ToolRunner.Call call, Toolkit toolkit, ToolDefinition tool, Connection connection)
+    {
+        if (ToolScopes.Missing(tool, connection.Scopes) is not { } missing) return null;
+        await _lifecycle.ScopeInsufficientAsync(_dbFactory, connection, $"{tool.Name}: the connection lacks {string.Join(" or ", missing)}.", CancellationToken.None);
+        return new ExecuteFailure(ErrorCodes.InsufficientScope, 403,
+            $"{tool.Name} needs the {toolkit.Name} scope {missing[0]}{(missing.Count > 1 ? $" (or one of {string.Join(", ", missing.Skip(1))})" : "")}, "
+            + "which this connection was not granted: send the user to reconnect_url to grant it, then retry.",
+            missing.Select(s => new ApiErrorDetail("scope", s)).ToList(), ReconnectUrl(call, toolkit, connection, missing.Take(1)));
+    }
+
+    /// <summary>
+    /// A run's envelope and log row; then what a failure tells the app: a provider's 403 for lack of scope is a lifecycle
+    /// change of the connection (`connection.scope_insufficient`, at most hourly), and any failed run is `execution.failed`
+    /// for endpoints that opted in (one indexed read of the app's endpoints when none did).
+    /// </summary>
+    public async Task<ExecuteResult> RunAsync(ToolRunner.Call call, Toolkit toolkit, ToolDefinition tool, Connection connection, long started, ProviderAnswer answer)
+    {
+        var outcome = answer.Outcome;
+        var executionId = Ids.New("ex_", 20);
+        // A provider's own "missing scope" answer gets the same way out as the check before the call: the scopes it named
+        // (else the tool's) and a consent link asking for them.
+        var scopes = outcome.ErrorCode == ErrorCodes.InsufficientScope ? outcome.Scopes ?? (tool.Scopes.Length > 0 ? tool.Scopes : null) : null;
+        var error = outcome.Successful ? null : new ExecuteError(outcome.ErrorCode ?? ErrorCodes.UpstreamError, outcome.ErrorMessage ?? "The provider call failed.",
+            outcome.ErrorCode is ErrorCodes.RateLimited or ErrorCodes.Timeout || answer.Status >= 500, answer.RetryAfterMs, answer.Status,
+            scopes, scopes is null ? null : ReconnectUrl(call, toolkit, connection, scopes.Take(1)));
+        _log.Add(new ExecutionRecord
+        {
+            Id = executionId, AppId = call.AppId, UserId = call.UserId, ToolName = tool.Name, ToolkitSlug = toolkit.Slug,
+            ConnectionId = connection.Id, Source = call.Source, Successful = outcome.Successful, ErrorCode = error?.Code, UpstreamStatus = answer.Status,
+            DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Request = answer.Request,
+            // The provider's bytes as they came, decoded only up to the per-row cap (no second serialization of the parsed answer).
+            Response = answer.RawJson is { } raw ? LogQuota.CapUtf8(raw, _maxText) : outcome.Data?.ToJsonString(), // cut to the per-row cap by the log
+            CreatedAt = _clock.GetUtcNow().UtcDateTime,
+        });
+        _log.Touch(connection.Id);
+        var result = new ExecuteResult(outcome.Successful, outcome.Data, error, executionId);
+        if (outcome.Successful) return result;
+        // Not the caller's token: the answer is already decided, and the events must not be lost to a client hanging up.
+        var ct = CancellationToken.None;
+        if (outcome.ErrorCode == ErrorCodes.InsufficientScope)
+            await _lifecycle.ScopeInsufficientAsync(_dbFactory, connection, $"{tool.Name}: {toolkit.Name} answered 403 (missing scope).", ct);
+        await _outbox.SendAsync(_dbFactory, call.AppId, Webhooks.WebhookEvents.ExecutionFailed, new
+        {
+            executionId, toolName = tool.Name, toolkit = toolkit.Slug, userId = call.UserId, connectionId = connection.Id,
+            errorCode = error!.Code, upstreamStatus = answer.Status,
+        }, ct);
+        return result;
+    }
+
+    /// <summary>A connect link that reconnects this connection asking for <paramref name="scopes"/> too (OAuth connections only).</summary>
+    private string? ReconnectUrl(ToolRunner.Call call, Toolkit toolkit, Connection connection, IEnumerable<string> scopes) =>
+        connection.AuthScheme == "oauth2" ? _links.Create(call.AppId, call.UserId, toolkit.Slug, scopes.ToList(), connection.Id) : null;
+
+    private const string Masked = "***";
+
+    /// <summary>
+    /// The caller's parameters as a refused row keeps them: members whose name says credential (key, token, secret,
+    /// password, auth, signature; as <see cref="ToolRunner.Describe"/> masks query values) and string values shaped like a
+    /// credential (<see cref="LooksSecret"/>) are replaced by `***`, at any depth. Never the value itself: a caller who put
+    /// a key into the wrong parameter must not find it in the log (docs/security.md "Execution log").
+    /// </summary>
+    internal static string? RedactedParams(JsonElement? parameters)
+    {
+        if (parameters is not { ValueKind: not JsonValueKind.Undefined } given) return null;
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+            Write(writer, given, depth: 0);
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static void Write(Utf8JsonWriter writer, JsonElement element, int depth)
+    {
+        if (depth > 32) { writer.WriteStringValue("…"); return; }
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var member in element.EnumerateObject())
+                {
+                    writer.WritePropertyName(member.Name);
+                    if (ToolRunner.Sensitive(member.Name) && member.Value.ValueKind != JsonValueKind.Null) writer.WriteStringValue(Masked);
+                    else Write(writer, member.Value, depth + 1);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray()) Write(writer, item, depth + 1);
+                writer.WriteEndArray();
+                break;
+            case JsonValueKind.String when LooksSecret(element.GetString()!):
+                writer.WriteStringValue(Masked);
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A string shaped like a credential wherever it was put: a known token prefix (Stripe `sk_live_`, GitHub `ghp_`,
+    /// Slack `xoxb-`, Google `ya29.`/`AIza`, AWS `AKIA`, our own `bb_` keys), a JWT, an `Authorization` value
+    /// (`Bearer …`, `Basic …`), a PEM block, or a long unbroken run of letters and digits (32+ characters, both kinds).
+    /// </summary>
+    internal static bool LooksSecret(string value) =>
+        value.Length >= 8 && (KnownSecret().IsMatch(value) || value.Length >= 32 && LongOpaque().IsMatch(value));
+
+    [GeneratedRegex(@"^\s*(?:(?:sk|pk|rk)_(?:live|test)_|gh[pousr]_|github_pat_|xox[abposr]-|ya29\.|AIza|AKIA[0-9A-Z]{12}|bb_|eyJ[\w-]+\.[\w-]+\.|(?:Bearer|Basic|Bot|token)\s+\S{8}|-----BEGIN )", RegexOptions.CultureInvariant)]
+    private static partial Regex KnownSecret();
+
+    [GeneratedRegex(@"^(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9_\-+=/.]{32,}$", RegexOptions.CultureInvariant)]
+    private static partial Regex LongOpaque();
+}
