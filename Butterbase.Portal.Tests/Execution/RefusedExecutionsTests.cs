@@ -94,7 +94,7 @@ public sealed class RefusedExecutionsTests : IAsyncLifetime
 
         // One row's detail: what was asked (redacted) and why it was refused.
         var detail = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{_app.Id}/integrations/executions/{byCode["invalid_params"].GetProperty("id").GetString()}"));
-        Assert.Contains("yes please", detail.GetProperty("request").GetString());
+        Assert.Equal("""{"opt_pretty":"(string, 10 chars)"}""", detail.GetProperty("request").GetString()); // its shape, never a value
         Assert.Contains("invalid_params", detail.GetProperty("response").GetString());
 
         // The run is still a run, and the other filters leave the refused rows out.
@@ -126,8 +126,46 @@ public sealed class RefusedExecutionsTests : IAsyncLifetime
             Assert.DoesNotContain(secret, row.Request);
             Assert.DoesNotContain(secret, row.Response ?? "");
         }
-        Assert.Contains("harmless", row.Request); // the rest of what was asked is kept
-        Assert.Contains("***", row.Request);
+        Assert.Contains($"\"nested\":{{\"list\":[\"(string, {stripeKey.Length} chars)\",\"(string, 8 chars)\"]", row.Request); // the shape of what was asked
+        Assert.DoesNotContain("harmless", row.Request);
+    }
+
+    /// <summary>
+    /// An attacker's (or a careless caller's) inputs that a name list or a prefix pattern would miss: none of their values
+    /// reaches the row, and text that is not Unicode on a call refused before validation is still a 404, not a 500.
+    /// </summary>
+    [Fact]
+    public async Task No_value_of_a_refused_call_is_stored_whatever_its_name_place_or_shape()
+    {
+        const string token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+        await JsonAssert.ErrorAsync(await ExecuteAsync(_portal, _app, new
+        {
+            toolName = "ASANA_GET_GOAL", userId = "u1",
+            @params = new Dictionary<string, object>
+            {
+                ["pwd"] = "Hunter2!x", ["cookie"] = "sid=s3ssion-value", ["note"] = "use sk_live_51Hxyz0987 please",
+                ["url"] = "https://bob:S3cretPw@h.example/x?access_token=abc123", ["dsn"] = "Server=db;Password=p4ssw0rd",
+                ["card"] = 4111111111111111, [token] = 1, ["nested"] = new { pin = "8642" },
+            },
+        }), HttpStatusCode.UnprocessableEntity, "invalid_params");
+        await JsonAssert.ErrorAsync(await ExecuteAsync(_portal, _app, new { toolName = token, userId = "u1" }), HttpStatusCode.NotFound, "unknown_tool");
+        using (var client = _portal.Http(_app.ApiKey))
+        {
+            var raw = new StringContent("""{"toolName":"NOPE","userId":"u1","params":{"a":"\ud800","\udfff":1}}""", System.Text.Encoding.UTF8, "application/json");
+            await JsonAssert.ErrorAsync(await client.PostAsync($"v1/{_app.Id}/integrations/execute", raw), HttpStatusCode.NotFound, "unknown_tool");
+        }
+        await FlushAsync();
+
+        var rows = await RowsAsync();
+        Assert.Equal(3, rows.Count);
+        foreach (var secret in new[] { "Hunter2!x", "s3ssion-value", "sk_live_51Hxyz0987", "S3cretPw", "abc123", "p4ssw0rd", "4111111111111111", token, "8642" })
+            Assert.All(rows, row => Assert.DoesNotContain(secret, (row.Request ?? "") + row.Response + row.ToolName));
+        var invalid = Assert.Single(rows, r => r.ErrorCode == "invalid_params");
+        Assert.Contains("\"card\":\"(number)\"", invalid.Request);
+        Assert.Contains("\"(name 1)\":\"(number)\"", invalid.Request); // a token used as a name is not kept either
+        var pasted = Assert.Single(rows, r => r.ErrorCode == "unknown_tool" && r.ToolName != "NOPE");
+        Assert.Equal(ExecutionRecorder.UnnamedTool, pasted.ToolName);
+        Assert.Single(rows, r => r.ToolName == "NOPE" && r.Request is null); // not Unicode: nothing of it kept
     }
 
     [Fact]

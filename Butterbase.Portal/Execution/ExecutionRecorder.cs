@@ -47,6 +47,14 @@ public sealed partial class ExecutionRecorder : IDisposable
 
     public void Dispose() => _refusedRows?.Dispose();
 
+    /// <summary>What a refused row names when the caller's tool name could not be one (it may be a pasted secret).</summary>
+    public const string UnnamedTool = "(not a tool name)";
+
+    private static bool IsToolName(string name) => ToolName().IsMatch(name) && !LooksSecret(name);
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ToolName();
+
     /// <summary>
     /// Records a refused call (the tool unknown, the toolkit off, invalid parameters, no usable connection, a missing
     /// scope, …) as a row with its code, the status the API answered and the parameters redacted, then returns the failure.
@@ -65,12 +73,13 @@ public sealed partial class ExecutionRecorder : IDisposable
         _log.Add(new ExecutionRecord
         {
             Id = Ids.New("ex_", 20), AppId = call.AppId, UserId = call.UserId,
-            ToolName = tool?.Name ?? (call.ToolName.Length <= 64 ? call.ToolName : call.ToolName[..64]), ToolkitSlug = toolkit?.Slug ?? "",
+            // An unknown tool's name is the caller's text: kept only when it could be a tool's name (a token pasted there is not).
+            ToolName = tool?.Name ?? (IsToolName(call.ToolName) ? call.ToolName : UnnamedTool), ToolkitSlug = toolkit?.Slug ?? "",
             ConnectionId = connectionId, Source = call.Source, Successful = false, ErrorCode = failure.Code, HttpStatus = failure.Status,
             DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             // invalid_json: text the writer could not even write out; nothing of it is kept.
             Request = failure.Code == ErrorCodes.InvalidJson ? null : RedactedParams(call.Params),
-            Response = JsonSerializer.Serialize(failure.ToApiError(), ApiJson.Snake),
+            Response = JsonSerializer.Serialize(Stored(call, tool, failure.ToApiError()), ApiJson.Snake),
             CreatedAt = _clock.GetUtcNow().UtcDateTime,
         });
         return failure;
@@ -137,14 +146,29 @@ public sealed partial class ExecutionRecorder : IDisposable
     private const string Masked = "***";
 
     /// <summary>
-    /// The caller's parameters as a refused row keeps them: members whose name says credential (key, token, secret,
-    /// password, auth, signature; as <see cref="ToolRunner.Describe"/> masks query values) and string values shaped like a
-    /// credential (<see cref="LooksSecret"/>) are replaced by `***`, at any depth. Never the value itself: a caller who put
-    /// a key into the wrong parameter must not find it in the log (docs/security.md "Execution log").
+    /// The refusal as its row keeps it: a detail's field path is the caller's member names, kept as
+    /// <see cref="RedactedParams"/> keeps them; an unknown tool's name only where it could be one.
+    /// </summary>
+    private static ApiError Stored(ToolRunner.Call call, ToolDefinition? tool, ApiError error) => error with
+    {
+        Message = tool is null && !IsToolName(call.ToolName) ? $"There is no tool {UnnamedTool}." : error.Message,
+        Details = error.Details?.Select(d => d with
+        {
+            Field = string.Join('.', d.Field.Split('.').Select(part => IsPlainName(part) || part.All(char.IsAsciiDigit) ? part : "(name)")),
+        }).ToList(),
+    };
+
+    /// <summary>
+    /// The caller's parameters as a refused row keeps them: their shape, never a value. Names stay where they are plain
+    /// identifiers that do not look like a credential; every string becomes its length, every number `(number)`; true,
+    /// false and null stay; arrays keep their first 20 items' shapes. A caller who put a key, a password or a card
+    /// number into any parameter, under any name, at any depth, finds none of it in the log (docs/security.md
+    /// "Execution log"), and what was refused can still be told apart (a missing member, a string where an object was
+    /// due). Text that is not valid Unicode keeps nothing.
     /// </summary>
     internal static string? RedactedParams(JsonElement? parameters)
     {
-        if (parameters is not { ValueKind: not JsonValueKind.Undefined } given) return null;
+        if (parameters is not { ValueKind: not JsonValueKind.Undefined } given || !ToolParameters.IsValidUnicode(given)) return null;
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
             Write(writer, given, depth: 0);
@@ -158,35 +182,52 @@ public sealed partial class ExecutionRecorder : IDisposable
         {
             case JsonValueKind.Object:
                 writer.WriteStartObject();
+                var hidden = 0;
                 foreach (var member in element.EnumerateObject())
                 {
-                    writer.WritePropertyName(member.Name);
-                    if (ToolRunner.Sensitive(member.Name) && member.Value.ValueKind != JsonValueKind.Null) writer.WriteStringValue(Masked);
-                    else Write(writer, member.Value, depth + 1);
+                    writer.WritePropertyName(IsPlainName(member.Name) ? member.Name : $"(name {++hidden})");
+                    Write(writer, member.Value, depth + 1);
                 }
                 writer.WriteEndObject();
                 break;
             case JsonValueKind.Array:
                 writer.WriteStartArray();
-                foreach (var item in element.EnumerateArray()) Write(writer, item, depth + 1);
+                var items = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (++items > 20) { writer.WriteStringValue($"({element.GetArrayLength() - 20} more)"); break; }
+                    Write(writer, item, depth + 1);
+                }
                 writer.WriteEndArray();
                 break;
-            case JsonValueKind.String when LooksSecret(element.GetString()!):
-                writer.WriteStringValue(Masked);
+            case JsonValueKind.String:
+                writer.WriteStringValue($"(string, {element.GetString()!.Length} chars)");
+                break;
+            case JsonValueKind.Number:
+                writer.WriteStringValue("(number)");
                 break;
             default:
-                element.WriteTo(writer);
+                element.WriteTo(writer); // true, false, null
                 break;
         }
     }
 
     /// <summary>
-    /// A string shaped like a credential wherever it was put: a known token prefix (Stripe `sk_live_`, GitHub `ghp_`,
-    /// Slack `xoxb-`, Google `ya29.`/`AIza`, AWS `AKIA`, our own `bb_` keys), a JWT, an `Authorization` value
-    /// (`Bearer …`, `Basic …`), a PEM block, or a long unbroken run of letters and digits (32+ characters, both kinds).
+    /// A parameter name worth keeping: an identifier of at most 64 characters that neither says credential (as
+    /// <see cref="ToolRunner.Describe"/> masks query names) nor is shaped like one (a token used as a key).
+    /// </summary>
+    internal static bool IsPlainName(string name) =>
+        PlainName().IsMatch(name) && !ToolRunner.Sensitive(name) && !LooksSecret(name);
+
+    /// <summary>
+    /// A string shaped like a credential: a known token prefix (Stripe `sk_live_`, GitHub `ghp_`, Slack `xoxb-`, Google
+    /// `ya29.`/`AIza`, AWS `AKIA`, our own `bb_` keys), a JWT, or a long unbroken run of letters and digits (32+, both kinds).
     /// </summary>
     internal static bool LooksSecret(string value) =>
         value.Length >= 8 && (KnownSecret().IsMatch(value) || value.Length >= 32 && LongOpaque().IsMatch(value));
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex PlainName();
 
     [GeneratedRegex(@"^\s*(?:(?:sk|pk|rk)_(?:live|test)_|gh[pousr]_|github_pat_|xox[abposr]-|ya29\.|AIza|AKIA[0-9A-Z]{12}|bb_|eyJ[\w-]+\.[\w-]+\.|(?:Bearer|Basic|Bot|token)\s+\S{8}|-----BEGIN )", RegexOptions.CultureInvariant)]
     private static partial Regex KnownSecret();

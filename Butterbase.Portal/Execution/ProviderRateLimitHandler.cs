@@ -17,6 +17,9 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
 {
     /// <summary>The toolkit a request calls (set by <see cref="ToolRunner.SendPolicedAsync"/>): whose quirks read its answers.</summary>
     public static readonly HttpRequestOptionsKey<Toolkit> ToolkitKey = new("butterbase.toolkit");
+
+    /// <summary>How long a 403's body may take to arrive once its headers have.</summary>
+    public static TimeSpan BodyTimeout { get; set; } = TimeSpan.FromSeconds(10);
     private static readonly HttpRequestOptionsKey<bool> RateLimitedKey = new("butterbase.rate_limited");
 
     /// <summary>Whether this 403 answer was read as a rate limit.</summary>
@@ -29,14 +32,26 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
         if ((int)response.StatusCode != 403) return response;
         JsonNode? body = null;
         if (response.Content.Headers.ContentLength is null or <= ToolRunner.MaxResponseSize)
+        {
+            // This handler sits outside the resilience pipeline's timeout, and the proxy's own body timeout starts only
+            // once the answer is handed back: a host that drips its 403 body (a tenant's own server) would otherwise hold
+            // the call for as long as the caller waits. Past BodyTimeout the provider "did not answer in time".
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(BodyTimeout);
             try
             {
-                await response.Content.LoadIntoBufferAsync(ToolRunner.MaxResponseSize, cancellationToken);
-                var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                await response.Content.LoadIntoBufferAsync(ToolRunner.MaxResponseSize, limit.Token);
+                var text = await response.Content.ReadAsStringAsync(limit.Token);
                 try { body = text.Length == 0 ? null : JsonNode.Parse(text); }
                 catch (JsonException) { body = JsonValue.Create(text); }
             }
             catch (HttpRequestException) { } // larger than that: judged on its headers alone
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                response.Dispose();
+                throw new TaskCanceledException("The provider's 403 answer did not arrive in time.");
+            }
+        }
         var limited = IsRateLimit(response, body)
             || request.Options.TryGetValue(ToolkitKey, out var toolkit) && Connections.Quirks.ProviderQuirks.IsRateLimited(toolkit, response, body);
         (response.RequestMessage ?? request).Options.Set(RateLimitedKey, limited);
