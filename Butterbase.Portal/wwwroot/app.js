@@ -1,5 +1,30 @@
 window.butterbase = {
   copy: async (text) => {
     try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
-  }
+  },
+  // The function editor's Monaco (BlazorMonaco's static web assets, served by this host): loaded on first use, once.
+  // Answers the theme to start with ("vs" or "vs-dark", following the system like the portal's MudThemeProvider), or
+  // null when it could not load (the page keeps its text area). docs/architecture.md "Function code editor".
+  loadMonaco: () => window.butterbase._monaco ??= (async () => {
+    const script = (src) => new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = src; s.onload = resolve; s.onerror = reject;
+      document.head.appendChild(s);
+    });
+    try {
+      await script('/_content/BlazorMonaco/jsInterop.js');
+      await script('/_content/BlazorMonaco/lib/monaco-editor/min/vs/loader.js');
+      require.config({ paths: { vs: '/_content/BlazorMonaco/lib/monaco-editor/min/vs' } });
+      await new Promise((resolve, reject) => require(['vs/editor/editor.main'], resolve, reject));
+      // Functions are ES modules with an untyped ctx: type errors about it would be noise; syntax errors stay.
+      monaco.languages.typescript.typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: true });
+      monaco.languages.typescript.typescriptDefaults.setCompilerOptions({ target: monaco.languages.typescript.ScriptTarget.ES2022, allowNonTsExtensions: true, module: monaco.languages.typescript.ModuleKind.ESNext });
+      const dark = window.matchMedia('(prefers-color-scheme: dark)');
+      dark.addEventListener('change', (e) => monaco.editor.setTheme(e.matches ? 'vs-dark' : 'vs'));
+      return dark.matches ? 'vs-dark' : 'vs';
+    } catch {
+      window.butterbase._monaco = null; // a later page may try again
+      return null;
+    }
+  })()
 };
