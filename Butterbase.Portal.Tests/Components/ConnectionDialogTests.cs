@@ -112,18 +112,26 @@ public sealed class ConnectionDialogTests : PortalComponentContext
         Assert.NotEmpty(dialogs.FindAll("[data-testid=connection-runs]")); // reading stays
         dialogs.Find("button:last-child").Click();
 
-        // Server-side, not only hidden: open as a developer, be demoted, then press the buttons.
-        await SetRoleAsync("developer");
+        // Server-side, not only hidden: open as a developer, be demoted, then press the button (each in a fresh dialog:
+        // a refused click re-renders the dialog read-only).
         var dialogs2 = Render<MudDialogProvider>();
+        await SetRoleAsync("developer");
+        await dialogs2.InvokeAsync(() => Service<IDialogService>().ShowAsync<ConnectionDialog>("Connection",
+            new DialogParameters<ConnectionDialog> { { x => x.Connection, _connection } }));
+        dialogs2.WaitForElement("[data-testid=create-reconnect-link]");
+        await SetRoleAsync("viewer");
+        dialogs2.Find("[data-testid=create-reconnect-link]").Click();
+        dialogs2.WaitForAssertion(() => Assert.Empty(dialogs2.FindAll("[data-testid=create-reconnect-link]"))); // now read-only
+        Assert.Empty(dialogs2.FindAll("[data-testid=reconnect-link]"));
+
+        await SetRoleAsync("developer");
         await dialogs2.InvokeAsync(() => Service<IDialogService>().ShowAsync<ConnectionDialog>("Connection",
             new DialogParameters<ConnectionDialog> { { x => x.Connection, _connection } }));
         dialogs2.WaitForElement("[data-testid=dialog-disconnect]").Click();
         dialogs2.WaitForElement("[data-testid=disconnect-confirm-yes]");
         await SetRoleAsync("viewer");
-        dialogs2.Find("[data-testid=create-reconnect-link]").Click();
         dialogs2.Find("[data-testid=disconnect-confirm-yes]").Click();
         dialogs2.WaitForAssertion(() => Assert.Empty(dialogs2.FindAll("[data-testid=disconnect-confirm]")));
-        Assert.Empty(dialogs2.FindAll("[data-testid=reconnect-link]"));
         Assert.Equal(1, await ConnectionsAsync());
         Assert.DoesNotContain(await Service<AppTeam>().ActivityAsync(_app.Id, 10), a => a.Action.StartsWith("connection."));
     }

@@ -58,6 +58,8 @@ public sealed partial class CodeEditor : IAsyncDisposable
             Language = Language,
             Theme = _theme,
             LineNumbers = "on",
+            LineNumbersMinChars = 3, // a narrow gutter leaves a phone's 390 px for the code
+            GlyphMargin = false,
             AutomaticLayout = true,
             ScrollBeyondLastLine = false,
             Minimap = new EditorMinimapOptions { Enabled = false },
