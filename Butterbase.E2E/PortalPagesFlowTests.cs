@@ -56,6 +56,12 @@ public sealed class PortalPagesFlowTests(PortalServer portal) : IClassFixture<Po
         await Assertions.Expect(page.Locator("textarea[data-testid=function-code]")).ToHaveValueAsync(typed);
         await Assertions.Expect(page.GetByLabel("Code", new() { Exact = true })).ToBeVisibleAsync();
         await ShotsAsync(page, "41-function-editor-plain-text");
+        // The choice is kept in this browser: the next visit opens on the text area, until switched back.
+        await page.ReloadAsync();
+        await PortalServer.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("textarea[data-testid=function-code]")).ToHaveValueAsync(typed);
+        await page.GetByText("Plain text").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=function-code-monaco] .view-lines")).ToContainTextAsync("in monaco");
 
         // A dark system: the portal and the editor go dark together.
         var state = await page.Context.StorageStateAsync();

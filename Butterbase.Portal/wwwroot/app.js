@@ -2,6 +2,13 @@ window.butterbase = {
   copy: async (text) => {
     try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
   },
+  // The code editor's "Plain text" choice, kept in this browser: a screen reader user who picked it keeps it on every page.
+  codeEditorPlain: (plain) => {
+    try {
+      if (plain !== undefined && plain !== null) localStorage.setItem('butterbase.codeEditorPlain', plain ? '1' : '0');
+      return localStorage.getItem('butterbase.codeEditorPlain') === '1';
+    } catch { return false; }
+  },
   // The function editor's Monaco (BlazorMonaco's static web assets, served by this host): loaded on first use, once.
   // Answers the theme to start with ("vs" or "vs-dark", following the system like the portal's MudThemeProvider), or
   // null when it could not load (the page keeps its text area). docs/architecture.md "Function code editor".

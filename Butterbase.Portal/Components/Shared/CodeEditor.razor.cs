@@ -36,7 +36,11 @@ public sealed partial class CodeEditor : IAsyncDisposable
         {
             // Loaded on first use, not by Root.razor: ~3 MB that no other page needs. Null when it cannot load (no script,
             // a blocked asset): the text area stays, and works.
-            try { _theme = await JS.InvokeAsync<string?>("butterbase.loadMonaco"); }
+            try
+            {
+                _plain = await JS.InvokeAsync<bool>("butterbase.codeEditorPlain", (object?)null); // the user's earlier choice
+                _theme = await JS.InvokeAsync<string?>("butterbase.loadMonaco");
+            }
             catch (JSException) { _theme = null; }
             if (_theme is { Length: > 0 }) StateHasChanged();
             else _theme = null;
@@ -98,6 +102,8 @@ public sealed partial class CodeEditor : IAsyncDisposable
     {
         if (plain) await SyncAsync();
         _plain = plain;
+        try { await JS.InvokeAsync<bool>("butterbase.codeEditorPlain", plain); }
+        catch (JSException) { } // not remembered: the choice still holds on this page
         if (plain) { _editor = null; _inEditor = null; }
     }
 
