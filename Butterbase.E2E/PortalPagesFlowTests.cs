@@ -37,7 +37,7 @@ public sealed class PortalPagesFlowTests(PortalServer portal) : IClassFixture<Po
         var editor = page.Locator("[data-testid=function-code-monaco]");
         await Assertions.Expect(editor.Locator(".view-lines")).ToContainTextAsync("SANDBOX_SEND_MESSAGE");
         await Assertions.Expect(editor.Locator(".line-numbers").First).ToBeVisibleAsync();
-        await Assertions.Expect(editor.Locator(".monaco-editor.vs")).ToBeAttachedAsync(); // light system, light editor
+        await Assertions.Expect(editor.Locator(".lines-content.monaco-editor-background")).ToHaveCSSAsync("background-color", "rgb(255, 255, 254)"); // light system, light editor
         await ShotsAsync(page, "40-function-editor-monaco");
         await editor.Locator(".view-lines").ClickAsync();
         await Assertions.Expect(editor.Locator(".monaco-editor.focused")).ToBeAttachedAsync(); // keys go to the editor, not the page
@@ -74,8 +74,8 @@ public sealed class PortalPagesFlowTests(PortalServer portal) : IClassFixture<Po
             darkPage.SetDefaultTimeout(60_000);
             await darkPage.GotoAsync($"/apps/{appId}/functions/send-message");
             await PortalServer.WaitForCircuitAsync(darkPage);
-            await Assertions.Expect(darkPage.Locator("[data-testid=function-code-monaco] .monaco-editor.vs-dark")).ToBeAttachedAsync();
-            await Assertions.Expect(darkPage.Locator("[data-testid=function-code-monaco] .view-lines")).ToContainTextAsync("in monaco");
+            await Assertions.Expect(darkPage.Locator("[data-testid=function-code-monaco] .view-lines")).ToContainTextAsync("in monaco", new() { Timeout = 60_000 });
+            await Assertions.Expect(darkPage.Locator("[data-testid=function-code-monaco] .lines-content.monaco-editor-background")).ToHaveCSSAsync("background-color", "rgb(30, 30, 30)", new() { Timeout = 30_000 });
             await ShotsAsync(darkPage, "42-function-editor-monaco-dark");
         }
 

@@ -24,7 +24,7 @@ public sealed partial class CodeEditor : IAsyncDisposable
 
     private readonly string EditorId = "code-" + Guid.NewGuid().ToString("N")[..8];
     private StandaloneCodeEditor? _editor;
-    /// <summary>Monaco's theme once it loaded (`vs` or `vs-dark`, following the system like MainLayout), null before.</summary>
+    /// <summary>Monaco's theme once it loaded (`vs`, or app.js's `butterbase-dark` over `vs-dark`, following the system like MainLayout), null before.</summary>
     private string? _theme;
     private bool _plain;
     /// <summary>The text Monaco holds as far as we know: a Value from outside that differs is pushed into it.</summary>
