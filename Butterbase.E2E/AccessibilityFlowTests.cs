@@ -45,6 +45,24 @@ public sealed class AccessibilityFlowTests(PortalServer portal, ITestOutputHelpe
             await Assertions.Expect(page.Locator("[data-testid=not-found-home]")).ToBeVisibleAsync();
         }
 
+        // The connection dialog with its actions open (reconnect link), and the end user's hosted end pages (static, light).
+        await page.GotoAsync($"/apps/{appId}/connections");
+        await PortalServer.WaitForCircuitAsync(page);
+        await page.ClickAsync("[data-testid=connection-account]");
+        await page.ClickAsync("[data-testid=create-reconnect-link]");
+        await page.Locator("[data-testid=reconnect-link]").WaitForAsync();
+        await CheckAsync(page, "app-connections-dialog", problems);
+        string[] hosted =
+        [
+            "/connect/done?status=connected&toolkit=sandbox", "/connect/done?status=failed&toolkit=sandbox&error=access_denied",
+            "/v1/oauth/callback/sandbox?state=unknown", "/connect/ca_unknown",
+        ];
+        foreach (var path in hosted)
+        {
+            await page.GotoAsync(path);
+            await CheckAsync(page, "hosted-" + path.Split('?')[0].Trim('/').Replace('/', '-') + (path.Contains("failed") ? "-failed" : ""), problems, interactive: false);
+        }
+
         // The same pages for someone whose system is set to dark: the portal follows it, and stays readable.
         var state = await page.Context.StorageStateAsync();
         await using var dark = await portal.Browser.NewContextAsync(new BrowserNewContextOptions

@@ -102,7 +102,11 @@ public sealed class ConnectFlowTests(PortalServer portal) : IClassFixture<Portal
         await page.ClickAsync("[data-testid=new-function]");
         await page.FillAsync("input[data-testid=function-name-input]", "notify");
         // The editor starts from an example that runs at once: a Sandbox message through ctx.integrations.
-        await Assertions.Expect(page.Locator("textarea[data-testid=function-code]")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("SANDBOX_SEND_MESSAGE"));
+        // Monaco (served from this host's _content/BlazorMonaco) replaces the text area: highlighted TypeScript, line numbers.
+        var editor = page.Locator("[data-testid=function-code-monaco]");
+        await Assertions.Expect(editor.Locator(".view-lines")).ToContainTextAsync("SANDBOX_SEND_MESSAGE", new() { Timeout = 30_000 });
+        await Assertions.Expect(editor.Locator(".line-numbers").First).ToBeVisibleAsync();
+        await Assertions.Expect(editor.Locator(".mtk1").First).ToBeAttachedAsync(); // tokenized, i.e. highlighted
         await page.ClickAsync("[data-testid=deploy-function]");
         await page.WaitForURLAsync($"**/apps/{appId}/functions/notify");
         await page.FillAsync("textarea[data-testid=test-body]", "{ \"userId\": \"test-user-1\", \"to\": \"bob@sandbox.test\" }");

@@ -92,6 +92,53 @@ public sealed class FunctionsPageTests : PortalComponentContext
     }
 
     [Fact]
+    public async Task With_monaco_loaded_the_code_is_a_typescript_editor_with_line_numbers_in_the_systems_theme_and_deploys_what_it_holds()
+    {
+        JSInterop.Setup<string?>("butterbase.loadMonaco").SetResult("vs-dark"); // the browser prefers dark
+        const string typed = "export default (ctx) => ({ typed: 'in monaco' })";
+        JSInterop.Setup<string>("blazorMonaco.editor.getValue", _ => true).SetResult(typed);
+        var page = Render<FunctionEditorPage>(p => p.Add(x => x.AppId, _app.Id));
+        page.WaitForElement("[data-testid=function-code-monaco]");
+        page.WaitForAssertion(() => Assert.NotEmpty(JSInterop.Invocations["blazorMonaco.editor.create"]));
+        // BlazorMonaco hands Monaco its options as JSON: what the browser's editor is created with.
+        var options = Assert.IsType<System.Text.Json.JsonElement>(JSInterop.Invocations["blazorMonaco.editor.create"].Last().Arguments[1]);
+        string? Option(string name) => options.TryGetProperty(name, out var v) ? v.GetString() : null;
+        Assert.Equal("typescript", Option("language"));
+        Assert.Equal("on", Option("lineNumbers"));
+        Assert.Equal("vs-dark", Option("theme"));
+        Assert.Equal("on", Option("accessibilitySupport")); // screen readers get Monaco's accessible mode
+        Assert.Contains("Code", Option("ariaLabel"));
+        Assert.Contains("SANDBOX_SEND_MESSAGE", Option("value")); // the runnable template, as in the text area
+        Assert.Empty(page.FindAll("textarea[data-testid=function-code]")); // one editor, not two
+
+        // Deploy reads the editor's text first: what was typed into Monaco is what runs.
+        page.Find("#function-form").Submit();
+        page.WaitForAssertion(() => Assert.EndsWith($"/apps/{_app.Id}/functions/send-message", Services.GetRequiredService<NavigationManager>().Uri), RunTimeout);
+        Assert.Equal(typed, (await Functions.FindAsync(_app.Id, "send-message", default))!.Code);
+    }
+
+    [Fact]
+    public async Task Plain_text_switches_to_a_labelled_text_area_holding_the_editors_text_and_deploys_what_is_typed_there()
+    {
+        JSInterop.Setup<string?>("butterbase.loadMonaco").SetResult("vs");
+        JSInterop.Setup<string>("blazorMonaco.editor.getValue", _ => true).SetResult("export default () => ({ from: 'monaco' })");
+        var page = Render<FunctionEditorPage>(p => p.Add(x => x.AppId, _app.Id));
+        page.WaitForElement("[data-testid=function-code-monaco]");
+        page.Find("input[data-testid=function-code-plain], [data-testid=function-code-plain] input").Change(true);
+
+        var area = page.WaitForElement("textarea[data-testid=function-code]");
+        Assert.Contains("from: 'monaco'", area.GetAttribute("value") ?? area.TextContent); // nothing typed is lost
+        var id = area.GetAttribute("id");
+        Assert.Contains("Code", page.Find($"label[for='{id}']").TextContent); // a labelled field for screen readers and voice control
+        Assert.Empty(page.FindAll("[data-testid=function-code-monaco]"));
+
+        page.Find("textarea[data-testid=function-code]").Change("export default () => ({ from: 'the text area' })");
+        page.Find("#function-form").Submit();
+        page.WaitForAssertion(() => Assert.EndsWith($"/apps/{_app.Id}/functions/send-message", Services.GetRequiredService<NavigationManager>().Uri), RunTimeout);
+        Assert.Contains("the text area", (await Functions.FindAsync(_app.Id, "send-message", default))!.Code);
+    }
+
+    [Fact]
     public async Task Env_values_are_write_only_the_editor_shows_names_and_keeps_a_value_left_empty()
     {
         await Functions.DeployCheckedAsync(_app.Id, new FunctionDeploy("keep", "export default (ctx) => ctx.env", new() { ["API_TOKEN"] = "s3cr3t-value", ["REGION"] = "eu" }, null), default);

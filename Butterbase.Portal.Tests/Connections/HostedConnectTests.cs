@@ -90,7 +90,9 @@ public sealed partial class HostedConnectTests : IAsyncLifetime
         Assert.DoesNotContain("SG.secret", stored.Credentials);
 
         // Single use: the page is gone once used.
-        Assert.Contains("This link has expired", await browser.GetStringAsync(authUrl));
+        using var used = await browser.GetAsync(authUrl);
+        Assert.Equal(System.Net.HttpStatusCode.Gone, used.StatusCode);
+        Assert.Contains("This link has expired", await used.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -193,7 +193,9 @@ public sealed partial class OAuthConnectFieldsTests(OAuthConnectFieldsTests.Fixt
         Assert.Equal("connected", result["status"]);
         Assert.Equal("acme", (await fx.Portal.StoredCredentialsAsync(fx.App.Id, result["connectionId"].ToString())).Fields!["subdomain"]);
         // The page is single use: the request now has its state.
-        Assert.Contains("This link has expired", await browser.GetStringAsync(authUrl));
+        using var used = await browser.GetAsync(authUrl);
+        Assert.Equal(System.Net.HttpStatusCode.Gone, used.StatusCode);
+        Assert.Contains("This link has expired", await used.Content.ReadAsStringAsync());
     }
 
     [Fact]

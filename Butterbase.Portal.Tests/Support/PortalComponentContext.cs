@@ -55,6 +55,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectFlow>();
         Services.AddSingleton<Butterbase.Portal.Outbound.PublicOrigin>();
         Services.AddSingleton<Butterbase.Portal.Mcp.McpServers>();
+        Services.AddSingleton<Butterbase.Portal.Connections.ConnectLinks>(); // the connection dialog's reconnect link
         Services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Butterbase:PublicBaseUrl"] = "http://localhost" }).Build());
         Services.AddHttpClient();

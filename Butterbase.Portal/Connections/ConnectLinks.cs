@@ -33,6 +33,31 @@ public sealed class ConnectLinks(IDataProtectionProvider dataProtection, IDbCont
         return $"{origin.Value}{StartPath}?t={Uri.EscapeDataString(_protector.Protect(string.Join('\n', parts), clock.GetUtcNow() + Lifetime))}";
     }
 
+    private readonly ITimeLimitedDataProtector _details = dataProtection.CreateProtector("Butterbase.Connections.ConnectDoneDetail").ToTimeLimitedDataProtector();
+
+    /// <summary>The most of a provider's `error_description` the done page shows.</summary>
+    public const int MaxDetailLength = 300;
+
+    /// <summary>
+    /// Seals what the provider said about a failed connect for <see cref="DonePath"/>: the page shows only text the
+    /// callback sealed, so a crafted `/connect/done?detail=…` link cannot put words in the portal's mouth. Control
+    /// characters go, and the text is cut to <see cref="MaxDetailLength"/>; the page HTML-encodes it (docs/security.md [8]).
+    /// </summary>
+    public string SealDetail(string text)
+    {
+        var clean = new string(text.Where(c => !char.IsControl(c)).Take(MaxDetailLength + 1).ToArray()).Trim();
+        if (clean.Length > MaxDetailLength) clean = clean[..MaxDetailLength] + "…";
+        return _details.Protect(clean, clock.GetUtcNow() + Lifetime);
+    }
+
+    /// <summary>The sealed text, or null for anything else (absent, tampered, expired, another key ring's).</summary>
+    public string? OpenDetail(string? sealedText)
+    {
+        if (sealedText is not { Length: > 0 and < 4096 }) return null;
+        try { return _details.Unprotect(sealedText, out _); }
+        catch (System.Security.Cryptography.CryptographicException) { return null; }
+    }
+
     public static void MapConnectLinks(IEndpointRouteBuilder app) =>
         app.MapGet(StartPath, (string? t, ConnectLinks links, CancellationToken ct) => links.StartAsync(t, ct)).AllowAnonymous()
             .RequireRateLimiting(Api.ApiSetup.PerAddressRateLimit).ExcludeFromDescription();

@@ -112,7 +112,8 @@ public static class ConnectionsApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<IResult> Callback(string toolkit, HttpContext http, ConnectFlow flow, Catalog.ToolkitCatalog catalog, CancellationToken ct)
+    public static async Task<IResult> Callback(string toolkit, HttpContext http, ConnectFlow flow, Catalog.ToolkitCatalog catalog, ConnectLinks links,
+        Outbound.PublicOrigin origin, CancellationToken ct)
     {
         var query = http.Request.Query;
         // Codes and tokens must not leak through caches or the Referer of the next page (docs/security.md [8]).
@@ -125,14 +126,21 @@ public static class ConnectionsApi
         var slug = catalog.Find(toolkit) is not null ? toolkit : "unknown";
         PortalTelemetry.Connects.Add(1, new("toolkit", slug), new("outcome", outcome.Result));
         span?.SetTag("butterbase.toolkit", slug).SetTag("butterbase.outcome", outcome.Result);
-        if (outcome.RedirectTo is not null) return Results.Redirect(outcome.RedirectTo);
-        return Results.Content(ErrorPage(outcome.ErrorPage!), "text/html; charset=utf-8", statusCode: 400);
+        if (outcome.RedirectTo is not null)
+        {
+            // The portal's own done page (an agent's or a reconnect link) says what the provider said, sealed so no
+            // crafted link can; an app's own redirect URL gets the stable code only, as before (docs/api.md).
+            var redirect = outcome.RedirectTo;
+            if (outcome.Result != "connected" && redirect.StartsWith(origin.Value + ConnectLinks.DonePath + "?", StringComparison.Ordinal)
+                && query["error_description"].ToString() is { Length: > 0 } description)
+                redirect = ConnectFlow.WithQuery(redirect, ("detail", links.SealDetail(description)));
+            return Results.Redirect(redirect);
+        }
+        // No request to return to: the hosted pages' look, status 400, nothing of the request echoed (Pages/CallbackErrorDocument).
+        return new Microsoft.AspNetCore.Http.HttpResults.RazorComponentResult<Pages.CallbackErrorDocument>(new { Message = outcome.ErrorPage! })
+        {
+            StatusCode = StatusCodes.Status400BadRequest,
+            ContentType = "text/html; charset=utf-8",
+        };
     }
-
-    /// <summary>A plain page for a callback we cannot trust enough to redirect anywhere.</summary>
-    public static string ErrorPage(string message) =>
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Connection failed</title>" +
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"stylesheet\" href=\"/_content/MudBlazor/MudBlazor.min.css\"></head>" +
-        "<body style=\"font-family:Roboto,Arial,sans-serif;background:#f5f5f5\"><main style=\"max-width:480px;margin:15vh auto;background:#fff;padding:32px;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.15)\">" +
-        $"<h1 style=\"font-size:1.4rem;margin-top:0\">We could not finish connecting</h1><p data-testid=\"callback-error\">{System.Net.WebUtility.HtmlEncode(message)}</p></main></body></html>";
 }
