@@ -13,10 +13,10 @@ public static class Labels
 
     public static string Scheme(string scheme) => scheme switch
     {
-        "oauth2" => "OAuth 2",
-        "api_key" => "API key",
-        "basic" => "Basic",
-        "bearer" => "Bearer",
+        AuthSchemes.OAuth2 => "OAuth 2",
+        AuthSchemes.ApiKey => "API key",
+        AuthSchemes.Basic => "Basic",
+        AuthSchemes.Bearer => "Bearer",
         _ => scheme,
     };
 }

@@ -127,11 +127,11 @@ public sealed class ToolkitCatalog
     {
         var others = sources.Where(s => host.Curated || s.Slug != host.Slug).ToList();
         var auth = host.Auth;
-        var oauth = Array.FindIndex(auth, a => a.Type == "oauth2");
+        var oauth = Array.FindIndex(auth, a => a.Type == AuthSchemes.OAuth2);
         if (oauth >= 0 && others.Count > 0)
         {
             var scopes = new Dictionary<string, string>(auth[oauth].Scopes ?? [], StringComparer.Ordinal);
-            foreach (var scheme in others.SelectMany(o => o.Auth).Where(a => a.Type == "oauth2"))
+            foreach (var scheme in others.SelectMany(o => o.Auth).Where(a => a.Type == AuthSchemes.OAuth2))
                 foreach (var (scope, description) in scheme.Scopes ?? [])
                     scopes.TryAdd(scope, description);
             auth = (AuthScheme[])auth.Clone();

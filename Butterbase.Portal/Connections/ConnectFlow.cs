@@ -76,7 +76,7 @@ public sealed class ConnectFlow(
         var id = Ids.New("ca_", 20);
         string authUrl;
         ConnectionRequest request;
-        if (config.AuthScheme == "oauth2")
+        if (config.AuthScheme == AuthSchemes.OAuth2)
         {
             var asked = providers.OAuthFields(toolkit);
             Dictionary<string, string>? values = null;
@@ -96,7 +96,7 @@ public sealed class ConnectFlow(
                 // sends the user on to the provider (ContinueOAuthAsync). No state exists until then.
                 request = new ConnectionRequest
                 {
-                    Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = "oauth2",
+                    Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = AuthSchemes.OAuth2,
                     RedirectUrl = redirectUrl, OAuthRedirectUri = redirectUri, Scopes = scopes,
                     ConnectionId = reconnectId, CreatedAt = now, ExpiresAt = now + RequestLifetime,
                 };
@@ -109,7 +109,7 @@ public sealed class ConnectFlow(
                 var verifier = provider.Pkce ? OAuthClient.NewCodeVerifier() : null;
                 request = new ConnectionRequest
                 {
-                    Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = "oauth2",
+                    Id = id, AppId = app.Id, UserId = userId, ToolkitSlug = toolkit.Slug, AuthScheme = AuthSchemes.OAuth2,
                     StateHash = OAuthClient.Hash(state),
                     CodeVerifier = verifier is null ? null : protector.For("pkce", id).Protect(verifier),
                     RedirectUrl = redirectUrl, OAuthRedirectUri = redirectUri, TokenUrl = provider.TokenUrl, Scopes = scopes,
@@ -137,7 +137,7 @@ public sealed class ConnectFlow(
         // Bounded: expired requests are swept, and a user holds at most a few pending ones per toolkit.
         await db.ConnectionRequests.Where(r => r.ExpiresAt < now.AddHours(-1)).ExecuteDeleteAsync(ct);
         var pending = await db.ConnectionRequests
-            .Where(r => r.AppId == app.Id && r.UserId == userId && r.ToolkitSlug == toolkit.Slug && r.Status == "initiated")
+            .Where(r => r.AppId == app.Id && r.UserId == userId && r.ToolkitSlug == toolkit.Slug && r.Status == ConnectionRequestStatus.Initiated)
             .OrderByDescending(r => r.CreatedAt).Skip(MaxPendingPerUser - 1).Select(r => r.Id).ToListAsync(ct);
         if (pending.Count > 0) await db.ConnectionRequests.Where(r => pending.Contains(r.Id)).ExecuteDeleteAsync(ct);
         db.ConnectionRequests.Add(request);
@@ -188,7 +188,7 @@ public sealed class ConnectFlow(
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.ConnectionRequests
-            .Where(r => r.Id == request.Id && r.Status == "initiated" && r.StateHash == null && r.ExpiresAt > now)
+            .Where(r => r.Id == request.Id && r.Status == ConnectionRequestStatus.Initiated && r.StateHash == null && r.ExpiresAt > now)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.StateHash, stateHash).SetProperty(r => r.CodeVerifier, codeVerifier)
                 .SetProperty(r => r.TokenUrl, provider.TokenUrl).SetProperty(r => r.Fields, protectedFields), ct);
         return updated == 1 ? OAuthClient.AuthorizeUrl(provider, request.OAuthRedirectUri!, state, verifier, request.Scopes) : null;
@@ -211,7 +211,7 @@ public sealed class ConnectFlow(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         // Atomic single use: exactly one callback moves the request out of 'initiated' (docs/security.md [1], [2]).
         var consumed = await db.ConnectionRequests
-            .Where(r => r.StateHash == stateHash && r.Status == "initiated" && r.ExpiresAt > now)
+            .Where(r => r.StateHash == stateHash && r.Status == ConnectionRequestStatus.Initiated && r.ExpiresAt > now)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "consuming"), ct);
         if (consumed != 1) return new(null, invalid);
         var request = await db.ConnectionRequests.AsNoTracking().SingleAsync(r => r.StateHash == stateHash, ct);
@@ -220,7 +220,7 @@ public sealed class ConnectFlow(
         {
             // The request is 'consuming' (this callback holds it): failed, and `connection_request.failed` in the same transaction.
             await lifecycle.RequestFailedAsync(db, request, errorCode, async () => await db.ConnectionRequests.Where(r => r.Id == request.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, errorCode).SetProperty(r => r.CompletedAt, now), ct) == 1, ct);
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, ConnectionRequestStatus.Failed).SetProperty(r => r.Error, errorCode).SetProperty(r => r.CompletedAt, now), ct) == 1, ct);
             if (detail is not null) logger.LogInformation("Connection request {Request} failed: {Error} {Detail}", request.Id, errorCode, detail);
             return new(WithQuery(request.RedirectUrl, ("status", "failed"), ("toolkit", request.ToolkitSlug), ("error", errorCode)), null, errorCode);
         }
@@ -268,7 +268,7 @@ public sealed class ConnectFlow(
         label ??= quirkLabel;
         var credentials = new StoredCredentials
         {
-            Scheme = "oauth2",
+            Scheme = AuthSchemes.OAuth2,
             AccessToken = tokens.AccessToken,
             RefreshToken = tokens.RefreshToken,
             TokenType = tokens.TokenType,

@@ -86,7 +86,7 @@ public sealed class ConnectionRequest
     public required string ToolkitSlug { get; init; }
     public required string AuthScheme { get; init; }
     /// <summary>initiated | consuming | connected | failed | expired</summary>
-    public string Status { get; set; } = "initiated";
+    public string Status { get; set; } = ConnectionRequestStatus.Initiated;
     /// <summary>SHA-256 (hex) of the state parameter; the state itself is never stored.</summary>
     public string? StateHash { get; init; }
     public string? CodeVerifier { get; init; }

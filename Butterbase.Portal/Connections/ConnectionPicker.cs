@@ -30,7 +30,7 @@ public sealed class ConnectionUse(Connection connection, StoredCredentials crede
     internal bool Retried { get; set; }
 
     /// <summary>Only OAuth connections with a refresh token can get a new token when the provider says 401.</summary>
-    internal bool CanForceRefresh => !Retried && Credentials.Scheme == "oauth2" && Credentials.RefreshToken is not null;
+    internal bool CanForceRefresh => !Retried && Credentials.Scheme == AuthSchemes.OAuth2 && Credentials.RefreshToken is not null;
 }
 
 /// <summary>

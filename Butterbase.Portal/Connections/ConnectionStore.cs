@@ -53,7 +53,7 @@ public sealed class ConnectionStore(
         var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.AppId == appId && (userId == null || c.UserId == userId), ct);
         if (connection is null) return false;
         var toolkit = catalog.Find(connection.ToolkitSlug);
-        var revoke = connection.AuthScheme == "oauth2" && toolkit is not null && connection.Credentials.Length > 0;
+        var revoke = connection.AuthScheme == AuthSchemes.OAuth2 && toolkit is not null && connection.Credentials.Length > 0;
         // `connection.deleted` says data.revoked = true when the provider has a revocation endpoint and the revocation is
         // queued with the delete (then made at once and retried until the provider confirms, RevocationWorker): the delete
         // does not wait for the provider's answer, so it cannot report one.

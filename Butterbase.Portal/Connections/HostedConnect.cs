@@ -26,13 +26,13 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var request = await db.ConnectionRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == requestId, ct);
         // An OAuth request comes here only while it waits for the fields its provider's URLs need (no state yet).
-        if (request is null || request.Status != "initiated" || request.AuthScheme == "oauth2" && request.StateHash is not null
+        if (request is null || request.Status != ConnectionRequestStatus.Initiated || request.AuthScheme == AuthSchemes.OAuth2 && request.StateHash is not null
             || request.ExpiresAt <= clock.GetUtcNow().UtcDateTime)
             return null;
         var app = await db.Apps.AsNoTracking().FirstAsync(a => a.Id == request.AppId, ct);
         var toolkit = catalog.Find(request.ToolkitSlug);
         if (toolkit is null) return null;
-        return new Prompt(request, app, toolkit, request.AuthScheme == "oauth2"
+        return new Prompt(request, app, toolkit, request.AuthScheme == AuthSchemes.OAuth2
             ? FieldsOf(providers.OAuthFields(toolkit), name => providers.IsHostLabel(toolkit, name, oauth: true))
             : FieldsFor(toolkit, request.AuthScheme, name => providers.IsHostLabel(toolkit, name, oauth: false)));
     }
@@ -47,8 +47,8 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
     {
         var fields = scheme switch
         {
-            "api_key" => new List<Field> { new("api_key", $"{toolkit.Name} API key", true, true) },
-            "basic" => [new("username", "User name", false, true), new("password", "Password", true, true)],
+            AuthSchemes.ApiKey => new List<Field> { new("api_key", $"{toolkit.Name} API key", true, true) },
+            AuthSchemes.Basic => [new("username", "User name", false, true), new("password", "Password", true, true)],
             _ => [new("token", $"{toolkit.Name} access token", true, true)],
         };
         fields.AddRange(FieldsOf(toolkit.Fields ?? [], hostLabel));
@@ -91,13 +91,13 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
     /// </summary>
     public async Task<string?> CompleteAsync(Prompt prompt, IReadOnlyDictionary<string, string> values, CancellationToken ct = default)
     {
-        if (prompt.Request.AuthScheme == "oauth2")
+        if (prompt.Request.AuthScheme == AuthSchemes.OAuth2)
             return await flow.ContinueOAuthAsync(prompt.Request, prompt.Toolkit, prompt.Fields
                 .Where(f => values.GetValueOrDefault(f.Name)?.Trim() is { Length: > 0 })
                 .ToDictionary(f => f.Name["field.".Length..], f => values[f.Name].Trim()), ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        if (await db.ConnectionRequests.Where(r => r.Id == prompt.Request.Id && r.Status == "initiated" && r.ExpiresAt > now)
+        if (await db.ConnectionRequests.Where(r => r.Id == prompt.Request.Id && r.Status == ConnectionRequestStatus.Initiated && r.ExpiresAt > now)
                 .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "consuming"), ct) != 1)
             return null;
         string? Value(string name) => values.GetValueOrDefault(name)?.Trim() is { Length: > 0 } v ? v : null;
@@ -106,8 +106,8 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
         var credentials = new StoredCredentials
         {
             Scheme = prompt.Request.AuthScheme,
-            ApiKey = prompt.Request.AuthScheme == "api_key" ? Value("api_key") : null,
-            AccessToken = prompt.Request.AuthScheme == "bearer" ? Value("token") : null,
+            ApiKey = prompt.Request.AuthScheme == AuthSchemes.ApiKey ? Value("api_key") : null,
+            AccessToken = prompt.Request.AuthScheme == AuthSchemes.Bearer ? Value("token") : null,
             Username = Value("username"),
             Password = Value("password"),
             Fields = fields.Count > 0 ? fields : null,
@@ -124,8 +124,8 @@ public sealed partial class HostedConnect(IDbContextFactory<PortalDb> dbFactory,
         var now = clock.GetUtcNow().UtcDateTime;
         var changed = false;
         await lifecycle.RequestFailedAsync(db, prompt.Request, "access_denied", async () => changed = await db.ConnectionRequests
-            .Where(r => r.Id == prompt.Request.Id && r.Status == "initiated")
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, "failed").SetProperty(r => r.Error, "access_denied").SetProperty(r => r.CompletedAt, now), ct) == 1, ct);
+            .Where(r => r.Id == prompt.Request.Id && r.Status == ConnectionRequestStatus.Initiated)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, ConnectionRequestStatus.Failed).SetProperty(r => r.Error, "access_denied").SetProperty(r => r.CompletedAt, now), ct) == 1, ct);
         return changed
             ? ConnectFlow.WithQuery(prompt.Request.RedirectUrl, ("status", "failed"), ("toolkit", prompt.Request.ToolkitSlug), ("error", "access_denied"))
             : null;

@@ -45,7 +45,7 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     /// </summary>
     public IReadOnlyList<ConnectionField> OAuthFields(Toolkit toolkit)
     {
-        var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2");
+        var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2);
         if (scheme is null || toolkit.Fields is not { Length: > 0 } fields) return [];
         var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
         string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
@@ -64,7 +64,7 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     {
         var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
         string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
-        var scheme = oauth ? toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2") : null;
+        var scheme = oauth ? toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2) : null;
         return new[] { Setting("ApiBaseUrl", toolkit.ApiBaseUrl), Setting("AuthorizationUrl", scheme?.AuthorizationUrl), Setting("TokenUrl", scheme?.TokenUrl),
                 Setting("RevocationUrl", scheme?.RevocationUrl), Setting("UserInfoUrl", scheme?.UserInfoUrl) }
             .Any(url => url?.Contains("{" + name + "}.", StringComparison.Ordinal) == true);
@@ -74,7 +74,7 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     /// <param name="fields">The connection's fields: they fill `{name}` in the OAuth URLs (<see cref="OAuthFields"/>).</param>
     public (OAuthProvider? Provider, string? Problem) Resolve(Toolkit toolkit, ToolkitConfig? config, string origin, IReadOnlyDictionary<string, string>? fields = null)
     {
-        var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == "oauth2");
+        var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2);
         if (scheme is null) return (null, $"{toolkit.Name} does not use OAuth 2.");
         var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
         string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;

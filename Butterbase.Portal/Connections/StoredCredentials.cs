@@ -1,3 +1,4 @@
+using Butterbase.Portal.Catalog;
 using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -6,7 +7,7 @@ namespace Butterbase.Portal.Connections;
 /// <summary>What a connection holds to act for its user. Serialized to JSON and encrypted as one column.</summary>
 public sealed record StoredCredentials
 {
-    public string Scheme { get; init; } = "oauth2";
+    public string Scheme { get; init; } = AuthSchemes.OAuth2;
     public string? AccessToken { get; init; }
     public string? RefreshToken { get; init; }
     public string? TokenType { get; init; }

@@ -36,7 +36,7 @@ public sealed class TokenRefresher(
 
     public bool NeedsRefresh(StoredCredentials credentials)
     {
-        if (credentials.Scheme != "oauth2" || credentials.ExpiresAt is not { } expires) return false;
+        if (credentials.Scheme != AuthSchemes.OAuth2 || credentials.ExpiresAt is not { } expires) return false;
         var now = clock.GetUtcNow().UtcDateTime;
         // Nothing to refresh with: the token is used until it really expires (then the user must reconnect).
         if (credentials.RefreshToken is null) return expires <= now;

@@ -141,7 +141,7 @@ public sealed partial class ExecutionRecorder : IDisposable
 
     /// <summary>A connect link that reconnects this connection asking for <paramref name="scopes"/> too (OAuth connections only).</summary>
     private string? ReconnectUrl(ToolRunner.Call call, Toolkit toolkit, Connection connection, IEnumerable<string> scopes) =>
-        connection.AuthScheme == "oauth2" ? _links.Create(call.AppId, call.UserId, toolkit.Slug, scopes.ToList(), connection.Id) : null;
+        connection.AuthScheme == AuthSchemes.OAuth2 ? _links.Create(call.AppId, call.UserId, toolkit.Slug, scopes.ToList(), connection.Id) : null;
 
     private const string Masked = "***";
 

@@ -49,8 +49,8 @@ public static class ExecutionSetup
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHandler())
             .AddHttpMessageHandler(sp => new Outbound.OperatorHostGuard(sp.GetRequiredService<Outbound.OutboundPolicy>()))
             .RemoveAllLoggers() // default handlers log URLs, which may carry api keys in the query
-            // Outside the resilience pipeline, outermost first (docs/architecture.md "Execute"): a 401 forces one refresh and
-            // a fresh send of the same request (its own retries, timeouts and policy checks) ...
+                                // Outside the resilience pipeline, outermost first (docs/architecture.md "Execute"): a 401 forces one refresh and
+                                // a fresh send of the same request (its own retries, timeouts and policy checks) ...
             .AddHttpMessageHandler(sp => new Connections.ConnectionRefreshHandler(sp.GetService<Connections.TokenRefresher>()))
             // ... a 403 that is a rate limit is read as one (after the pipeline's retries, on the answer the caller gets) ...
             .AddHttpMessageHandler(() => new ProviderRateLimitHandler())

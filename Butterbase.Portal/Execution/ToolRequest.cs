@@ -166,15 +166,15 @@ public static class ToolRequest
     {
         switch (credentials.Scheme)
         {
-            case "oauth2" or "bearer":
+            case AuthSchemes.OAuth2 or AuthSchemes.Bearer:
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credentials.AccessToken);
                 break;
-            case "basic":
+            case AuthSchemes.Basic:
                 request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
                     Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.Username}:{credentials.Password}")));
                 break;
-            case "api_key":
-                var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == "api_key");
+            case AuthSchemes.ApiKey:
+                var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.ApiKey);
                 var value = (scheme?.Prefix ?? "") + credentials.ApiKey;
                 if (scheme?.In == "query")
                 {

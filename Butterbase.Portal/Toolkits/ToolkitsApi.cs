@@ -41,7 +41,7 @@ public static class ToolkitsApi
                 .WithMessage("A parameter name is letters, digits, _ - . (at most 64), and not one the protocol sets (state, scope, redirect_uri, …).")
                 .Must(p => p.Value is not null && p.Value.Length <= 200 && !p.Value.Any(char.IsControl))
                 .WithMessage("A parameter value is at most 200 characters, without control characters.").OverridePropertyName("authorizeParams");
-            RuleFor(x => x.AuthScheme).Must(a => a is null or "oauth2" or "api_key" or "basic" or "bearer")
+            RuleFor(x => x.AuthScheme).Must(a => a is null or AuthSchemes.OAuth2 or AuthSchemes.ApiKey or AuthSchemes.Basic or AuthSchemes.Bearer)
                 .WithMessage("authScheme is one of oauth2, api_key, basic, bearer.").OverridePropertyName("authScheme");
             When(x => x.Credentials is not null, () =>
             {
@@ -68,7 +68,7 @@ public static class ToolkitsApi
         if (request.AuthScheme is { } scheme && toolkit.Auth.All(a => a.Type != scheme))
             return ApiErrors.Validation([new("authScheme", $"{toolkit.Name} supports {string.Join(", ", ToolkitCatalog.AuthSchemeNames(toolkit))}.")]);
         var effective = request.AuthScheme ?? toolkit.DefaultAuth.Type;
-        if (request.Credentials is not null && effective != "oauth2")
+        if (request.Credentials is not null && effective != AuthSchemes.OAuth2)
             return ApiErrors.Validation([new("credentials", "Client credentials apply to OAuth 2 toolkits only.")]);
 
         var row = await configs.ConfigureAsync(appId, new ToolkitConfigs.Change(toolkit, request.DisplayName, request.Scopes,

@@ -54,7 +54,7 @@ public static class ProviderQuirks
 
     /// <summary>The quirks of a toolkit's OAuth 2 scheme (none for other schemes), resolved once per toolkit.</summary>
     public static ProviderQuirk[] Of(Toolkit toolkit) =>
-        OfToolkit.GetValue(toolkit, t => Resolve(t.Auth.FirstOrDefault(a => a.Type == "oauth2")?.Quirks));
+        OfToolkit.GetValue(toolkit, t => Resolve(t.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2)?.Quirks));
 
     /// <summary>Whether one of the toolkit's quirks reads this answer as a rate limit (only its own provider's answers).</summary>
     public static bool IsRateLimited(Toolkit toolkit, HttpResponseMessage response, JsonNode? body)

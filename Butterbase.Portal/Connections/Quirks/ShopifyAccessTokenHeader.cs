@@ -1,3 +1,4 @@
+using Butterbase.Portal.Catalog;
 namespace Butterbase.Portal.Connections.Quirks;
 
 /// <summary>
@@ -11,7 +12,7 @@ public sealed class ShopifyAccessTokenHeader : ProviderQuirk
 
     public override void PrepareApiRequest(HttpRequestMessage request, StoredCredentials credentials)
     {
-        if (credentials.Scheme != "oauth2" || credentials.AccessToken is null) return;
+        if (credentials.Scheme != AuthSchemes.OAuth2 || credentials.AccessToken is null) return;
         request.Headers.Authorization = null;
         request.Headers.TryAddWithoutValidation("X-Shopify-Access-Token", credentials.AccessToken);
     }
