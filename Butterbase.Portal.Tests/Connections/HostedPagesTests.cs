@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Butterbase.Portal.Tests.Connections;
 
 /// <summary>
-/// The pages an end user sees when connecting ends (docs/security.md "Hosted pages"): the portal's look, plain words and a
+/// The pages an end user sees when connecting ends (docs/security.md "Hosted end pages"): the portal's look, plain words and a
 /// next step, the security headers, nothing an attacker wrote shown as HTML, and the app's own redirect kept.
 /// </summary>
 public sealed class HostedPagesTests : IAsyncLifetime

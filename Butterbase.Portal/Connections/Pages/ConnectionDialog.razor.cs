@@ -49,7 +49,7 @@ public sealed partial class ConnectionDialog
     {
         if (await AuthorizeAsync() is not { } grant) return;
         // The same sealed link an agent hands out (ConnectLinks), naming this connection: the consent renews it in place,
-        // and the user ends on the portal's done page (docs/architecture.md "Hosted pages").
+        // and the user ends on the portal's done page (docs/architecture.md "Hosted end pages").
         _reconnectLink = Links.Create(grant.App.Id, Connection.UserId, Connection.ToolkitSlug, connectionId: Connection.Id);
         await Team.RecordAsync(grant, "connection.reconnect_link", $"{Connection.ToolkitSlug} of user {Connection.UserId}");
     }
