@@ -52,7 +52,7 @@ public sealed partial class ExecutionRecorder : IDisposable
 
     private static bool IsToolName(string name) => ToolName().IsMatch(name) && !LooksSecret(name);
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,63}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)] // the catalog's own rule for tool names
     private static partial Regex ToolName();
 
     /// <summary>
