@@ -55,3 +55,29 @@ public sealed class ConcurrencyCapTests() : FunctionLimitTests(new PortalApplica
         Assert.True((await JsonAssert.OkAsync(await Quick())).GetProperty("quick").GetBoolean());
     }
 }
+
+/// <summary>
+/// A worker process that exits right after it answers (the supervisor replaces itself when work goes on after an
+/// invocation; here every time) must not lose that answer: the host read the exit before the answer under load and
+/// turned finished invocations into function_crashed.
+/// </summary>
+public sealed class WorkerReplacedAfterEachInvocationTests() : FunctionLimitTests(new PortalApplication().With("Butterbase:Functions:IdleWorkerCpuMs", "-1"))
+{
+    [Fact]
+    public async Task An_invocation_whose_worker_exits_after_answering_still_gets_its_answer()
+    {
+        using var admin = _portal.Http(_app.ApiKey);
+        await DeployAsync(admin, "echo", "export default (ctx) => ({ n: ctx.body.n, pid: Deno.pid })");
+
+        var pids = new HashSet<int>();
+        for (var n = 0; n < 12; n++)
+        {
+            var body = await JsonAssert.OkAsync(await admin.PostAsync($"v1/{_app.Id}/fn/echo", JsonAssert.Body(new { n })));
+            Assert.Equal(n, body.GetProperty("n").GetInt32());
+            pids.Add(body.GetProperty("pid").GetInt32());
+        }
+        var burst = await Task.WhenAll(Enumerable.Range(100, 6).Select(n => admin.PostAsync($"v1/{_app.Id}/fn/echo", JsonAssert.Body(new { n }))));
+        foreach (var response in burst) await JsonAssert.OkAsync(response);
+        Assert.Equal(12, pids.Count); // each answer came from a process that then exited: none was reused
+    }
+}

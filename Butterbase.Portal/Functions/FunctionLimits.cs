@@ -15,6 +15,12 @@ public sealed class FunctionLimits
     /// invocations or the API, and the process is replaced afterwards.
     /// </summary>
     public int DemoteAfterCpuMs { get; set; } = 100;
+    /// <summary>
+    /// CPU a worker process may use in a 20 ms look after an invocation ends, with no isolate running: a terminated
+    /// isolate's native work (WebCrypto, pbkdf2 on the runtime's threads) can go on, so a process over it exits and is
+    /// replaced rather than reused. -1 replaces every process after each invocation.
+    /// </summary>
+    public int IdleWorkerCpuMs { get; set; } = 12;
     /// <summary>Idle worker processes kept warm (each with an isolate ready); 0 = the number of cores.</summary>
     public int Workers { get; set; }
     /// <summary>Worker processes at most (one invocation each at a time): beyond it invocations wait for a free one.</summary>

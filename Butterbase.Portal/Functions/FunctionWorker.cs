@@ -21,6 +21,7 @@ internal sealed class FunctionWorker
     private readonly ILogger _logger;
     private readonly Action<FunctionWorker> _onReady, _onExit;
     private Stream? _stream;
+    private Task _readLoop = Task.CompletedTask, _stderrDrain = Task.CompletedTask;
     private int _exited;
 
     public string Token { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
@@ -71,7 +72,7 @@ internal sealed class FunctionWorker
         // Read with fixed buffers, not line by line: a handler can make the runtime print one huge line (an unhandled
         // rejection with a 100 MB message), which a line reader would hold whole in the host's memory.
         _ = DrainAsync(_process.StandardOutput.BaseStream, keep: false);
-        _ = DrainAsync(_process.StandardError.BaseStream, keep: true);
+        _stderrDrain = DrainAsync(_process.StandardError.BaseStream, keep: true);
         // The token is the only thing on stdin; then EOF, so a handler that reads stdin reads nothing.
         _process.StandardInput.WriteLine(Token);
         _process.StandardInput.Close();
@@ -103,7 +104,7 @@ internal sealed class FunctionWorker
     public void Attach(Stream stream, PipeReader reader, int maxLine)
     {
         _stream = stream;
-        _ = Task.Run(() => ReadLoopAsync(reader, maxLine));
+        _readLoop = Task.Run(() => ReadLoopAsync(reader, maxLine));
     }
 
     public async Task StartAsync(RunningInvocation invocation, string codeBase64)
@@ -206,16 +207,30 @@ internal sealed class FunctionWorker
     private void Exit()
     {
         if (Interlocked.Exchange(ref _exited, 1) == 1) return;
-        try { _stream?.Dispose(); } catch (IOException) { }
-        // The process is gone: whatever it was running failed with it. Give stderr a moment to arrive (V8 says "out of memory").
-        if (Current is { } running)
-            _ = Task.Delay(50).ContinueWith(_ => running.Crash(StderrTail), TaskScheduler.Default);
         _onExit(this);
-        _ = Task.Run(async () =>
+        _ = Task.Run(SettleAsync);
+    }
+
+    /// <summary>
+    /// After the process is gone: what it wrote before it went is still read, then whatever it was running and did not
+    /// answer fails with it. The supervisor may exit right after its answer (it replaces itself when native work goes on
+    /// after an invocation): closing the connection at the exit, as this once did, dropped that answer when the host was
+    /// slower than the process and turned a finished invocation into function_crashed. The process's end closes its socket
+    /// and stderr, so both end here; the timeouts only cover a connection that never came.
+    /// </summary>
+    private async Task SettleAsync()
+    {
+        await Task.WhenAny(Task.WhenAll(_readLoop, _stderrDrain), Task.Delay(TimeSpan.FromSeconds(2)));
+        if (Current is { } running && !running.Ended)
         {
-            try { await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
-            _process.Dispose();
-        });
+            var code = Pid != 0 && _process.HasExited ? _process.ExitCode : (int?)null;
+            _logger.LogWarning("Function worker {Pid} ended (exit code {Code}) while running an invocation of app {App}", Pid, code, running.AppId);
+            running.Crash(StderrTail); // V8 says "out of memory" on stderr, read to its end above
+        }
+        try { _stream?.Dispose(); } catch (IOException) { }
+        try { if (Pid != 0) await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException) { }
+        _process.Dispose();
     }
 
     internal sealed record WireMessage(

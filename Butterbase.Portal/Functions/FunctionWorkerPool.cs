@@ -174,6 +174,7 @@ public sealed class FunctionWorkerPool : IHostedService, IAsyncDisposable
             "run", "--quiet", "--no-prompt", "--no-remote", "--no-npm", "--no-config", "--no-lock", "--unstable-worker-options",
             $"--allow-net=127.0.0.1:{port}", $"--v8-flags=--max-old-space-size={_limits.HeapMb},--single-threaded-gc", _supervisor,
             port.ToString(invariant), (_limits.MaxResponseBytes + 64 * 1024).ToString(invariant), _limits.MaxLogLines.ToString(invariant),
+            _limits.IdleWorkerCpuMs.ToString(invariant),
         ]);
     }
 

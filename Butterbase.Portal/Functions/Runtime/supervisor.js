@@ -16,6 +16,7 @@ import process from "node:process";
 const port = Number(Deno.args[0]);
 const maxMessageChars = Number(Deno.args[1] ?? 6 * 1024 * 1024);
 const maxLogLines = Number(Deno.args[2] ?? 200);
+const idleCpuMs = Number(Deno.args[3] ?? 12); // FunctionLimits.IdleWorkerCpuMs
 
 const token = await readToken();
 const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -160,7 +161,7 @@ function finish(message) {
     const before = process.cpuUsage();
     await new Promise((resolve) => setTimeout(resolve, 20));
     const used = process.cpuUsage(before);
-    if ((used.user + used.system) / 1000 > 12) Deno.exit(4);
+    if ((used.user + used.system) / 1000 > idleCpuMs) Deno.exit(4);
     prepare();
     send({ t: "ready" });
   });
