@@ -168,6 +168,46 @@ public sealed class RefusedExecutionsTests : IAsyncLifetime
         Assert.Single(rows, r => r.ToolName == "NOPE" && r.Request is null); // not Unicode: nothing of it kept
     }
 
+    /// <summary>
+    /// A refused proxy call is a row too (named for its toolkit when there is one), and keeps none of the caller's text:
+    /// a token in the path, a query value, a header or the toolkit field is not stored.
+    /// </summary>
+    [Fact]
+    public async Task Refused_proxy_calls_are_rows_that_keep_no_path_query_header_or_toolkit_text()
+    {
+        const string token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+        using var admin = _portal.Http(_app.ApiKey);
+        async Task Proxy(object body, HttpStatusCode status, string code) =>
+            await JsonAssert.ErrorAsync(await admin.PostAsync($"v1/{_app.Id}/integrations/proxy", JsonAssert.Body(body)), status, code);
+
+        await Proxy(new { toolkit = token, userId = "u1", method = "GET", path = "/projects" }, HttpStatusCode.NotFound, "unknown_toolkit");
+        await Proxy(new { toolkit = "github", userId = "u1", method = "GET", path = "/user" }, HttpStatusCode.Conflict, "toolkit_not_enabled");
+        await Proxy(new { toolkit = Slug, userId = "nobody", method = "GET", path = "/projects?key=" + token }, HttpStatusCode.Conflict, "no_connection");
+        await Proxy(new { toolkit = Slug, userId = "u1", method = "GET", path = "https://evil.example/" + token }, HttpStatusCode.UnprocessableEntity, "invalid_request");
+        await Proxy(new Dictionary<string, object>
+        {
+            ["toolkit"] = Slug, ["userId"] = "u1", ["method"] = "GET", ["path"] = "/projects",
+            ["query"] = new Dictionary<string, object> { ["ok"] = "a\nb" + token }, ["headers"] = new Dictionary<string, string> { ["X-" + token] = token },
+        }, HttpStatusCode.UnprocessableEntity, "invalid_request");
+        await FlushAsync();
+
+        var rows = await RowsAsync();
+        Assert.Equal(5, rows.Count);
+        Assert.All(rows, r => Assert.False(r.Successful));
+        Assert.All(rows, r => Assert.DoesNotContain(token, (r.Request ?? "") + r.Response + r.ToolName + r.ToolkitSlug));
+        Assert.Single(rows, r => r.ToolName == ExecutionRecorder.UnknownProxy && r.ErrorCode == "unknown_toolkit" && r.HttpStatus == 404);
+        Assert.Single(rows, r => r.ToolName == "GITHUB_PROXY" && r.ErrorCode == "toolkit_not_enabled" && r.HttpStatus == 409);
+        var noConnection = Assert.Single(rows, r => r.ErrorCode == "no_connection");
+        Assert.Equal(("ASANA_PROXY", "asana", "nobody"), (noConnection.ToolName, noConnection.ToolkitSlug, noConnection.UserId));
+        Assert.Equal($"GET (a path of {("/projects?key=" + token).Length} characters)", noConnection.Request);
+        var invalid = rows.Where(r => r.ErrorCode == "invalid_request").ToList();
+        Assert.Equal(2, invalid.Count);
+        Assert.Single(invalid, r => r.ConnectionId is null); // the query and header, refused before any connection was read
+        Assert.Single(invalid, r => r.ConnectionId is not null); // the URL off the API host, refused once the connection was chosen
+        var listed = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{_app.Id}/integrations/executions?status=refused"));
+        Assert.Equal(5, listed.GetProperty("items").GetArrayLength());
+    }
+
     [Fact]
     public async Task A_flood_of_refused_calls_stays_within_its_own_quota_and_never_pushes_out_the_apps_runs()
     {

@@ -54,16 +54,23 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IOptions
     }
 
     private volatile bool _writing;
+    private const int BatchSize = 256;
+    /// <summary>Real time, not the TimeProvider's: it batches I/O, it is not a time the product shows or decides by.</summary>
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(25);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<object>(256);
+        var batch = new List<object>(BatchSize);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 _writing = true;
-                while (batch.Count < 256 && _queue.Reader.TryRead(out var record)) batch.Add(record);
+                // Group commit: a batch waits a moment for more rows instead of waking per row. Under load a transaction,
+                // a prepared INSERT and a last-used UPDATE per handful of rows cost more of an execute's CPU than the
+                // rows themselves (docs/architecture.md "Execute"); a diagnostic log may lag by this much.
+                if (_queue.Reader.Count < BatchSize) await Task.Delay(BatchWindow, stoppingToken);
+                while (batch.Count < BatchSize && _queue.Reader.TryRead(out var record)) batch.Add(record);
                 try
                 {
                     await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);

@@ -61,15 +61,7 @@ public sealed partial class ExecutionRecorder : IDisposable
     /// </summary>
     public ExecuteFailure Refused(ToolRunner.Call call, Toolkit? toolkit, ToolDefinition? tool, string? connectionId, long started, ExecuteFailure failure)
     {
-        if (_refusedRows is not null)
-        {
-            using var lease = _refusedRows.AttemptAcquire(call.AppId);
-            if (!lease.IsAcquired)
-            {
-                Telemetry.PortalTelemetry.RefusedRowsDropped.Add(1);
-                return failure;
-            }
-        }
+        if (!TakeRefusedRow(call.AppId)) return failure;
         _log.Add(new ExecutionRecord
         {
             Id = Ids.New("ex_", 20), AppId = call.AppId, UserId = call.UserId,
@@ -83,6 +75,46 @@ public sealed partial class ExecutionRecorder : IDisposable
             CreatedAt = _clock.GetUtcNow().UtcDateTime,
         });
         return failure;
+    }
+
+    /// <summary>
+    /// Records a refused proxy call like a refused execute (docs/architecture.md "Proxy"): named `{TOOLKIT}_PROXY` when the
+    /// toolkit is known, with the method and the path's length, never the path, query, headers or body the caller wrote
+    /// (any of them may carry a credential).
+    /// </summary>
+    public ExecuteFailure RefusedProxy(ProxyRunner.Call call, Toolkit? toolkit, string? connectionId, long started, ExecuteFailure failure)
+    {
+        if (!TakeRefusedRow(call.AppId)) return failure;
+        var method = ProxyRules.Methods.Contains(call.Method.ToUpperInvariant()) ? call.Method.ToUpperInvariant() : "(method)";
+        var error = failure.ToApiError();
+        _log.Add(new ExecutionRecord
+        {
+            Id = Ids.New("ex_", 20), AppId = call.AppId, UserId = call.UserId,
+            ToolName = toolkit is null ? UnknownProxy : ProxyRules.Upper(toolkit.Slug) + "_PROXY", ToolkitSlug = toolkit?.Slug ?? "",
+            ConnectionId = connectionId, Source = call.Source, Successful = false, ErrorCode = failure.Code, HttpStatus = failure.Status,
+            DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            Request = $"{method} (a path of {call.Path.Length} characters)",
+            Response = JsonSerializer.Serialize(error with
+            {
+                // The one message that repeats the caller's text: the toolkit they named.
+                Message = failure.Code == ErrorCodes.UnknownToolkit ? "There is no such toolkit." : error.Message,
+                Details = StoredDetails(error.Details),
+            }, ApiJson.Snake),
+            CreatedAt = _clock.GetUtcNow().UtcDateTime,
+        });
+        return failure;
+    }
+
+    /// <summary>What a refused proxy row names when the toolkit is unknown.</summary>
+    public const string UnknownProxy = "(proxy)";
+
+    /// <summary>One refused row more for this app within <see cref="LogQuota.RefusedRowsPerMinute"/>; beyond it only counted.</summary>
+    private bool TakeRefusedRow(string appId)
+    {
+        if (_refusedRows is null) return true;
+        using var lease = _refusedRows.AttemptAcquire(appId);
+        if (!lease.IsAcquired) Telemetry.PortalTelemetry.RefusedRowsDropped.Add(1);
+        return lease.IsAcquired;
     }
 
     /// <summary>
@@ -152,11 +184,13 @@ public sealed partial class ExecutionRecorder : IDisposable
     private static ApiError Stored(ToolRunner.Call call, ToolDefinition? tool, ApiError error) => error with
     {
         Message = tool is null && !IsToolName(call.ToolName) ? $"There is no tool {UnnamedTool}." : error.Message,
-        Details = error.Details?.Select(d => d with
-        {
-            Field = string.Join('.', d.Field.Split('.').Select(part => IsPlainName(part) || part.All(char.IsAsciiDigit) ? part : "(name)")),
-        }).ToList(),
+        Details = StoredDetails(error.Details),
     };
+
+    private static List<ApiErrorDetail>? StoredDetails(IReadOnlyList<ApiErrorDetail>? details) => details?.Select(d => d with
+    {
+        Field = string.Join('.', d.Field.Split('.').Select(part => IsPlainName(part) || part.All(char.IsAsciiDigit) ? part : "(name)")),
+    }).ToList();
 
     /// <summary>
     /// The caller's parameters as a refused row keeps them: their shape, never a value. Names stay where they are plain

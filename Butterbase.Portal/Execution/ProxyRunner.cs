@@ -30,7 +30,7 @@ public sealed record ProxyResult(
 /// </summary>
 public sealed class ProxyRunner(
     IDbContextFactory<PortalDb> dbFactory, ToolkitCatalog catalog, ToolkitConfigs configs, OAuthProviders providers, ToolRunner runner,
-    ConnectionPicker picker, ExecutionLog log, TimeProvider clock)
+    ConnectionPicker picker, ExecutionLog log, ExecutionRecorder recorder, TimeProvider clock)
 {
     /// <summary>The longest a proxied answer's body may take to arrive once its headers have (the execute client's total timeout).</summary>
     public static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(45);
@@ -41,6 +41,12 @@ public sealed class ProxyRunner(
 
     public async Task<Step<ProxyResult>> SendAsync(Call call, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
+        Toolkit? toolkit = null;
+        string? connectionId = null;
+        // A refusal is a row of the executions log, as execute's are (ExecutionRecorder.RefusedProxy keeps no caller text).
+        ExecuteFailure Refuse(ExecuteFailure failure) => recorder.RefusedProxy(call, toolkit, connectionId, started, failure);
+
         // Everything the caller wrote is checked before a connection is read or anything is sent.
         var problems = new List<ApiErrorDetail>();
         var method = call.Method.ToUpperInvariant();
@@ -54,7 +60,7 @@ public sealed class ProxyRunner(
         if (body is not null && method is "GET" or "HEAD") problems.Add(new("body", $"A {method} request carries no body."));
         if (body is { } text && !ToolParameters.IsValidUnicode(text) || call.Query is { } q && !ToolParameters.IsValidUnicode(q))
             problems.Add(new("body", "The request holds text that is not valid Unicode (malformed UTF-8 or a lone surrogate)."));
-        if (problems.Count > 0) return Invalid(problems);
+        if (problems.Count > 0) return Refuse(Invalid(problems));
 
         var toolkitSlug = call.Toolkit;
         if (toolkitSlug is null)
@@ -63,19 +69,20 @@ public sealed class ProxyRunner(
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             toolkitSlug = await db.Connections.AsNoTracking().Where(c => c.Id == call.ConnectionId && c.AppId == call.AppId && c.UserId == call.UserId)
                 .Select(c => c.ToolkitSlug).FirstOrDefaultAsync(ct);
-            if (toolkitSlug is null) return ExecuteFailure.Of(ErrorCodes.ConnectionNotFound, "No such connection for this user.");
+            if (toolkitSlug is null) return Refuse(ExecuteFailure.Of(ErrorCodes.ConnectionNotFound, "No such connection for this user."));
         }
-        if (catalog.Find(toolkitSlug) is not { } toolkit) return ExecuteFailure.Of(ErrorCodes.UnknownToolkit, $"There is no toolkit '{toolkitSlug}'. Search the catalog with GET /available.");
+        toolkit = catalog.Find(toolkitSlug);
+        if (toolkit is null) return Refuse(ExecuteFailure.Of(ErrorCodes.UnknownToolkit, $"There is no toolkit '{toolkitSlug}'. Search the catalog with GET /available."));
         var state = await configs.StateAsync(call.AppId, toolkit.Slug, ct);
-        if (state == ToolkitConfigs.ToolkitState.NotConfigured) return ExecuteFailure.Of(ErrorCodes.ToolkitNotEnabled, $"Enable {toolkit.Name} for this app first (POST /configure).");
-        if (state == ToolkitConfigs.ToolkitState.Disabled) return ExecuteFailure.Of(ErrorCodes.ToolkitDisabled, $"{toolkit.Name} is disabled for this app.");
+        if (state == ToolkitConfigs.ToolkitState.NotConfigured) return Refuse(ExecuteFailure.Of(ErrorCodes.ToolkitNotEnabled, $"Enable {toolkit.Name} for this app first (POST /configure)."));
+        if (state == ToolkitConfigs.ToolkitState.Disabled) return Refuse(ExecuteFailure.Of(ErrorCodes.ToolkitDisabled, $"{toolkit.Name} is disabled for this app."));
 
         var chosen = await picker.ChooseAsync(call.AppId, call.UserId, toolkit, call.ConnectionId, call.Origin, ct);
-        if (chosen.Failure is { } none) return none;
+        if (chosen.Failure is { } none) return Refuse(none);
         var ready = chosen.Value!;
         var connection = ready.Connection;
+        connectionId = connection.Id;
         var executionId = Ids.New("ex_", 20);
-        var started = Stopwatch.GetTimestamp();
         var tool = ProxyRules.Upper(toolkit.Slug) + "_PROXY";
         var secrets = new Secrets(toolkit, ready.Credentials);
         if (ready.RefreshFailed is { } refreshFailed)
@@ -85,14 +92,12 @@ public sealed class ProxyRunner(
         }
 
         var apiBase = providers.ApiBaseUrl(toolkit, call.Origin);
-        Uri url;
-        try { url = Url(ToolRequest.ResolveFields(apiBase, ready.Credentials), target!, query); }
-        catch (InvalidToolParameter e) when (e is ConnectionIncomplete) { return Incomplete(e); }
-        catch (InvalidToolParameter e) { return Invalid([new ApiErrorDetail(e.Field, e.Message)]); }
-
-        HttpRequestMessage request;
-        try { request = Build(toolkit, method, url, apiBase.Contains('{'), call.Headers, body, ready.Credentials); }
-        catch (ConnectionIncomplete e) { return Incomplete(e); }
+        var address = ToolRequest.Attempt(() => Url(ToolRequest.ResolveFields(apiBase, ready.Credentials), target!, query), detail => Invalid([detail]));
+        if (address.Failure is { } unsendable) return Refuse(unsendable);
+        var url = address.Value!;
+        var built = ToolRequest.Attempt(() => Build(toolkit, method, url, apiBase.Contains('{'), call.Headers, body, ready.Credentials), detail => Invalid([detail]));
+        if (built.Failure is { } incomplete) return Refuse(incomplete);
+        var request = built.Value!;
         Sent sent;
         using (request)
         {
@@ -100,7 +105,7 @@ public sealed class ProxyRunner(
             request.Options.Set(ConnectionUse.Key, ready);
             sent = await ForwardAsync(request, toolkit, method, secrets, ready, ct);
         }
-        if (ready.Expired) return ConnectionPicker.Expired(toolkit, connection);
+        if (ready.Expired) return Refuse(ConnectionPicker.Expired(toolkit, connection));
 
         var described = secrets.Scrub(Describe(method, url, call.Headers));
         if (sent.Failure is { } failure)
@@ -274,9 +279,6 @@ public sealed class ProxyRunner(
 
     private static ExecuteFailure Invalid(IReadOnlyList<ApiErrorDetail> details) =>
         new(ErrorCodes.InvalidRequest, 422, "The request cannot be sent through the proxy: see details. Nothing was sent.", details);
-
-    private static ExecuteFailure Incomplete(InvalidToolParameter e) =>
-        ExecuteFailure.Of(ErrorCodes.ConnectionIncomplete, e.Message, [new ApiErrorDetail(e.Field, e.Message)]);
 
     /// <summary>
     /// The connection's secret values as they could come back in an answer: as sent, percent-encoded (a paging link that

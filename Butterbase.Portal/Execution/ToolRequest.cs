@@ -2,23 +2,28 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Butterbase.Portal.Api;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Connections;
 
 namespace Butterbase.Portal.Execution;
 
-/// <summary>Why a request could not be built from the parameters (answered as 422 invalid_params).</summary>
-public class InvalidToolParameter(string field, string message) : Exception(message)
+/// <summary>
+/// A builder's bail-out where a parameter turns out unsendable deep inside it (a path segment, a header value, a JSON-text
+/// parameter). It never leaves a builder: <see cref="ToolRequest.Attempt{T}"/> is the one place it becomes an
+/// <see cref="ExecuteFailure"/> (422; the execute and proxy paths word it their way).
+/// </summary>
+internal class InvalidToolParameter(string field, string message) : Exception(message)
 {
     public string Field { get; } = field;
 }
 
 /// <summary>
 /// The parameters are fine but the connection (or the server's toolkit settings) lacks a credential the call needs: a
-/// field of the toolkit's address, Discord's bot token. Answered as 409 connection_incomplete: the fix is the
-/// connection's or the operator's, not the caller's parameters.
+/// field of the toolkit's address, Discord's bot token. Becomes 409 connection_incomplete: the fix is the connection's or
+/// the operator's, not the caller's parameters.
 /// </summary>
-public sealed class ConnectionIncomplete(string field, string message) : InvalidToolParameter(field, message);
+internal sealed class ConnectionIncomplete(string field, string message) : InvalidToolParameter(field, message);
 
 /// <summary>
 /// Turns a declarative tool and validated parameters into the provider's HTTP request. Path parameters are
@@ -32,6 +37,18 @@ public static class ToolRequest
         "Authorization", "Cookie", "Host", "Content-Length", "Transfer-Encoding", "Connection", "Proxy-Authorization",
         "Proxy-Connection", "Upgrade", "Te", "Trailer", "Keep-Alive", "X-Forwarded-For", "X-Forwarded-Host",
     };
+
+    /// <summary>
+    /// Runs a builder (a declarative or coded tool's request, the proxy's URL) and answers its value or the failure that
+    /// ends the call: the builders' bail-outs stop here, so the runners read as steps (docs/architecture.md "Execute").
+    /// </summary>
+    /// <param name="invalid">How this path words an unsendable parameter (execute: invalid_params; proxy: invalid_request).</param>
+    internal static Step<T> Attempt<T>(Func<T> build, Func<ApiErrorDetail, ExecuteFailure> invalid) where T : class
+    {
+        try { return build(); }
+        catch (ConnectionIncomplete e) { return ExecuteFailure.Of(ErrorCodes.ConnectionIncomplete, e.Message, [new ApiErrorDetail(e.Field, e.Message)]); }
+        catch (InvalidToolParameter e) { return invalid(new ApiErrorDetail(e.Field, e.Message)); }
+    }
 
     public static HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
     {

@@ -115,15 +115,13 @@ public sealed class ToolRunner(
         if (coded is not null && await coded.RefuseAsync(validated, use.Credentials, apiBase, httpClientFactory.CreateClient(HttpClientName), ct) is { } refusal)
             return ExecuteFailure.Of(ErrorCodes.Forbidden, refusal);
 
-        HttpRequestMessage request;
-        try
-        {
-            request = coded is not null
+        var built = ToolRequest.Attempt(
+            () => coded is not null
                 ? coded.Build(toolkit, tool, (JsonObject)validated.DeepClone(), use.Credentials, apiBase)
-                : ToolRequest.Build(toolkit, tool, validated, use.Credentials, apiBase);
-        }
-        catch (ConnectionIncomplete e) { return ExecuteFailure.Of(ErrorCodes.ConnectionIncomplete, e.Message, [new ApiErrorDetail(e.Field, e.Message)]); }
-        catch (InvalidToolParameter e) { return ExecuteFailure.Of(ErrorCodes.InvalidParams, "The parameters cannot be sent to the provider: see details.", [new ApiErrorDetail(e.Field, e.Message)]); }
+                : ToolRequest.Build(toolkit, tool, validated, use.Credentials, apiBase),
+            detail => ExecuteFailure.Of(ErrorCodes.InvalidParams, "The parameters cannot be sent to the provider: see details.", [detail]));
+        if (built.Failure is { } unsendable) return unsendable;
+        var request = built.Value!;
 
         using (request)
         {
