@@ -23,15 +23,19 @@ public static class DatabaseSetup
         if (UsesPostgres(builder.Configuration))
         {
             builder.Services.AddPooledDbContextFactory<PostgresPortalDb>((services, options) => options.UseNpgsql(
-                PostgresConnectionString(services.GetRequiredService<IConfiguration>())));
+                PostgresConnectionString(services.GetRequiredService<IConfiguration>())).UseModel(CompiledModels.Postgres.PostgresPortalDbModel.Instance));
             builder.Services.AddSingleton<IDbContextFactory<PortalDb>>(sp => new Upcast<PostgresPortalDb, PortalDb>(sp.GetRequiredService<IDbContextFactory<PostgresPortalDb>>()));
             builder.Services.AddScoped<PortalDb>(sp => sp.GetRequiredService<PostgresPortalDb>());
             return;
         }
         // Resolved when first used, so hosts and tests that add configuration late still pick it up.
         // Pooled: every request creates a few short-lived contexts, and building one from scratch costs more than its query.
+        // The model is compiled (Data/CompiledModels, one per provider, `dotnet ef dbcontext optimize`): building it from
+        // OnModelCreating's conventions took ~0.8 s of every start (docs/architecture.md "Start-up"); CompiledModelTests
+        // fails when it no longer matches the entities.
         builder.Services.AddPooledDbContextFactory<PortalDb>((services, options) => options.UseSqlite(
-            SqliteConnectionString(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath)));
+            SqliteConnectionString(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath))
+            .UseModel(CompiledModels.Sqlite.PortalDbModel.Instance));
     }
 
     /// <summary>Hands out the provider's context type where the code asks for the common one.</summary>

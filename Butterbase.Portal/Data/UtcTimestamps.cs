@@ -12,10 +12,10 @@ public static class UtcTimestamps
         conventions.Properties<DateTime?>().HaveConversion<NullableUtcConverter>();
     }
 
-    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+    internal sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
         v => v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 
-    private sealed class NullableUtcConverter() : ValueConverter<DateTime?, DateTime?>(
+    internal sealed class NullableUtcConverter() : ValueConverter<DateTime?, DateTime?>(
         v => v.HasValue ? v.Value.ToUniversalTime() : v,
         v => v.HasValue ? DateTime.SpecifyKind(v.Value, DateTimeKind.Utc) : v);
 }
