@@ -1,3 +1,4 @@
+using Polly;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 
@@ -55,15 +56,22 @@ public static class ExecutionSetup
             // ... a 403 that is a rate limit is read as one (after the pipeline's retries, on the answer the caller gets) ...
             .AddHttpMessageHandler(() => new ProviderRateLimitHandler())
             .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // ... and each of Drive's two calls is retried on its own
-            .AddStandardResilienceHandler(o =>
+            // The standard pipeline (total timeout → retry → circuit breaker → attempt timeout) without its rate limiter: that
+            // is a 1,000-call concurrency limit per host whose rejection nothing here answers (it would be a 500), and the
+            // API's own per-app limiter comes first. One strategy fewer per provider call (docs/architecture.md "Execute").
+            .AddResilienceHandler("provider", pipeline =>
             {
-                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(20);
-                o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(45);
-                o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(40);
-                o.Retry.MaxRetryAttempts = 2;
-                o.Retry.ShouldRetryAfterHeader = true;          // 429/503 Retry-After, seconds or a date
-                o.Retry.MaxDelay = TimeSpan.FromSeconds(10);    // never wait longer than this for a retry
-                o.Retry.DisableForUnsafeHttpMethods();          // a POST is never retried blindly
+                pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Name = "total", Timeout = TimeSpan.FromSeconds(45) });
+                var retry = new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = 2,
+                    ShouldRetryAfterHeader = true,           // 429/503 Retry-After, seconds or a date
+                    MaxDelay = TimeSpan.FromSeconds(10),     // never wait longer than this for a retry
+                };
+                retry.DisableForUnsafeHttpMethods();         // a POST is never retried blindly
+                pipeline.AddRetry(retry);
+                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions { SamplingDuration = TimeSpan.FromSeconds(40) });
+                pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Name = "attempt", Timeout = TimeSpan.FromSeconds(20) });
             })
             .SelectPipelineByAuthority(); // one circuit breaker per provider host
     }
