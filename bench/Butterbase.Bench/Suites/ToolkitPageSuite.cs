@@ -14,24 +14,35 @@ namespace Butterbase.Bench.Suites;
 public sealed class ToolkitPageSuite : ISuite
 {
     public string Verb => "toolkit-page";
-    public string Description => "the GitHub toolkit page in Chromium: first rows, interactive, search (options: --runs 7 --toolkit github --portal-dll PATH)";
+    public string Description => "the GitHub toolkit page in Chromium: first rows, interactive, search (options: --runs 7 --toolkit github --development --portal-dll PATH)";
 
     public async Task<int> RunAsync(BenchOptions options, ChildProcesses children)
     {
         var runs = options.Int("runs", 7);
         var toolkit = options.String("toolkit") ?? "github";
-        var portalDll = PortalHost.ResolvePortalDll(options.String("portal-dll"));
+        // As deployed by default: the portal published (wwwroot with its fingerprinted, precompressed assets) and run in
+        // Production. --development runs the build output in Development instead (the only way a build output serves the
+        // Blazor script and MudBlazor's assets), as this suite did until 2026-12-02: it adds Development's logging (every
+        // EF command at Information) and no-cache static files to every page load.
+        var development = options.Flag("development");
+        var given = options.String("portal-dll");
         options.RejectUnknown();
+        var published = development || given is not null ? null : Publish();
+        var portalDll = PortalHost.ResolvePortalDll(given ?? (published is null ? null : Path.Combine(published, "Butterbase.Portal.dll")));
 
         Console.WriteLine("# Butterbase toolkit page benchmark");
         Console.WriteLine();
         MachineFacts.Print(Console.Out);
 
+        Console.WriteLine(development ? "Portal: build output, Development." : $"Portal: {(given is null ? "published" : given)}, Production.");
+        Console.WriteLine();
+        using var cleanup = new PublishedFolder(published);
         using var portal = new PortalHost(children, portalDll);
-        // A build output (not a publish) serves the Blazor script and MudBlazor's assets as static web assets only in
-        // Development; the API-only suites run Production.
-        portal.ExtraEnvironment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        portal.ExtraEnvironment["DOTNET_ENVIRONMENT"] = "Development";
+        if (development)
+        {
+            portal.ExtraEnvironment["ASPNETCORE_ENVIRONMENT"] = "Development";
+            portal.ExtraEnvironment["DOTNET_ENVIRONMENT"] = "Development";
+        }
         await portal.CreateAppAsync("bench-migrate"); // migrates the scratch database before the server starts
         await portal.StartAsync(TimeSpan.FromSeconds(60));
         using var playwright = await Playwright.CreateAsync();
@@ -101,6 +112,30 @@ public sealed class ToolkitPageSuite : ISuite
         table.Info($"Search as you type (\"create issue\") until matches show, median of {runs}", $"{ResultTable.Ms(Median.Of(search))} (max {ResultTable.Ms(search.Max())})");
         table.Print(Console.Out);
         return table.AllPassed ? 0 : 1;
+    }
+
+    /// <summary>`dotnet publish -c Release` of the portal next to the build output this bench was built with, into a temp folder.</summary>
+    private static string Publish()
+    {
+        var project = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(PortalHost.ResolvePortalDll(null))!, "..", "..", "..", "Butterbase.Portal.csproj"));
+        var output = Path.Combine(Path.GetTempPath(), "butterbase-bench-published-" + Guid.NewGuid().ToString("N")[..8]);
+        Console.Error.WriteLine($"publishing {project} to {output}");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "publish", project, "-c", "Release", "-o", output, "-v", "q", "-nologo" }) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new BenchException($"dotnet publish failed ({process.ExitCode}):{Environment.NewLine}{stdout.Result}{stderr.Result}");
+        return output;
+    }
+
+    private sealed class PublishedFolder(string? path) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (path is not null && Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
     }
 
     private static Task CircuitAsync(IPage page) =>
