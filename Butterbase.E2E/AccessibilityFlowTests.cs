@@ -132,8 +132,9 @@ public sealed class AccessibilityFlowTests(PortalServer portal, ITestOutputHelpe
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
         var result = coloursOnly ? await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "rule", Values = ["color-contrast"] } }) : await page.RunAxe();
+        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
         // Moderate landmark-unique too: two unnamed navigation/complementary landmarks leave a screen reader's landmark list ambiguous.
-        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical" || v.Id == "landmark-unique").ToList();
+        var failing = result.Violations.Where(v => v.Impact is "serious" or "critical" || v.Id == "landmark-unique").ToList();
         var report = new StringBuilder($"{name}: {result.Violations.Length} violation(s), {serious.Count} serious/critical");
         foreach (var v in result.Violations)
         {
@@ -141,7 +142,7 @@ public sealed class AccessibilityFlowTests(PortalServer portal, ITestOutputHelpe
             foreach (var node in v.Nodes.Take(3)) report.Append($"\n      {node.Target} {Truncate(node.Html)}");
         }
         output.WriteLine(report.ToString());
-        foreach (var v in serious) problems.Add($"{name}: [{v.Impact}] {v.Id} {v.Help}: {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Target.ToString()))}");
+        foreach (var v in failing) problems.Add($"{name}: [{v.Impact}] {v.Id} {v.Help}: {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Target.ToString()))}");
 
         if (coloursOnly) return;
         var h1 = await page.Locator("h1").CountAsync();
