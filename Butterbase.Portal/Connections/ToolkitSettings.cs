@@ -67,7 +67,7 @@ public sealed class ToolkitSettingsBySlug
 
     private static readonly ToolkitSettings None = new();
 
-    /// <summary>The toolkit's settings; an empty set when the operator configured none.</summary>
+    /// <summary>The toolkit's settings; one shared empty set (never changed) when the operator configured none.</summary>
     public ToolkitSettings For(string slug) => Toolkits.GetValueOrDefault(slug) ?? None;
 }
 
