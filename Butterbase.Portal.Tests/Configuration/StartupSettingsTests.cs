@@ -36,6 +36,7 @@ public sealed class StartupSettingsTests
     [InlineData("Butterbase:PublicBaseUrl", "https://integrations.example.com/portal")]
     [InlineData("Butterbase:ForwardedHeaders:KnownProxies:0", "proxy.internal")]
     [InlineData("Butterbase:Sandbox:AccessTokenLifetimeSeconds", "0")]
+    [InlineData("Butterbase:DataProtection:CertificatePath", "/nonexistent/butterbase-keys.pfx")]
     public async Task A_wrong_value_stops_the_host_with_a_message_naming_the_key(string key, string value)
     {
         await using var portal = new PortalApplication().With("Butterbase:Sandbox:Enabled", "true").With(key, value);
