@@ -41,7 +41,7 @@ builder.Services.AddApps();
 builder.Services.AddToolkits();
 builder.Services.AddPortalConnections();
 builder.Services.AddExecution();
-builder.Services.AddFunctions(builder.Configuration);
+builder.Services.AddFunctions();
 builder.Services.AddMcpEndpoint();
 builder.Services.AddWebhooks();
 builder.AddScheduling();

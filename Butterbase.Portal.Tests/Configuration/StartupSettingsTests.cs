@@ -1,4 +1,5 @@
 using Butterbase.Portal.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Tests.Configuration;
@@ -26,5 +27,36 @@ public sealed class StartupSettingsTests
         await using var portal = new PortalApplication().With("Butterbase:Cache:McpServerSeconds", "thirty");
         var failure = Assert.ThrowsAny<InvalidOperationException>(() => portal.Address);
         Assert.Contains("McpServerSeconds", failure.ToString());
+    }
+
+    [Theory]
+    [InlineData("Butterbase:Toolkits:github:ApiBaseUrl", "github.example.com/api/v3")]
+    [InlineData("Butterbase:Toolkits:jira:AccessibleResourcesUrl", "ftp://resources.example.com")]
+    [InlineData("Butterbase:Database:Provider", "Oracle")]
+    [InlineData("Butterbase:PublicBaseUrl", "https://integrations.example.com/portal")]
+    [InlineData("Butterbase:ForwardedHeaders:KnownProxies:0", "proxy.internal")]
+    [InlineData("Butterbase:Sandbox:AccessTokenLifetimeSeconds", "0")]
+    [InlineData("Butterbase:DataProtection:CertificatePath", "/nonexistent/butterbase-keys.pfx")]
+    public async Task A_wrong_value_stops_the_host_with_a_message_naming_the_key(string key, string value)
+    {
+        await using var portal = new PortalApplication().With("Butterbase:Sandbox:Enabled", "true").With(key, value);
+        var failure = Assert.ThrowsAny<OptionsValidationException>(() => portal.Address);
+        Assert.Contains(key, failure.Message);
+    }
+
+    [Fact]
+    public async Task Toolkit_urls_with_field_placeholders_or_relative_to_the_portal_are_accepted_and_read_as_configured()
+    {
+        await using var portal = new PortalApplication()
+            .With("Butterbase:Toolkits:Shopify:ApiBaseUrl", "http://{shop}/admin/api")
+            .With("Butterbase:Toolkits:zendesk:TokenUrl", "https://{subdomain}.zendesk.example/oauth/tokens")
+            .With("Butterbase:Toolkits:sandbox:UserInfoUrl", "/sandbox/api/me")
+            .With("Butterbase:Toolkits:google:AuthorizeParams:prompt", "");
+        _ = portal.Address;
+        var settings = portal.Services.GetRequiredService<IOptions<Butterbase.Portal.Connections.ToolkitSettingsBySlug>>().Value;
+        Assert.Equal("http://{shop}/admin/api", settings.For("shopify").ApiBaseUrl); // slugs as case-insensitive as configuration keys
+        Assert.Equal("/sandbox/api/me", settings.For("sandbox").Get("UserInfoUrl"));
+        Assert.Equal("", settings.For("google").AuthorizeParams["prompt"]); // an empty value removes the catalog's parameter
+        Assert.Null(settings.For("github").Get("ApiBaseUrl"));
     }
 }

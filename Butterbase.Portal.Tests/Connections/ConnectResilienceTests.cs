@@ -9,8 +9,8 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Butterbase.Portal.Tests.Connections;
@@ -155,9 +155,10 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
         var connection = await DbAsync(db => db.Connections.SingleAsync(c => c.UserId == "leaver"));
         var token = _portal.Services.GetRequiredService<CredentialProtector>().Unprotect(_app.Id, connection.Id, connection.Credentials).AccessToken!;
 
-        var configuration = _portal.Services.GetRequiredService<IConfiguration>();
-        var revocationUrl = configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"];
-        configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"] = "http://127.0.0.1:1/revoke"; // the provider is down
+        // The operator's Butterbase:Toolkits:{Slug}:RevocationUrl as the portal holds it (bound at start, again on a reload).
+        var settings = _portal.Services.GetRequiredService<IOptionsMonitor<ToolkitSettingsBySlug>>().CurrentValue.For(Slug);
+        var revocationUrl = settings.RevocationUrl;
+        settings.RevocationUrl = "http://127.0.0.1:1/revoke"; // the provider is down
         var worker = _portal.Services.GetRequiredService<RevocationWorker>();
         try
         {
@@ -169,7 +170,7 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
             Assert.Equal(1, job.Attempts);
             Assert.True(_fake.IsAccessTokenActive(token));
         }
-        finally { configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"] = revocationUrl; }
+        finally { settings.RevocationUrl = revocationUrl; }
 
         await worker.RunOnceAsync(CancellationToken.None); // not due yet: nothing happens
         Assert.True(_fake.IsAccessTokenActive(token));
@@ -189,9 +190,10 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
         var cadence = await scheduler.GetTrigger(new Quartz.TriggerKey(RevocationWorker.JobName, Butterbase.Portal.Scheduling.RecurringJobs.Group));
         Assert.Equal(RevocationWorker.Every, Assert.IsAssignableFrom<Quartz.ISimpleTrigger>(cadence).RepeatInterval); // the 30 s pass is stored in the job store
 
-        var configuration = _portal.Services.GetRequiredService<IConfiguration>();
-        var revocationUrl = configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"];
-        configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"] = "http://127.0.0.1:1/revoke"; // the provider is down
+        // The operator's Butterbase:Toolkits:{Slug}:RevocationUrl as the portal holds it (bound at start, again on a reload).
+        var settings = _portal.Services.GetRequiredService<IOptionsMonitor<ToolkitSettingsBySlug>>().CurrentValue.For(Slug);
+        var revocationUrl = settings.RevocationUrl;
+        settings.RevocationUrl = "http://127.0.0.1:1/revoke"; // the provider is down
         try
         {
             using var admin = _portal.Http(_app.ApiKey);
@@ -200,7 +202,7 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
             await UntilAsync(async () => (await DbAsync(db => db.RevocationJobs.SingleOrDefaultAsync()))?.Attempts == 1, "the first attempt");
             Assert.True(_fake.IsAccessTokenActive(token));
         }
-        finally { configuration[$"Butterbase:Toolkits:{Slug}:RevocationUrl"] = revocationUrl; }
+        finally { settings.RevocationUrl = revocationUrl; }
 
         _clock.Advance(TimeSpan.FromMinutes(1)); // past the backoff
         await _portal.Services.GetRequiredService<Butterbase.Portal.Scheduling.RecurringJobs>().RunNowAsync(RevocationWorker.JobName); // what the next 30 s pass does
@@ -221,8 +223,8 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
     [Fact]
     public async Task A_wrong_iss_in_the_authorization_response_is_rejected_and_the_right_one_accepted()
     {
-        var configuration = _portal.Services.GetRequiredService<IConfiguration>();
-        configuration[$"Butterbase:Toolkits:{Slug}:Issuer"] = "https://issuer.example";
+        var settings = _portal.Services.GetRequiredService<IOptionsMonitor<ToolkitSettingsBySlug>>().CurrentValue.For(Slug);
+        settings.Issuer = "https://issuer.example";
         try
         {
             _fake.Options.Issuer = "https://attacker.example"; // RFC 9207: a mix-up shows as another issuer
@@ -240,7 +242,7 @@ public sealed class ConnectResilienceTests : IAsyncLifetime
         }
         finally
         {
-            configuration[$"Butterbase:Toolkits:{Slug}:Issuer"] = null;
+            settings.Issuer = null;
             _fake.Options.Issuer = null;
         }
     }

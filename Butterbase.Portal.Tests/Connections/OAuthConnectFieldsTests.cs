@@ -264,7 +264,9 @@ public sealed partial class OAuthConnectFieldsTests(OAuthConnectFieldsTests.Fixt
         // Without the stand-in overrides: the catalog's real addresses.
         var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Butterbase:Toolkits:zendesk:ClientId"] = "id" }).Build();
-        var real = new OAuthProviders(configuration, fx.Portal.Services, fx.Portal.Services.GetRequiredService<Butterbase.Portal.Toolkits.ToolkitConfigs>(),
+        var settings = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddToolkitSettings().BuildServiceProvider()
+            .GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<ToolkitSettingsBySlug>>();
+        var real = new OAuthProviders(settings, fx.Portal.Services, fx.Portal.Services.GetRequiredService<Butterbase.Portal.Toolkits.ToolkitConfigs>(),
             fx.Portal.Services.GetRequiredService<Butterbase.Portal.Outbound.PublicOrigin>());
         Assert.Equal(["subdomain"], real.OAuthFields(zendesk).Select(f => f.Name));
         var (provider, _) = real.Resolve(zendesk, null, "https://portal.example", new Dictionary<string, string> { ["subdomain"] = "acme" });

@@ -6,8 +6,8 @@ using Butterbase.Portal.Execution;
 using Butterbase.Portal.Tests.Support;
 using Butterbase.Portal.Tests.Support.Fakes;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Tests.Execution;
 
@@ -121,8 +121,9 @@ public sealed partial class CuratedDiscordToolsTests(DiscordToolkitFixture disco
         Assert.Equal("Bot " + DiscordToolkitFixture.OwnBotToken, discord.Received("GET", "/api/v10/guilds/1/channels").Headers["Authorization"]);
 
         // Neither the connection nor the platform has one: a clear refusal, and nothing reaches Discord.
-        var configuration = discord.Portal.Services.GetRequiredService<IConfiguration>();
-        configuration[DiscordBotTool.ConfigurationKey] = "";
+        // The operator's setting as the portal holds it (bound at start, and again whenever configuration reloads).
+        var platform = discord.Portal.Services.GetRequiredService<IOptionsMonitor<ToolkitSettingsBySlug>>().CurrentValue.For("discord");
+        platform.BotToken = "";
         try
         {
             var before = Api.Requests.Count;
@@ -135,7 +136,7 @@ public sealed partial class CuratedDiscordToolsTests(DiscordToolkitFixture disco
             Assert.Contains(DiscordBotTool.ConfigurationKey, detail.GetProperty("message").GetString());
             Assert.Equal(before, Api.Requests.Count);
         }
-        finally { configuration[DiscordBotTool.ConfigurationKey] = DiscordToolkitFixture.PlatformBotToken; }
+        finally { platform.BotToken = DiscordToolkitFixture.PlatformBotToken; }
     }
 
     [Fact]

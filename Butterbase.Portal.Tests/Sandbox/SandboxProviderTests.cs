@@ -240,7 +240,7 @@ public sealed class SandboxProviderTests(SandboxPortal fixture) : IClassFixture<
         Assert.True(first.Length >= 32);
 
         // What the next start does: register again from the same database.
-        var restarted = new SandboxClient(fixture.Portal.Services.GetRequiredService<IConfiguration>());
+        var restarted = new SandboxClient(fixture.Portal.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Butterbase.Portal.Connections.ToolkitSettingsBySlug>>());
         await using (var scope = fixture.Portal.Services.CreateAsyncScope())
         {
             await restarted.RegisterAsync(scope.ServiceProvider, CancellationToken.None);

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Bunit;
 using Butterbase.Portal.Accounts;
 using Butterbase.Portal.Apps;
+using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
 using FluentValidation;
 using Microsoft.AspNetCore.DataProtection;
@@ -58,6 +59,9 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<Butterbase.Portal.Connections.ConnectLinks>(); // the connection dialog's reconnect link
         Services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Butterbase:PublicBaseUrl"] = "http://localhost" }).Build());
+        // The typed settings the portal binds from configuration (a test's later IConfiguration registration wins).
+        Services.AddOptions<Butterbase.Portal.Outbound.PublicOriginOptions>().BindConfiguration(Butterbase.Portal.Outbound.PublicOriginOptions.Section);
+        Services.AddToolkitSettings();
         Services.AddHttpClient();
         Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton);
         Services.AddLogging();

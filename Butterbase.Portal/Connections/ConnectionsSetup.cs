@@ -11,6 +11,7 @@ public static class ConnectionsSetup
     /// </summary>
     public static IServiceCollection AddPortalConnections(this IServiceCollection services)
     {
+        services.AddToolkitSettings();
         services.AddSingleton<CredentialProtector>();
         services.AddSingleton<ConnectionCache>();
         services.AddSingleton<OAuthProviders>();

@@ -1,6 +1,7 @@
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Connections.Quirks;
 using Butterbase.Portal.Toolkits;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Connections;
 
@@ -35,8 +36,10 @@ public sealed record OAuthProvider
     public bool TenantChosenHost { get; init; }
 }
 
-public sealed class OAuthProviders(IConfiguration configuration, IServiceProvider services, ToolkitConfigs configs, Outbound.PublicOrigin publicOrigin)
+public sealed class OAuthProviders(IOptionsMonitor<ToolkitSettingsBySlug> operatorSettings, IServiceProvider services, ToolkitConfigs configs, Outbound.PublicOrigin publicOrigin)
 {
+    private ToolkitSettings SettingsOf(string slug) => operatorSettings.CurrentValue.For(slug);
+
     /// <summary>
     /// The connection fields the OAuth flow itself needs: host fields of the toolkit (FORMAT.md `fields` without `in`) whose
     /// `{name}` appears in the OAuth URLs in effect (the catalog's, or an operator's override that keeps the placeholder).
@@ -47,8 +50,8 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     {
         var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2);
         if (scheme is null || toolkit.Fields is not { Length: > 0 } fields) return [];
-        var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
-        string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
+        var settings = SettingsOf(toolkit.Slug);
+        string? Setting(string key, string? fallback) => settings.Get(key) ?? fallback;
         var urls = string.Join(" ", Setting("AuthorizationUrl", scheme.AuthorizationUrl), Setting("TokenUrl", scheme.TokenUrl),
             Setting("RevocationUrl", scheme.RevocationUrl), Setting("UserInfoUrl", scheme.UserInfoUrl));
         return fields.Where(f => f.In is null && urls.Contains("{" + f.Name + "}", StringComparison.Ordinal)).ToList();
@@ -62,8 +65,8 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     /// <param name="oauth">The connection is made with OAuth: its URLs count too (an api_key connection calls only the API).</param>
     public bool IsHostLabel(Toolkit toolkit, string name, bool oauth)
     {
-        var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
-        string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
+        var settings = SettingsOf(toolkit.Slug);
+        string? Setting(string key, string? fallback) => settings.Get(key) ?? fallback;
         var scheme = oauth ? toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2) : null;
         return new[] { Setting("ApiBaseUrl", toolkit.ApiBaseUrl), Setting("AuthorizationUrl", scheme?.AuthorizationUrl), Setting("TokenUrl", scheme?.TokenUrl),
                 Setting("RevocationUrl", scheme?.RevocationUrl), Setting("UserInfoUrl", scheme?.UserInfoUrl) }
@@ -76,8 +79,8 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     {
         var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2);
         if (scheme is null) return (null, $"{toolkit.Name} does not use OAuth 2.");
-        var section = configuration.GetSection($"Butterbase:Toolkits:{toolkit.Slug}");
-        string? Setting(string key, string? fallback) => section[key] is { Length: > 0 } v ? v : fallback;
+        var settings = SettingsOf(toolkit.Slug);
+        string? Setting(string key, string? fallback) => settings.Get(key) ?? fallback;
 
         var (clientId, secret) = config?.ClientId is { } customId
             ? (customId, configs.ClientSecretOf(config) ?? "")
@@ -117,7 +120,7 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
             ClientAuth = scheme.ClientAuth ?? "post",
             Pkce = scheme.Pkce,
             ScopeSeparator = scheme.ScopeSeparator ?? " ",
-            AuthorizeParams = AuthorizeParams(scheme, section, config),
+            AuthorizeParams = AuthorizeParams(scheme, settings, config),
             DefaultScopes = scheme.DefaultScopes ?? [],
             Quirks = ProviderQuirks.Resolve(scheme.Quirks),
             Issuer = Setting("Issuer", null),
@@ -130,10 +133,10 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     /// operator's `Butterbase:Toolkits:{slug}:AuthorizeParams:{name}`, then the app's toolkit settings. An empty value
     /// removes the parameter (an app that does not want the consent screen every time).
     /// </summary>
-    private static Dictionary<string, string> AuthorizeParams(AuthScheme scheme, IConfigurationSection section, ToolkitConfig? config)
+    private static Dictionary<string, string> AuthorizeParams(AuthScheme scheme, ToolkitSettings settings, ToolkitConfig? config)
     {
         var merged = new Dictionary<string, string>(scheme.AuthorizeParams ?? []);
-        foreach (var setting in section.GetSection("AuthorizeParams").GetChildren()) merged[setting.Key] = setting.Value ?? "";
+        foreach (var (key, value) in settings.AuthorizeParams) merged[key] = value ?? "";
         foreach (var (key, value) in config?.AuthorizeParams ?? []) merged[key] = value;
         return merged.Where(p => p.Value.Length > 0).ToDictionary();
     }
@@ -147,18 +150,18 @@ public sealed class OAuthProviders(IConfiguration configuration, IServiceProvide
     }
 
     /// <summary>The operator's `Butterbase:Toolkits:{slug}:{key}` setting, or null: how a quirk's own provider URL is pointed elsewhere.</summary>
-    public string? Setting(string slug, string key) => configuration[$"Butterbase:Toolkits:{slug}:{key}"] is { Length: > 0 } v ? v : null;
+    public string? Setting(string slug, string key) => SettingsOf(slug).Get(key);
 
     /// <summary>The API base URL with its configuration override, absolute.</summary>
     public string ApiBaseUrl(Toolkit toolkit, string origin) =>
-        Absolute(configuration[$"Butterbase:Toolkits:{toolkit.Slug}:ApiBaseUrl"] is { Length: > 0 } v ? v : toolkit.ApiBaseUrl, origin);
+        Absolute(SettingsOf(toolkit.Slug).Get(nameof(ToolkitSettings.ApiBaseUrl)) ?? toolkit.ApiBaseUrl, origin);
 
     /// <summary>
     /// The base a tool's path goes under: the toolkit's override when configured (a stand-in serves every tool of the toolkit),
     /// else the tool's own base (a tool merged from a spec on another host, tools/catalog/FORMAT.md "Merging"), else the toolkit's.
     /// </summary>
     public string ApiBaseUrl(Toolkit toolkit, ToolDefinition tool, string origin) =>
-        tool.BaseUrl is { } own && configuration[$"Butterbase:Toolkits:{toolkit.Slug}:ApiBaseUrl"] is not { Length: > 0 } ? Absolute(own, origin) : ApiBaseUrl(toolkit, origin);
+        tool.BaseUrl is { } own && SettingsOf(toolkit.Slug).Get(nameof(ToolkitSettings.ApiBaseUrl)) is null ? Absolute(own, origin) : ApiBaseUrl(toolkit, origin);
 
     /// <summary>
     /// Host-relative URLs (the Sandbox's) are resolved against the configured public origin, never the <paramref name="origin"/>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Butterbase.Portal.Data;
@@ -21,7 +22,7 @@ namespace Butterbase.Portal.Data;
 /// </list>
 /// Delivery is asynchronous and best effort; a message that cannot be delivered leaves the other instances on their TTL.
 /// </summary>
-public sealed class CacheInvalidation(IDbContextFactory<PortalDb> dbFactory, IConfiguration configuration, TimeProvider clock, ILogger<CacheInvalidation> logger)
+public sealed class CacheInvalidation(IDbContextFactory<PortalDb> dbFactory, IOptions<DatabaseOptions> database, TimeProvider clock, ILogger<CacheInvalidation> logger)
     : BackgroundService
 {
     public const string Channel = "butterbase_cache";
@@ -69,7 +70,7 @@ public sealed class CacheInvalidation(IDbContextFactory<PortalDb> dbFactory, ICo
             foreach (var cache in caches) cache.InvalidateAllHere();
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => DatabaseSetup.UsesPostgres(configuration)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => database.Value.UsesPostgres
         ? Task.WhenAll(SendPostgresAsync(stoppingToken), ListenPostgresAsync(stoppingToken))
         : Task.WhenAll(SendSqliteAsync(stoppingToken), PollSqliteAsync(stoppingToken));
 
@@ -107,7 +108,7 @@ public sealed class CacheInvalidation(IDbContextFactory<PortalDb> dbFactory, ICo
 
     private string ListenConnectionString()
     {
-        var csb = new NpgsqlConnectionStringBuilder(DatabaseSetup.PostgresConnectionString(configuration))
+        var csb = new NpgsqlConnectionStringBuilder(database.Value.PostgresConnectionString)
         {
             Pooling = false,                               // one long-lived connection in LISTEN state, never handed to anyone else
             KeepAlive = 10,                                // a silent network failure shows within seconds, not at the next NOTIFY
@@ -118,7 +119,7 @@ public sealed class CacheInvalidation(IDbContextFactory<PortalDb> dbFactory, ICo
 
     private Task SendPostgresAsync(CancellationToken ct)
     {
-        _notifySource = NpgsqlDataSource.Create(DatabaseSetup.PostgresConnectionString(configuration));
+        _notifySource = NpgsqlDataSource.Create(database.Value.PostgresConnectionString!);
         return SendLoopAsync(async (batch, token) =>
         {
             await using var command = _notifySource.CreateCommand("SELECT pg_notify(@channel, p) FROM unnest(@payloads) AS p");

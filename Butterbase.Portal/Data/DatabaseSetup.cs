@@ -1,40 +1,34 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Data;
 
 public static class DatabaseSetup
 {
-    public const string ProviderKey = "Butterbase:Database:Provider";
-
-    /// <summary>`Butterbase:Database:Provider=Postgres` (with `ConnectionStrings:Postgres`) instead of the embedded SQLite file.</summary>
-    public static bool UsesPostgres(IConfiguration configuration) =>
-        configuration[ProviderKey] is { } provider && provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase);
-
-    public static string PostgresConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString("Postgres") is { Length: > 0 } cs ? cs
-            : throw new InvalidOperationException($"{ProviderKey} is Postgres: set ConnectionStrings:Postgres (e.g. \"Host=db;Database=butterbase;Username=butterbase;Password=…\").");
+    public const string ProviderKey = DatabaseOptions.ProviderKey;
 
     public static void AddPortalDatabase(this WebApplicationBuilder builder)
     {
-        var provider = builder.Configuration[ProviderKey];
-        if (provider is not null && !UsesPostgres(builder.Configuration) && !provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"{ProviderKey} is '{provider}': use Sqlite (the default) or Postgres.");
-        if (UsesPostgres(builder.Configuration))
+        // The provider decides which context types exist, so it is read (and checked) before the container is built.
+        var database = DatabaseOptionsValidation.Checked(DatabaseOptions.From(builder.Configuration));
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidation>();
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+            .Configure<IConfiguration>(DatabaseOptions.ReadConnectionStrings).ValidateOnStart();
+        if (database.UsesPostgres)
         {
             builder.Services.AddPooledDbContextFactory<PostgresPortalDb>((services, options) => options.UseNpgsql(
-                PostgresConnectionString(services.GetRequiredService<IConfiguration>())).UseModel(CompiledModels.Postgres.PostgresPortalDbModel.Instance));
+                services.GetRequiredService<IOptions<DatabaseOptions>>().Value.PostgresConnectionString).UseModel(CompiledModels.Postgres.PostgresPortalDbModel.Instance));
             builder.Services.AddSingleton<IDbContextFactory<PortalDb>>(sp => new Upcast<PostgresPortalDb, PortalDb>(sp.GetRequiredService<IDbContextFactory<PostgresPortalDb>>()));
             builder.Services.AddScoped<PortalDb>(sp => sp.GetRequiredService<PostgresPortalDb>());
             return;
         }
-        // Resolved when first used, so hosts and tests that add configuration late still pick it up.
         // Pooled: every request creates a few short-lived contexts, and building one from scratch costs more than its query.
         // The model is compiled (Data/CompiledModels, one per provider, `dotnet ef dbcontext optimize`): building it from
         // OnModelCreating's conventions took ~0.8 s of every start (docs/architecture.md "Start-up"); CompiledModelTests
         // fails when it no longer matches the entities.
         builder.Services.AddPooledDbContextFactory<PortalDb>((services, options) => options.UseSqlite(
-            SqliteConnectionString(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath))
+            SqliteConnectionString(services.GetRequiredService<IOptions<DatabaseOptions>>().Value, services.GetRequiredService<IHostEnvironment>().ContentRootPath))
             .UseModel(CompiledModels.Sqlite.PortalDbModel.Instance));
     }
 
@@ -51,9 +45,9 @@ public static class DatabaseSetup
     /// file whatever the working directory) and sets a generous busy timeout: Microsoft.Data.Sqlite retries
     /// SQLITE_BUSY until the command timeout, so concurrent writers wait instead of failing.
     /// </summary>
-    internal static string SqliteConnectionString(IConfiguration configuration, string contentRoot)
+    internal static string SqliteConnectionString(DatabaseOptions database, string contentRoot)
     {
-        var configured = configuration.GetConnectionString("Butterbase") ?? "Data Source=data/butterbase.db";
+        var configured = database.SqliteConnectionString ?? "Data Source=data/butterbase.db";
         var csb = new SqliteConnectionStringBuilder(configured);
         if (csb.DataSource != ":memory:" && !csb.DataSource.StartsWith("file:", StringComparison.Ordinal) && !Path.IsPathRooted(csb.DataSource))
             csb.DataSource = Path.Combine(contentRoot, csb.DataSource);

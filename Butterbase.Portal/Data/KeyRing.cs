@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Data;
 
@@ -14,9 +15,21 @@ public static class KeyRing
     public static void AddPortalDataProtection(this WebApplicationBuilder builder)
     {
         var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Butterbase").PersistKeysToDbContext<PortalDb>();
-        // A PFX (path + password) from configuration or a secret store encrypts the keys themselves.
-        if (builder.Configuration["Butterbase:DataProtection:CertificatePath"] is { Length: > 0 } path)
-            dataProtection.ProtectKeysWithCertificate(X509CertificateLoader.LoadPkcs12FromFile(path, builder.Configuration["Butterbase:DataProtection:CertificatePassword"]));
+        // A PFX (path + password) from configuration or a secret store encrypts the keys themselves. Read before the
+        // container exists: the certificate is part of how Data Protection is registered.
+        var options = builder.Configuration.GetSection(KeyRingOptions.Section).Get<KeyRingOptions>() ?? new KeyRingOptions();
+        if (options.CertificatePath is not { Length: > 0 } path) return;
+        if (!File.Exists(path))
+            throw new OptionsValidationException(Options.DefaultName, typeof(KeyRingOptions),
+                [$"{KeyRingOptions.Section}:CertificatePath names no file: '{path}'."]);
+        X509Certificate2 certificate;
+        try { certificate = X509CertificateLoader.LoadPkcs12FromFile(path, options.CertificatePassword); }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(KeyRingOptions),
+                [$"{KeyRingOptions.Section}:CertificatePath '{path}' could not be opened as a PFX with {KeyRingOptions.Section}:CertificatePassword ({e.Message})."]);
+        }
+        dataProtection.ProtectKeysWithCertificate(certificate);
     }
 
     /// <summary>Refuses to start when connections exist but the keys that decrypt them are gone.</summary>
@@ -29,4 +42,13 @@ public static class KeyRing
                 "The database holds connections but no Data Protection keys: their tokens cannot be decrypted. " +
                 "Restore the DataProtectionKeys table from a backup; starting anyway would leave every connection unusable.");
     }
+}
+
+/// <summary>`Butterbase:DataProtection`: the PFX that encrypts the key ring at rest (README "Configuration").</summary>
+public sealed class KeyRingOptions
+{
+    public const string Section = "Butterbase:DataProtection";
+
+    public string? CertificatePath { get; set; }
+    public string? CertificatePassword { get; set; }
 }

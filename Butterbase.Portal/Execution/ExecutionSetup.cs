@@ -1,6 +1,7 @@
 using Polly;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Execution;
 
@@ -31,10 +32,10 @@ public static class ExecutionSetup
                      new OutlookReply(), new OutlookForward(), new OutlookUpdateEvent(), new GoogleDriveCreateFolder(),
                  })
             services.AddSingleton(tool);
-        services.AddSingleton<CodedTool>(sp => new DiscordSendMessage(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton<CodedTool>(sp => new DiscordListChannels(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton<CodedTool>(sp => new DiscordCreateChannel(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton<CodedTool>(sp => new DiscordBotMethod(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<CodedTool>(sp => new DiscordSendMessage(sp.GetRequiredService<IOptionsMonitor<Connections.ToolkitSettingsBySlug>>()));
+        services.AddSingleton<CodedTool>(sp => new DiscordListChannels(sp.GetRequiredService<IOptionsMonitor<Connections.ToolkitSettingsBySlug>>()));
+        services.AddSingleton<CodedTool>(sp => new DiscordCreateChannel(sp.GetRequiredService<IOptionsMonitor<Connections.ToolkitSettingsBySlug>>()));
+        services.AddSingleton<CodedTool>(sp => new DiscordBotMethod(sp.GetRequiredService<IOptionsMonitor<Connections.ToolkitSettingsBySlug>>()));
 
         services.AddHttpClient(ToolRunner.HttpClientName, c =>
             {

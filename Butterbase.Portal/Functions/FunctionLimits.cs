@@ -3,6 +3,8 @@ namespace Butterbase.Portal.Functions;
 /// <summary>`Butterbase:Functions:*`: what one invocation may use, and the worker pool that runs them (docs/architecture.md, "Functions").</summary>
 public sealed class FunctionLimits
 {
+    public const string Section = "Butterbase:Functions";
+
     public int DefaultTimeoutMs { get; set; } = 10_000;
     public int MaxTimeoutMs { get; set; } = 30_000;
     /// <summary>V8 heap of the isolate an invocation runs in; past it the worker process aborts and only that invocation fails.</summary>

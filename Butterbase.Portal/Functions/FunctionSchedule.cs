@@ -70,6 +70,8 @@ public sealed record ScheduleView(
 /// <summary>`Butterbase:Functions:Schedules:*`: bounds on what a tenant may schedule (docs/security.md, "Scheduled functions").</summary>
 public sealed class ScheduleLimits
 {
+    public const string Section = "Butterbase:Functions:Schedules";
+
     public int MaxPerFunction { get; set; } = 10;
     public int MaxPerApp { get; set; } = 50;
     /// <summary>No schedule may fire more often than this (five-field crons fire at most once a minute anyway).</summary>

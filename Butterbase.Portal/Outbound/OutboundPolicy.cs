@@ -29,7 +29,7 @@ public sealed class OutboundRefused(string message) : IOException(message);
 /// host into another toolkit's host field, and, with connections pooled by host, reuse its trusted connection.
 /// Redirects are never followed, and no environment proxy is used (the policy would see only the proxy's address).
 /// </summary>
-public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, IConfiguration configuration, PublicOrigin origin)
+public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, IOptions<Connections.ToolkitSettingsBySlug> toolkits, PublicOrigin origin)
 {
     /// <summary>How long one socket connect may take; a filtered port then fails like a closed one, not as a timeout.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
@@ -115,9 +115,8 @@ public sealed class OutboundPolicy(IOptionsMonitor<OutboundOptions> options, ICo
         }
         try { Add(origin.Value); }
         catch (InvalidOperationException) { return hosts; } // no origin yet (a command-line run): nothing to trust by name, not kept
-        foreach (var toolkit in configuration.GetSection("Butterbase:Toolkits").GetChildren())
-            foreach (var setting in toolkit.GetChildren())
-                if (setting.Key.EndsWith("Url", StringComparison.OrdinalIgnoreCase)) Add(setting.Value);
+        foreach (var settings in toolkits.Value.Toolkits.Values)
+            foreach (var (_, url) in settings.Urls()) Add(url);
         return hosts;
     }
 

@@ -1,7 +1,9 @@
+using Butterbase.Portal.Connections;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Outbound;
 
@@ -12,23 +14,13 @@ namespace Butterbase.Portal.Outbound;
 /// otherwise send the Sandbox's client secret, PKCE verifiers and users' tokens to a host of the attacker's choosing
 /// (docs/security.md [33]). In Development without the setting it is the server's own listening address.
 /// </summary>
-public sealed class PublicOrigin(IConfiguration configuration, IServiceProvider services, IHostEnvironment? environment = null)
+public sealed class PublicOrigin(IOptions<PublicOriginOptions> options, IServiceProvider services, IHostEnvironment? environment = null)
 {
-    public const string SettingKey = "Butterbase:PublicBaseUrl";
+    public const string SettingKey = PublicOriginOptions.SettingKey;
     private string? _value;
 
     /// <summary>Scheme, host and port, no trailing slash. Read once (UseOutbound checks the setting at start).</summary>
-    public string Value => _value ??= Configured(configuration) ?? Listening();
-
-    /// <summary>The configured origin, or null; throws when the setting is present but is not an absolute http(s) URL.</summary>
-    public static string? Configured(IConfiguration configuration)
-    {
-        if (configuration[SettingKey] is not { Length: > 0 } text) return null;
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0
-            || !string.IsNullOrEmpty(uri.UserInfo) || uri.PathAndQuery.TrimEnd('/').Length > 0 && uri.PathAndQuery != "/")
-            throw new InvalidOperationException($"{SettingKey} must be an origin such as https://integrations.example.com (scheme, host and optional port; no path), not '{text}'.");
-        return uri.GetLeftPart(UriPartial.Authority);
-    }
+    public string Value => _value ??= options.Value.Origin ?? Listening();
 
     /// <summary>Development and tests only: the first address Kestrel listens on, wildcards read as localhost.</summary>
     private string Listening()
@@ -58,6 +50,11 @@ public static class OutboundSetup
     {
         var services = builder.Services;
         services.AddOptions<OutboundOptions>().BindConfiguration("Butterbase:Outbound");
+        services.AddSingleton<IValidateOptions<PublicOriginOptions>, PublicOriginValidation>();
+        services.AddOptions<PublicOriginOptions>().BindConfiguration(PublicOriginOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ForwardedHeadersSettings>, ForwardedHeadersValidation>();
+        services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section).ValidateOnStart();
+        services.AddToolkitSettings(); // the policy trusts the operator's toolkit URLs by name
         services.AddSingleton<PublicOrigin>();
         services.AddSingleton<OutboundPolicy>();
         // An app's identity provider JWKS URL is tenant-chosen: under the policy, no redirects (they could lead to loopback).
@@ -69,25 +66,22 @@ public static class OutboundSetup
 
         // Requests for another host name are refused (400) once the public origin is configured, unless AllowedHosts
         // was set explicitly to something narrower than "*".
-        services.AddOptions<HostFilteringOptions>().PostConfigure<IConfiguration>((options, configuration) =>
+        services.AddOptions<HostFilteringOptions>().PostConfigure<IOptions<PublicOriginOptions>>((options, publicOrigin) =>
         {
-            if (PublicOrigin.Configured(configuration) is not { } origin) return;
+            if (publicOrigin.Value.Origin is not { } origin) return;
             if (options.AllowedHosts.Count > 0 && !options.AllowedHosts.Contains("*")) return;
             options.AllowedHosts = [new Uri(origin).Host];
         });
 
         // Behind a TLS-terminating proxy: trust X-Forwarded-Proto/-For from the listed proxies only, so the request is
         // https again (Secure cookies) and the client address is the real one. The origin never comes from these headers.
-        var forwarded = builder.Configuration.GetSection("Butterbase:ForwardedHeaders");
-        services.Configure<ForwardedHeadersOptions>(options =>
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ForwardedHeadersSettings>>((options, forwarded) =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             options.KnownIPNetworks.Clear();
             options.KnownProxies.Clear();
-            foreach (var proxy in forwarded.GetSection("KnownProxies").Get<string[]>() ?? [])
-                options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
-            foreach (var network in forwarded.GetSection("KnownNetworks").Get<string[]>() ?? [])
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            foreach (var proxy in forwarded.Value.KnownProxies) options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            foreach (var network in forwarded.Value.KnownNetworks) options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
         });
     }
 
@@ -97,11 +91,11 @@ public static class OutboundSetup
     /// </summary>
     public static void UseOutbound(this WebApplication app)
     {
-        if (PublicOrigin.Configured(app.Configuration) is null && !PublicOrigin.AllowsListeningFallback(app.Environment))
+        if (app.Services.GetRequiredService<IOptions<PublicOriginOptions>>().Value.Origin is null && !PublicOrigin.AllowsListeningFallback(app.Environment))
             throw new InvalidOperationException(
                 $"Set {PublicOrigin.SettingKey} to the portal's public origin (e.g. https://integrations.example.com): OAuth callbacks and the Sandbox's URLs are built from it, never from a request's Host header.");
         // Only with proxies listed: with none, the middleware would trust X-Forwarded-* from anyone.
-        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value;
+        var options = app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value;
         if (options.KnownProxies.Count > 0 || options.KnownIPNetworks.Count > 0) app.UseForwardedHeaders();
     }
 }

@@ -3,6 +3,7 @@ using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -15,7 +16,7 @@ namespace Butterbase.Portal.Sandbox;
 /// (Data Protection-encrypted) so connections made before a restart keep refreshing after it.
 /// Ready once the host has started (<see cref="SandboxInitializer"/> runs before the server listens).
 /// </summary>
-public sealed class SandboxClient(IConfiguration configuration) : ISandboxClient
+public sealed class SandboxClient(IOptionsMonitor<ToolkitSettingsBySlug> settings) : ISandboxClient
 {
     public const string DefaultClientId = "butterbase-sandbox";
     private const string SecretSetting = "client_secret";
@@ -23,7 +24,7 @@ public sealed class SandboxClient(IConfiguration configuration) : ISandboxClient
 
     private string? _clientSecret;
 
-    public string ClientId => configuration["Butterbase:Toolkits:sandbox:ClientId"] is { Length: > 0 } id ? id : DefaultClientId;
+    public string ClientId => settings.CurrentValue.For("sandbox").Get(nameof(ToolkitSettings.ClientId)) ?? DefaultClientId;
 
     public string ClientSecret => _clientSecret
         ?? throw new InvalidOperationException("The Sandbox client is registered when the host starts; it has not started yet.");
@@ -36,9 +37,8 @@ public sealed class SandboxClient(IConfiguration configuration) : ISandboxClient
     {
         var db = services.GetRequiredService<SandboxDb>();
         var applications = services.GetRequiredService<IOpenIddictApplicationManager>();
-        var secret = configuration["Butterbase:Toolkits:sandbox:ClientSecret"] is { Length: > 0 } configured
-            ? configured
-            : await StoredSecretAsync(db, services.GetRequiredService<IDataProtectionProvider>().CreateProtector(SecretPurpose), ct);
+        var secret = settings.CurrentValue.For("sandbox").Get(nameof(ToolkitSettings.ClientSecret))
+            ?? await StoredSecretAsync(db, services.GetRequiredService<IDataProtectionProvider>().CreateProtector(SecretPurpose), ct);
 
         var descriptor = new OpenIddictApplicationDescriptor
         {

@@ -1,6 +1,7 @@
 using Butterbase.Portal.Connections;
 using Butterbase.Portal.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -14,28 +15,27 @@ namespace Butterbase.Portal.Sandbox;
 /// </summary>
 public static class SandboxSetup
 {
-    public const string EnabledKey = "Butterbase:Sandbox:Enabled";
-    public const string AccessTokenLifetimeKey = "Butterbase:Sandbox:AccessTokenLifetimeSeconds";
-
     public static void AddSandbox(this WebApplicationBuilder builder)
     {
-        if (!builder.Configuration.GetValue<bool>(EnabledKey)) return;
+        if (builder.Configuration.GetSection(SandboxOptions.Section).Get<SandboxOptions>() is not { Enabled: true }) return;
         var services = builder.Services;
+        services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddToolkitSettings(); // the Sandbox's client id and secret may be configured
         // OpenIddict logs whole protocol messages at Information (state, code, code_verifier, tokens): warnings and
         // errors only, whatever the configured default (docs/security.md [3], [26]).
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
 
-        if (DatabaseSetup.UsesPostgres(builder.Configuration))
+        if (DatabaseOptions.From(builder.Configuration).UsesPostgres)
         {
             services.AddDbContext<PostgresSandboxDb>((sp, options) => options.UseNpgsql(
-                DatabaseSetup.PostgresConnectionString(sp.GetRequiredService<IConfiguration>()),
+                sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.PostgresConnectionString,
                 pg => pg.MigrationsHistoryTable(SandboxDb.MigrationsHistoryTable)));
             services.AddScoped<SandboxDb>(sp => sp.GetRequiredService<PostgresSandboxDb>());
         }
         else
         {
             services.AddDbContext<SandboxDb>((sp, options) => options.UseSqlite(
-                DatabaseSetup.SqliteConnectionString(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath),
+                DatabaseSetup.SqliteConnectionString(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, sp.GetRequiredService<IHostEnvironment>().ContentRootPath),
                 sqlite => sqlite.MigrationsHistoryTable(SandboxDb.MigrationsHistoryTable)));
         }
         services.AddSingleton<SandboxClient>();
@@ -89,9 +89,9 @@ public static class SandboxSetup
             });
 
         // Read when OpenIddict first needs its options, so tests that set the lifetime late still get it.
-        services.AddOptions<OpenIddictServerOptions>().Configure<IConfiguration>((options, configuration) =>
+        services.AddOptions<OpenIddictServerOptions>().Configure<IOptions<SandboxOptions>>((options, sandbox) =>
         {
-            options.AccessTokenLifetime = TimeSpan.FromSeconds(Math.Max(1, configuration.GetValue(AccessTokenLifetimeKey, 3600)));
+            options.AccessTokenLifetime = TimeSpan.FromSeconds(sandbox.Value.AccessTokenLifetimeSeconds);
             // client_secret_post only (the catalog's `clientAuth: post`), S256 only (plain PKCE protects nothing).
             options.ClientAuthenticationMethods.Clear();
             options.ClientAuthenticationMethods.Add(ClientAuthenticationMethods.ClientSecretPost);

@@ -35,10 +35,11 @@ public static class SchedulingSetup
     {
         var options = builder.Configuration.GetSection("Butterbase:Scheduling").Get<SchedulingOptions>() ?? new SchedulingOptions();
         builder.Services.AddOptions<SchedulingOptions>().BindConfiguration("Butterbase:Scheduling");
-        var postgres = DatabaseSetup.UsesPostgres(builder.Configuration);
+        var database = DatabaseOptions.From(builder.Configuration);
+        var postgres = database.UsesPostgres;
         var connectionString = postgres
-            ? DatabaseSetup.PostgresConnectionString(builder.Configuration)
-            : DatabaseSetup.SqliteConnectionString(builder.Configuration, builder.Environment.ContentRootPath);
+            ? database.PostgresConnectionString!
+            : DatabaseSetup.SqliteConnectionString(database, builder.Environment.ContentRootPath);
 
         builder.Services.AddQuartz(q =>
         {

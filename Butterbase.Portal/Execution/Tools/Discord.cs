@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Connections;
+using Microsoft.Extensions.Options;
 
 namespace Butterbase.Portal.Execution;
 
@@ -16,11 +17,13 @@ namespace Butterbase.Portal.Execution;
 /// (https://discord.com/developers/docs/topics/oauth2#advanced-bot-authorization-extended-bot-authorization-access-token-example),
 /// kept as <see cref="GuildKey"/>. A connection's own bot token acts wherever that bot is.
 /// </summary>
-public abstract class DiscordBotTool(IConfiguration configuration) : CodedTool
+public abstract class DiscordBotTool(IOptionsMonitor<ToolkitSettingsBySlug> settings) : CodedTool
 {
     public const string ConfigurationKey = "Butterbase:Toolkits:discord:BotToken";
     /// <summary>The server the connection is bound to, in <see cref="StoredCredentials.Extra"/>.</summary>
     public const string GuildKey = "discord_guild_id";
+
+    private string? PlatformToken => settings.CurrentValue.For("discord").Get(nameof(ToolkitSettings.BotToken));
 
     private static string? OwnToken(StoredCredentials credentials) => credentials.Fields?.GetValueOrDefault("bot_token") is { Length: > 0 } own ? own : null;
 
@@ -29,7 +32,7 @@ public abstract class DiscordBotTool(IConfiguration configuration) : CodedTool
 
     public sealed override async Task<string?> RefuseAsync(JsonObject parameters, StoredCredentials credentials, string apiBaseUrl, HttpClient http, CancellationToken ct)
     {
-        if (OwnToken(credentials) is not null || configuration[ConfigurationKey] is not { Length: > 0 } platform) return null;
+        if (OwnToken(credentials) is not null || PlatformToken is not { } platform) return null;
         if (credentials.Extra?.GetValueOrDefault(GuildKey) is not { Length: > 0 } bound)
             return "This connection is not bound to a Discord server, so the platform's bot cannot act for it: reconnect with the `bot` scope "
                 + "(the user picks the server to add the bot to), or give the connection its own bot_token.";
@@ -53,7 +56,7 @@ public abstract class DiscordBotTool(IConfiguration configuration) : CodedTool
 
     public sealed override HttpRequestMessage Build(Toolkit toolkit, ToolDefinition tool, JsonObject parameters, StoredCredentials credentials, string apiBaseUrl)
     {
-        var token = OwnToken(credentials) ?? configuration[ConfigurationKey];
+        var token = OwnToken(credentials) ?? PlatformToken;
         if (string.IsNullOrWhiteSpace(token))
             throw new ConnectionIncomplete("bot_token",
                 $"{tool.Name} runs as a Discord bot, and no bot token is set: add the bot_token field to the connection, or configure {ConfigurationKey} on the server.");
@@ -80,7 +83,7 @@ public abstract class DiscordBotTool(IConfiguration configuration) : CodedTool
 /// becomes a `message_reference` that still posts if the original was deleted. Returns the message's id, channel,
 /// text, time and author.
 /// </summary>
-public sealed class DiscordSendMessage(IConfiguration configuration) : DiscordBotTool(configuration)
+public sealed class DiscordSendMessage(IOptionsMonitor<ToolkitSettingsBySlug> settings) : DiscordBotTool(settings)
 {
     public override IEnumerable<string> Names => ["DISCORD_SEND_MESSAGE"];
 
@@ -115,7 +118,7 @@ public sealed class DiscordSendMessage(IConfiguration configuration) : DiscordBo
 }
 
 /// <summary>Get guild channels (https://discord.com/developers/docs/resources/guild#get-guild-channels), without permission overwrites.</summary>
-public sealed class DiscordListChannels(IConfiguration configuration) : DiscordBotTool(configuration)
+public sealed class DiscordListChannels(IOptionsMonitor<ToolkitSettingsBySlug> settings) : DiscordBotTool(settings)
 {
     public override IEnumerable<string> Names => ["DISCORD_LIST_CHANNELS"];
 
@@ -130,7 +133,7 @@ public sealed class DiscordListChannels(IConfiguration configuration) : DiscordB
 }
 
 /// <summary>Create guild channel (https://discord.com/developers/docs/resources/guild#create-guild-channel); needs Manage Channels.</summary>
-public sealed class DiscordCreateChannel(IConfiguration configuration) : DiscordBotTool(configuration)
+public sealed class DiscordCreateChannel(IOptionsMonitor<ToolkitSettingsBySlug> settings) : DiscordBotTool(settings)
 {
     public override IEnumerable<string> Names => ["DISCORD_CREATE_CHANNEL"];
 
@@ -150,7 +153,7 @@ public sealed class DiscordCreateChannel(IConfiguration configuration) : Discord
 /// members (#list-guild-members, #get-guild-member, #add-guild-member-role), channels (resources/channel#modify-channel,
 /// #deleteclose-channel), messages (resources/message#get-channel-messages) and the server itself (#get-guild).
 /// </summary>
-public sealed class DiscordBotMethod(IConfiguration configuration) : DiscordBotTool(configuration)
+public sealed class DiscordBotMethod(IOptionsMonitor<ToolkitSettingsBySlug> settings) : DiscordBotTool(settings)
 {
     public override IEnumerable<string> Names =>
     [
