@@ -12,6 +12,7 @@ import {
 } from './lib.mjs';
 import { assignNames } from './naming.mjs';
 import { linearSpec } from './sources/linear.mjs';
+import { dropboxSpec } from './sources/dropbox.mjs';
 import YAML from 'yaml';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -54,6 +55,7 @@ const VENDOR_SPECS = [
   { pkg: '@figma/rest-api-spec', file: 'openapi/openapi.yaml', provider: 'figma.com', service: null },
   // Converters (sources/*.mjs): vendor packages that ship their API in another form, turned into an OpenAPI document.
   { pkg: '@linear/sdk', convert: linearSpec, provider: 'linear.app', service: null },
+  { pkg: 'dropbox', convert: (dir) => dropboxSpec(dir).spec, provider: 'dropbox.com', service: null },
 ];
 // Converted documents by their pseudo path (`convert:<pkg>`), kept as JSON text: every read gets a fresh copy.
 const CONVERTED = new Map();
@@ -1356,8 +1358,8 @@ function main() {
   // NOTICE
   // Sections after the generated part (notices of the portal's own components, written by hand) are kept as they are.
   const oldNotice = fs.existsSync(NOTICE_PATH) ? fs.readFileSync(NOTICE_PATH, 'utf8') : '';
-  const icons = oldNotice.indexOf('\n3. Simple Icons\n');
-  const handWritten = icons < 0 ? -1 : oldNotice.indexOf('\n\n', icons + 20);
+  const iconsAt = oldNotice.indexOf('\n3. Simple Icons\n');
+  const handWritten = iconsAt < 0 ? -1 : oldNotice.indexOf('\n\n', iconsAt + 20);
   const generatedNotice = notice(kept);
   fs.writeFileSync(NOTICE_PATH, handWritten < 0 ? generatedNotice : generatedNotice.replace(/\n+$/, '\n') + oldNotice.slice(handWritten + 1));
 
