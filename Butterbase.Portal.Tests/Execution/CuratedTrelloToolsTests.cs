@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Butterbase.Portal.Execution;
 using Butterbase.Portal.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Butterbase.Portal.Tests.Support.Fakes;
 
 namespace Butterbase.Portal.Tests.Execution;
@@ -67,6 +69,16 @@ public sealed class CuratedTrelloToolsTests(TrelloToolkitFixture trello) : IClas
         Assert.Equal([TrelloToolkitFixture.Key], sent.QueryValues["key"]);
         Assert.Equal([TrelloToolkitFixture.Token], sent.QueryValues["token"]);
         Assert.False(sent.Headers.ContainsKey("Authorization"));
+        // The execution log shows the call with both credentials masked, never their values.
+        var run = await JsonAssert.OkAsync(await trello.PostExecuteAsync("TRELLO_GET_ME", null));
+        await trello.Portal.Services.GetRequiredService<ExecutionLog>().FlushAsync(); // rows are written in the background
+        using (var admin = trello.Portal.Http(trello.App.ApiKey))
+        {
+            var detail = await JsonAssert.OkAsync(await admin.GetAsync($"v1/{trello.App.Id}/integrations/executions/{run.GetProperty("executionId").GetString()}"));
+            Assert.EndsWith("/1/members/me?token=***&key=***", detail.GetProperty("request").GetString());
+            Assert.DoesNotContain(TrelloToolkitFixture.Token, detail.ToString());
+            Assert.DoesNotContain(TrelloToolkitFixture.Key, detail.ToString());
+        }
 
         Assert.Equal("Launch", (await trello.SucceedsAsync("TRELLO_LIST_BOARDS", new { filter = "open" }))[0].GetProperty("name").GetString());
         Assert.Equal(["open"], trello.Received("GET", "/1/members/me/boards").QueryValues["filter"]);
