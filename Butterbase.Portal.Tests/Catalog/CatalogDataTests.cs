@@ -9,7 +9,7 @@ public sealed class CatalogDataTests
 {
     private static readonly ToolkitCatalog Catalog = new();
     private static readonly HashSet<string> Curated = ["gmail", "google-calendar", "slack", "google-sheets", "notion", "github", "hubspot", "outlook", "google-drive", "discord", "sandbox",
-        "salesforce", "jira", "confluence", "quickbooks", "shopify", "zendesk", "airtable", "calendly", "pipedrive", "intercom", "monday", "todoist", "typeform", "trello", "webflow"];
+        "salesforce", "jira", "confluence", "quickbooks", "shopify", "zendesk", "airtable", "calendly", "pipedrive", "intercom", "monday", "todoist", "typeform", "trello", "webflow", "clickup"];
 
     [Theory]
     [InlineData("GMAIL_LIST_MESSAGES", true)]          // curated GET
