@@ -182,6 +182,7 @@ function checkTool(t, where, tk, defs, names, generated) {
   }
   if (!Array.isArray(t.scopes) || t.scopes.some((x) => !isStr(x))) err(where, 'scopes must be strings');
   if (typeof t.deprecated !== 'boolean') err(where, 'deprecated must be boolean');
+  if (t.readOnly !== undefined && typeof t.readOnly !== 'boolean') err(where, 'readOnly must be boolean');
   const p = t.parameters;
   if (!isObj(p) || p.type !== 'object' || !isObj(p.properties)) { err(where, 'parameters root must be {"type":"object","properties":{...}}'); return; }
   if (p.anyOf) err(where, 'parameters root must not be anyOf');

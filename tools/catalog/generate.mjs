@@ -966,6 +966,8 @@ function buildTools(spec, ctx) {
         kind: 'http',
         // A GraphQL API converted to operations (sources/linear.mjs): the document the executor sends with the body as variables.
         ...(typeof op['x-graphql'] === 'string' ? { graphql: op['x-graphql'] } : {}),
+        // A converter's word that a POST only reads (GraphQL queries, Dropbox routes with a *.read scope): FORMAT.md "readOnly".
+        ...(op['x-read-only'] === true ? { readOnly: true } : {}),
       });
     }
   }

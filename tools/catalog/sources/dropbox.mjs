@@ -150,6 +150,8 @@ export function dropboxSpec(dir) {
       ...(r.deprecated ? { deprecated: true } : {}),
       tags: [r.route.split('/')[0]],
       security: [{ oauth2: r.scope ? [r.scope] : [] }],
+      // Every route is a POST; the ones whose scope only reads (`files.metadata.read`, `sharing.read`, …) are read-only.
+      'x-read-only': /\.read$/.test(r.scope || ''),
       responses: { 200: { description: 'OK' } },
     };
     const first = /^(.+?[.!?])(\s|$)/.exec(r.description || '');

@@ -170,6 +170,7 @@ export function linearSpec(dir) {
       tags: [op.operation],
       security: [{ oauth2: [op.operation === 'query' ? 'read' : 'write'] }],
       'x-graphql': stripIgnoredCharacters(m[2]),
+      'x-read-only': op.operation === 'query', // sent with POST, yet a query only reads (read-only MCP servers list it)
       responses: { 200: { description: 'GraphQL answer: {data, errors}' } },
     };
     if (Object.keys(properties).length) {
