@@ -9,7 +9,7 @@ public sealed class CatalogDataTests
 {
     private static readonly ToolkitCatalog Catalog = new();
     private static readonly HashSet<string> Curated = ["gmail", "google-calendar", "slack", "google-sheets", "notion", "github", "hubspot", "outlook", "google-drive", "discord", "sandbox",
-        "salesforce", "jira", "confluence", "quickbooks", "shopify", "zendesk", "airtable", "calendly", "pipedrive", "intercom", "monday"];
+        "salesforce", "jira", "confluence", "quickbooks", "shopify", "zendesk", "airtable", "calendly", "pipedrive", "intercom", "monday", "todoist", "typeform", "trello", "webflow", "clickup"];
 
     [Theory]
     [InlineData("GMAIL_LIST_MESSAGES", true)]          // curated GET
@@ -18,6 +18,10 @@ public sealed class CatalogDataTests
     [InlineData("ZOOMCONNECT_GET_API_REST_V1_SMS_SEND", false)] // generated GET that sends an SMS
     [InlineData("ETHERPAD_DELETE_PAD_USING_GET", false)]       // generated GET that deletes
     [InlineData("ABLY_PLATFORM_UPDATE_PUSH_DEVICE_DETAILS", false)] // GET …/resetUpdateToken
+    [InlineData("LINEAR_ISSUES", true)]                 // a GraphQL query, sent with POST
+    [InlineData("LINEAR_CREATE_ISSUE", false)]          // a mutation
+    [InlineData("DROPBOX_FILES_LIST_FOLDER", true)]     // POST, scope files.metadata.read
+    [InlineData("DROPBOX_FILES_MOVE_V2", false)]        // POST, scope files.content.write
     public void A_tool_is_read_only_only_when_it_cannot_write(string tool, bool readOnly)
     {
         var found = Catalog.FindTool(tool);

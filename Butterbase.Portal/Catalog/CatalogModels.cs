@@ -97,6 +97,8 @@ public sealed record ToolDefinition
     public string[]? FormObject { get; init; }
     public string? BodyKey { get; init; }
     public string? ContentType { get; init; }
+    /// <summary>A GraphQL document (Linear): sent as `{"query": document, "variables": the in:body parameters}` (FORMAT.md).</summary>
+    public string? Graphql { get; init; }
     public JsonNode? Response { get; init; }
     public string[] Scopes { get; init; } = [];
     public bool Deprecated { get; init; }

@@ -107,7 +107,7 @@ public sealed class ToolRunner(
         if (use.RefreshFailed is { } refreshFailed)
             return new ProviderAnswer(new ToolOutcome(false, null, refreshFailed.Code, refreshFailed.Message), null, null, null);
         var apiBase = providers.ApiBaseUrl(toolkit, tool, origin);
-        var coded = _coded.GetValueOrDefault(tool.Name);
+        var coded = _coded.GetValueOrDefault(tool.Name) ?? (tool.Graphql is not null ? GraphQLDocumentTool.Instance : null); // a GraphQL document: Tools/GraphQL.cs
         if (tool.Kind == "coded" && coded is null)
             return new ProviderAnswer(new ToolOutcome(false, null, ErrorCodes.NotImplemented, $"{tool.Name} is not implemented on this server yet."), null, null, null);
         // A coded tool's own refusal (a shared credential outside what this connection is bound to) does not depend on the

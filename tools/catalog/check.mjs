@@ -173,8 +173,16 @@ function checkTool(t, where, tk, defs, names, generated) {
   if (!METHODS.has(t.method)) err(where, `method ${t.method}`);
   if (!isStr(t.path) || !t.path.startsWith('/')) err(where, 'path must start with /');
   if (t.kind !== 'http' && t.kind !== 'coded') err(where, 'kind must be http|coded');
+  // A GraphQL tool (FORMAT.md "graphql"): its in:body parameters are the document's variables, sent with POST.
+  if (t.graphql !== undefined) {
+    if (!isStr(t.graphql) || !/^(query|mutation)\b/.test(t.graphql)) err(where, 'graphql must be a query or mutation document');
+    if (t.method !== 'POST') err(where, 'a graphql tool is sent with POST');
+    if (isObj(t.in) && Object.values(t.in).some((v) => v !== 'body')) err(where, 'a graphql tool takes only in:body parameters (its variables)');
+    if (t.bodyKey !== null && t.bodyKey !== undefined) err(where, 'a graphql tool has no bodyKey');
+  }
   if (!Array.isArray(t.scopes) || t.scopes.some((x) => !isStr(x))) err(where, 'scopes must be strings');
   if (typeof t.deprecated !== 'boolean') err(where, 'deprecated must be boolean');
+  if (t.readOnly !== undefined && typeof t.readOnly !== 'boolean') err(where, 'readOnly must be boolean');
   const p = t.parameters;
   if (!isObj(p) || p.type !== 'object' || !isObj(p.properties)) { err(where, 'parameters root must be {"type":"object","properties":{...}}'); return; }
   if (p.anyOf) err(where, 'parameters root must not be anyOf');

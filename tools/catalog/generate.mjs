@@ -11,6 +11,8 @@ import {
   MAX_SCHEMA_DESC, MAX_TOOL_DESC, MAX_TOOLKIT_DESC, CURATED_SLUGS, isAbsoluteHttps,
 } from './lib.mjs';
 import { assignNames } from './naming.mjs';
+import { linearSpec } from './sources/linear.mjs';
+import { dropboxSpec } from './sources/dropbox.mjs';
 import YAML from 'yaml';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -51,7 +53,12 @@ const NOT_APIS = {
 const VENDOR_SPECS = [
   { pkg: '@octokit/openapi', file: 'generated/api.github.com.json', provider: 'github.com', service: 'api.github.com' },
   { pkg: '@figma/rest-api-spec', file: 'openapi/openapi.yaml', provider: 'figma.com', service: null },
+  // Converters (sources/*.mjs): vendor packages that ship their API in another form, turned into an OpenAPI document.
+  { pkg: '@linear/sdk', convert: linearSpec, provider: 'linear.app', service: null },
+  { pkg: 'dropbox', convert: (dir) => dropboxSpec(dir).spec, provider: 'dropbox.com', service: null },
 ];
+// Converted documents by their pseudo path (`convert:<pkg>`), kept as JSON text: every read gets a fresh copy.
+const CONVERTED = new Map();
 
 // Specs split by path into the products people look for (README.md "Rules applied"): the first rule whose pattern
 // matches an operation's path takes it; operations no rule takes stay in the spec's own toolkit. Each part keeps the
@@ -957,6 +964,10 @@ function buildTools(spec, ctx) {
         scopes,
         deprecated,
         kind: 'http',
+        // A GraphQL API converted to operations (sources/linear.mjs): the document the executor sends with the body as variables.
+        ...(typeof op['x-graphql'] === 'string' ? { graphql: op['x-graphql'] } : {}),
+        // A converter's word that a POST only reads (GraphQL queries, Dropbox routes with a *.read scope): FORMAT.md "readOnly".
+        ...(op['x-read-only'] === true ? { readOnly: true } : {}),
       });
     }
   }
@@ -1053,6 +1064,7 @@ function arrayDelimiter(p) {
 }
 
 function readSpec(rel) {
+  if (CONVERTED.has(rel)) return JSON.parse(CONVERTED.get(rel));
   const file = path.isAbsolute(rel) ? rel : path.join(API_DIR, rel);
   const text = fs.readFileSync(file, 'utf8');
   return /\.ya?ml$/.test(file) ? YAML.parse(text, { maxAliasCount: -1 }) : JSON.parse(text);
@@ -1085,7 +1097,8 @@ function main() {
   for (const v of VENDOR_SPECS) {
     const dir = path.join(HERE, 'node_modules', v.pkg);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-    const rel = path.join(dir, v.file);
+    let rel = v.convert ? `convert:${v.pkg}` : path.join(dir, v.file);
+    if (v.convert) CONVERTED.set(rel, JSON.stringify(v.convert(dir)));
     const spec = readSpec(rel);
     const api = v.service ? `${v.provider}:${v.service}` : v.provider;
     const licence = String(pkg.license || spec.info?.license?.name || '').trim();
@@ -1345,7 +1358,12 @@ function main() {
   fs.writeFileSync(path.join(OUT_DIR, 'tools.ndjson.gz'), toolsGz);
 
   // NOTICE
-  fs.writeFileSync(NOTICE_PATH, notice(kept));
+  // Sections after the generated part (notices of the portal's own components, written by hand) are kept as they are.
+  const oldNotice = fs.existsSync(NOTICE_PATH) ? fs.readFileSync(NOTICE_PATH, 'utf8') : '';
+  const iconsAt = oldNotice.indexOf('\n3. Simple Icons\n');
+  const handWritten = iconsAt < 0 ? -1 : oldNotice.indexOf('\n\n', iconsAt + 20);
+  const generatedNotice = notice(kept);
+  fs.writeFileSync(NOTICE_PATH, handWritten < 0 ? generatedNotice : generatedNotice.replace(/\n+$/, '\n') + oldNotice.slice(handWritten + 1));
 
   // report
   const byAuth = {};
