@@ -28,6 +28,19 @@ window.butterbase = {
       monaco.languages.typescript.typescriptDefaults.setCompilerOptions({ target: monaco.languages.typescript.ScriptTarget.ES2022, allowNonTsExtensions: true, module: monaco.languages.typescript.ModuleKind.ESNext });
       // vs-dark's comment green was under 4.5:1 where axe measures it (docs/architecture.md "Accessibility"): lighter here.
       monaco.editor.defineTheme('butterbase-dark', { base: 'vs-dark', inherit: true, rules: [{ token: 'comment', foreground: '8FC47F' }], colors: {} });
+      // Monaco adds an unnamed role="complementary" status region to each editor; beside the portal's sidebar (also
+      // complementary) axe reports landmark-unique. Named here, whenever Monaco creates it.
+      monaco.editor.onDidCreateEditor((editor) => {
+        const root = editor.getContainerDomNode();
+        const name = () => {
+          const nodes = root.querySelectorAll('[role="complementary"]:not([aria-label])');
+          nodes.forEach((node) => node.setAttribute('aria-label', 'Code editor status'));
+          return nodes.length > 0;
+        };
+        if (name()) return;
+        const watch = new MutationObserver(() => { if (name()) watch.disconnect(); }); // once named, stop watching typing
+        watch.observe(root, { childList: true, subtree: true });
+      });
       const dark = window.matchMedia('(prefers-color-scheme: dark)');
       dark.addEventListener('change', (e) => monaco.editor.setTheme(e.matches ? 'butterbase-dark' : 'vs'));
       return dark.matches ? 'butterbase-dark' : 'vs';
