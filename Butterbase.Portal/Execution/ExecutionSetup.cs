@@ -50,13 +50,15 @@ public static class ExecutionSetup
             // Authorization header to another host).
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHandler())
             .AddHttpMessageHandler(sp => new Outbound.OperatorHostGuard(sp.GetRequiredService<Outbound.OutboundPolicy>()))
-            .RemoveAllLoggers() // default handlers log URLs, which may carry api keys in the query
-                                // Outside the resilience pipeline, outermost first (docs/architecture.md "Execute"): a 401 forces one refresh and
-                                // a fresh send of the same request (its own retries, timeouts and policy checks) ...
+            // The default handlers log URLs, which may carry api keys in the query.
+            .RemoveAllLoggers()
+            // Outside the resilience pipeline, outermost first (docs/architecture.md "Execute"): a 401 forces one refresh and
+            // a fresh send of the same request (its own retries, timeouts and policy checks) ...
             .AddHttpMessageHandler(sp => new Connections.ConnectionRefreshHandler(sp.GetService<Connections.TokenRefresher>()))
             // ... a 403 that is a rate limit is read as one (after the pipeline's retries, on the answer the caller gets) ...
             .AddHttpMessageHandler(() => new ProviderRateLimitHandler())
-            .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler()) // ... and each of Drive's two calls is retried on its own
+            // ... and each of Drive's two calls is retried on its own.
+            .AddHttpMessageHandler(() => new GoogleDriveDownloadHandler())
             // The standard pipeline (total timeout → retry → circuit breaker → attempt timeout) without its rate limiter: that
             // is a 1,000-call concurrency limit per host whose rejection nothing here answers (it would be a 500), and the
             // API's own per-app limiter comes first. One strategy fewer per provider call (docs/architecture.md "Execute").
