@@ -28,18 +28,18 @@ window.butterbase = {
       monaco.languages.typescript.typescriptDefaults.setCompilerOptions({ target: monaco.languages.typescript.ScriptTarget.ES2022, allowNonTsExtensions: true, module: monaco.languages.typescript.ModuleKind.ESNext });
       // vs-dark's comment green was under 4.5:1 where axe measures it (docs/architecture.md "Accessibility"): lighter here.
       monaco.editor.defineTheme('butterbase-dark', { base: 'vs-dark', inherit: true, rules: [{ token: 'comment', foreground: '8FC47F' }], colors: {} });
-      // Monaco adds an unnamed role="complementary" status region to each editor; beside the portal's sidebar (also
-      // complementary) axe reports landmark-unique. Named here, whenever Monaco creates it.
-      monaco.editor.onDidCreateEditor((editor) => {
-        const root = editor.getContainerDomNode();
-        const name = () => {
-          const nodes = root.querySelectorAll('[role="complementary"]:not([aria-label])');
-          nodes.forEach((node) => node.setAttribute('aria-label', 'Code editor status'));
-          return nodes.length > 0;
+      // Monaco's screen-reader announcements go to two live regions it marks role="complementary" (`.monaco-status`, in
+      // an ARIA container under <body>): two unnamed landmarks that a landmark list offers as "complementary" twice and
+      // that axe reports as landmark-unique beside the sidebar. They are status messages, so role="status" (polite, as
+      // they are) instead: the announcements stay, the bogus landmarks go. Done whenever Monaco creates an editor.
+      monaco.editor.onDidCreateEditor(() => {
+        const fix = () => {
+          document.querySelectorAll('.monaco-status[role="complementary"]').forEach((node) => node.setAttribute('role', 'status'));
+          return document.querySelector('.monaco-status') !== null;
         };
-        if (name()) return;
-        const watch = new MutationObserver(() => { if (name()) watch.disconnect(); }); // once named, stop watching typing
-        watch.observe(root, { childList: true, subtree: true });
+        if (fix()) return;
+        const watch = new MutationObserver(() => { if (fix()) watch.disconnect(); }); // once they exist, stop watching
+        watch.observe(document.body, { childList: true, subtree: true });
       });
       const dark = window.matchMedia('(prefers-color-scheme: dark)');
       dark.addEventListener('change', (e) => monaco.editor.setTheme(e.matches ? 'butterbase-dark' : 'vs'));
