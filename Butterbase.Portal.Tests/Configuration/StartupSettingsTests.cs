@@ -44,6 +44,16 @@ public sealed class StartupSettingsTests
         Assert.Contains(key, failure.Message);
     }
 
+    /// <summary>A toolkit URL with credentials in it is refused, and the message does not repeat them (start-up logs).</summary>
+    [Fact]
+    public async Task A_toolkit_url_carrying_credentials_is_refused_without_repeating_them()
+    {
+        await using var portal = new PortalApplication().With("Butterbase:Toolkits:github:ApiBaseUrl", "https://bot:S3cretPw@github.example.com/api/v3");
+        var failure = Assert.ThrowsAny<OptionsValidationException>(() => portal.Address);
+        Assert.Contains("Butterbase:Toolkits:github:ApiBaseUrl", failure.Message);
+        Assert.DoesNotContain("S3cretPw", failure.ToString());
+    }
+
     [Fact]
     public async Task Toolkit_urls_with_field_placeholders_or_relative_to_the_portal_are_accepted_and_read_as_configured()
     {
@@ -51,12 +61,14 @@ public sealed class StartupSettingsTests
             .With("Butterbase:Toolkits:Shopify:ApiBaseUrl", "http://{shop}/admin/api")
             .With("Butterbase:Toolkits:zendesk:TokenUrl", "https://{subdomain}.zendesk.example/oauth/tokens")
             .With("Butterbase:Toolkits:sandbox:UserInfoUrl", "/sandbox/api/me")
-            .With("Butterbase:Toolkits:google:AuthorizeParams:prompt", "");
+            .With("Butterbase:Toolkits:google:AuthorizeParams:prompt", "")
+            .With("Butterbase:Toolkits:github:TokenUrl", "");
         _ = portal.Address;
         var settings = portal.Services.GetRequiredService<IOptions<Butterbase.Portal.Connections.ToolkitSettingsBySlug>>().Value;
         Assert.Equal("http://{shop}/admin/api", settings.For("shopify").ApiBaseUrl); // slugs as case-insensitive as configuration keys
-        Assert.Equal("/sandbox/api/me", settings.For("sandbox").Get("UserInfoUrl"));
+        Assert.Equal("/sandbox/api/me", settings.For("sandbox").UserInfoUrl);
         Assert.Equal("", settings.For("google").AuthorizeParams["prompt"]); // an empty value removes the catalog's parameter
-        Assert.Null(settings.For("github").Get("ApiBaseUrl"));
+        Assert.Null(settings.For("github").ApiBaseUrl);
+        Assert.Null(settings.For("github").TokenUrl); // an empty setting is not set: the catalog's URL stays in effect
     }
 }

@@ -221,7 +221,7 @@ public sealed class QuirkReadingTests
 {
     private static QuirkConnectContext Context(Dictionary<string, JsonElement>? tokenBody = null, Dictionary<string, string>? callback = null) => new(
         new OAuthProvider { Slug = "x", AuthorizationUrl = "https://p.example/a", TokenUrl = "https://p.example/t", ClientId = "c", ClientSecret = "s" },
-        new TokenResult { Ok = true, AccessToken = "at", Body = tokenBody ?? [] }, null, callback ?? [], new HttpClient(), _ => null);
+        new TokenResult { Ok = true, AccessToken = "at", Body = tokenBody ?? [] }, null, callback ?? [], new HttpClient(), new ToolkitSettings());
 
     private static Dictionary<string, JsonElement> Body(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;

@@ -123,7 +123,7 @@ public sealed partial class CuratedDiscordToolsTests(DiscordToolkitFixture disco
         // Neither the connection nor the platform has one: a clear refusal, and nothing reaches Discord.
         // The operator's setting as the portal holds it (bound at start, and again whenever configuration reloads).
         var platform = discord.Portal.Services.GetRequiredService<IOptionsMonitor<ToolkitSettingsBySlug>>().CurrentValue.For("discord");
-        platform.BotToken = "";
+        platform.BotToken = null; // not set (an empty value in configuration binds as null)
         try
         {
             var before = Api.Requests.Count;

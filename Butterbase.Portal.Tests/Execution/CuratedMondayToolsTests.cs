@@ -152,6 +152,12 @@ public sealed class CuratedMondayToolsTests(MondayToolkitFixture monday) : IClas
         Api.On("POST", "/v2", _ => (200, Json("""{"error_code":"InvalidColumnIdException","error_message":"This column ID doesn't exist for the board","status_code":200,"error_data":{"column_id":"stauts"}}"""), null));
         var legacy = await monday.FailsAsync("MONDAY_CHANGE_COLUMN_VALUES", new { board_id = Board, item_id = Item, column_values = """{"stauts":"Done"}""" }, "upstream_error", 200);
         Assert.Contains("column ID doesn't exist", legacy.GetProperty("error").GetProperty("message").GetString());
+
+        // Not a GraphQL object at all (a proxy's HTML page), or errors that are not objects: failed results, not a 500.
+        Api.On("POST", "/v2", _ => (200, new FakeProviderApi.RawBody("<html>Bad gateway</html>"u8.ToArray(), "text/html"), null));
+        await monday.FailsAsync("MONDAY_LIST_BOARDS", new { limit = 5 }, "upstream_error", 200);
+        Api.On("POST", "/v2", _ => (200, Json("""{"errors":["x"],"account_id":4217712}"""), null));
+        await monday.FailsAsync("MONDAY_LIST_BOARDS", new { limit = 5 }, "upstream_error", 200);
     }
 
     [Fact]

@@ -99,6 +99,27 @@ public sealed class LinearGeneratedToolsTests(LinearFixture linear) : IClassFixt
         Assert.Empty(body["variables"]!.AsObject());
     }
 
+    /// <summary>
+    /// What comes back is the provider's (or whatever answers at its address): an HTML page, an `errors` list of strings,
+    /// extensions that are not an object. Each is a failed result with its row, never a 500 (they threw before).
+    /// Linear's FORBIDDEN is a permission check, not a missing scope: forbidden, with no reconnect link.
+    /// </summary>
+    [Fact]
+    public async Task An_answer_that_is_not_a_graphql_object_is_a_failed_result_not_a_server_error()
+    {
+        linear.Api.On("POST", "/graphql", _ => (200, new FakeProviderApi.RawBody("<html>Bad gateway</html>"u8.ToArray(), "text/html"), null));
+        var html = await linear.FailsAsync("LINEAR_VIEWER", null, "upstream_error", null);
+        Assert.StartsWith("ex_", html.GetProperty("executionId").GetString());
+
+        linear.Api.On("POST", "/graphql", _ => (400, JsonNode.Parse("""{"errors":["x",{"message":"m","extensions":"y"}]}"""), null));
+        await linear.FailsAsync("LINEAR_VIEWER", null, "upstream_error", 400);
+
+        linear.Api.On("POST", "/graphql", _ => (200, JsonNode.Parse("""{"data":null,"errors":["x",{"message":"You cannot access this team","extensions":{"code":"FORBIDDEN"}}]}"""), null));
+        var forbidden = await linear.FailsAsync("LINEAR_VIEWER", null, "forbidden", null);
+        Assert.Contains("You cannot access this team", forbidden.GetProperty("error").GetProperty("message").GetString());
+        Assert.False(forbidden.GetProperty("error").TryGetProperty("reconnect_url", out _));
+    }
+
     [Fact]
     public async Task A_filter_that_is_not_json_is_refused_before_linear_is_called()
     {

@@ -250,7 +250,7 @@ public sealed class ConnectFlow(
         // What the provider's quirks need besides the tokens (a site's cloud id, a data center, a tenant): a connection
         // without it could not make one call, so the connect fails instead (provider_setup_failed).
         var context = new QuirkConnectContext(provider, tokens, userInfo, callbackQuery ?? new Dictionary<string, string>(),
-            httpClientFactory.CreateClient(Execution.ToolRunner.HttpClientName), key => providers.Setting(toolkit.Slug, key));
+            httpClientFactory.CreateClient(Execution.ToolRunner.HttpClientName), providers.OperatorSettings(toolkit.Slug));
         // The fields given when the connect began (Zendesk's subdomain), then what quirks learn (Pipedrive's company_domain).
         var fields = new Dictionary<string, string>(requestFields ?? []);
         var extras = ProviderExtras(request.ToolkitSlug, tokens) ?? [];

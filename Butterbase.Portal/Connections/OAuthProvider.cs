@@ -38,7 +38,8 @@ public sealed record OAuthProvider
 
 public sealed class OAuthProviders(IOptionsMonitor<ToolkitSettingsBySlug> operatorSettings, IServiceProvider services, ToolkitConfigs configs, Outbound.PublicOrigin publicOrigin)
 {
-    private ToolkitSettings SettingsOf(string slug) => operatorSettings.CurrentValue.For(slug);
+    /// <summary>The operator's `Butterbase:Toolkits:{slug}:*` (how tests and on-premises providers point a toolkit elsewhere).</summary>
+    public ToolkitSettings OperatorSettings(string slug) => operatorSettings.CurrentValue.For(slug);
 
     /// <summary>
     /// The connection fields the OAuth flow itself needs: host fields of the toolkit (FORMAT.md `fields` without `in`) whose
@@ -50,10 +51,9 @@ public sealed class OAuthProviders(IOptionsMonitor<ToolkitSettingsBySlug> operat
     {
         var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2);
         if (scheme is null || toolkit.Fields is not { Length: > 0 } fields) return [];
-        var settings = SettingsOf(toolkit.Slug);
-        string? Setting(string key, string? fallback) => settings.Get(key) ?? fallback;
-        var urls = string.Join(" ", Setting("AuthorizationUrl", scheme.AuthorizationUrl), Setting("TokenUrl", scheme.TokenUrl),
-            Setting("RevocationUrl", scheme.RevocationUrl), Setting("UserInfoUrl", scheme.UserInfoUrl));
+        var settings = OperatorSettings(toolkit.Slug);
+        var urls = string.Join(" ", settings.AuthorizationUrl ?? scheme.AuthorizationUrl, settings.TokenUrl ?? scheme.TokenUrl,
+            settings.RevocationUrl ?? scheme.RevocationUrl, settings.UserInfoUrl ?? scheme.UserInfoUrl);
         return fields.Where(f => f.In is null && urls.Contains("{" + f.Name + "}", StringComparison.Ordinal)).ToList();
     }
 
@@ -65,11 +65,10 @@ public sealed class OAuthProviders(IOptionsMonitor<ToolkitSettingsBySlug> operat
     /// <param name="oauth">The connection is made with OAuth: its URLs count too (an api_key connection calls only the API).</param>
     public bool IsHostLabel(Toolkit toolkit, string name, bool oauth)
     {
-        var settings = SettingsOf(toolkit.Slug);
-        string? Setting(string key, string? fallback) => settings.Get(key) ?? fallback;
+        var settings = OperatorSettings(toolkit.Slug);
         var scheme = oauth ? toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2) : null;
-        return new[] { Setting("ApiBaseUrl", toolkit.ApiBaseUrl), Setting("AuthorizationUrl", scheme?.AuthorizationUrl), Setting("TokenUrl", scheme?.TokenUrl),
-                Setting("RevocationUrl", scheme?.RevocationUrl), Setting("UserInfoUrl", scheme?.UserInfoUrl) }
+        return new[] { settings.ApiBaseUrl ?? toolkit.ApiBaseUrl, settings.AuthorizationUrl ?? scheme?.AuthorizationUrl, settings.TokenUrl ?? scheme?.TokenUrl,
+                settings.RevocationUrl ?? scheme?.RevocationUrl, settings.UserInfoUrl ?? scheme?.UserInfoUrl }
             .Any(url => url?.Contains("{" + name + "}.", StringComparison.Ordinal) == true);
     }
 
@@ -79,12 +78,11 @@ public sealed class OAuthProviders(IOptionsMonitor<ToolkitSettingsBySlug> operat
     {
         var scheme = toolkit.Auth.FirstOrDefault(a => a.Type == AuthSchemes.OAuth2);
         if (scheme is null) return (null, $"{toolkit.Name} does not use OAuth 2.");
-        var settings = SettingsOf(toolkit.Slug);
-        string? Setting(string key, string? fallback) => settings.Get(key) ?? fallback;
+        var settings = OperatorSettings(toolkit.Slug);
 
         var (clientId, secret) = config?.ClientId is { } customId
             ? (customId, configs.ClientSecretOf(config) ?? "")
-            : (Setting("ClientId", null), Setting("ClientSecret", null));
+            : (settings.ClientId, settings.ClientSecret);
         // The built-in Sandbox registers its own client (configuration overrides included): always ask it.
         if (config?.ClientId is null && toolkit.Slug == "sandbox" && services.GetService<ISandboxClient>() is { } sandbox)
             (clientId, secret) = (sandbox.ClientId, sandbox.ClientSecret);
@@ -111,10 +109,10 @@ public sealed class OAuthProviders(IOptionsMonitor<ToolkitSettingsBySlug> operat
         var provider = new OAuthProvider
         {
             Slug = toolkit.Slug,
-            AuthorizationUrl = Absolute(Fill(Setting("AuthorizationUrl", scheme.AuthorizationUrl))!, origin),
-            TokenUrl = Absolute(Fill(Setting("TokenUrl", scheme.TokenUrl))!, origin),
-            RevocationUrl = Fill(Setting("RevocationUrl", scheme.RevocationUrl)) is { } r ? Absolute(r, origin) : null,
-            UserInfoUrl = Fill(Setting("UserInfoUrl", scheme.UserInfoUrl)) is { } u ? Absolute(u, origin) : null,
+            AuthorizationUrl = Absolute(Fill(settings.AuthorizationUrl ?? scheme.AuthorizationUrl)!, origin),
+            TokenUrl = Absolute(Fill(settings.TokenUrl ?? scheme.TokenUrl)!, origin),
+            RevocationUrl = Fill(settings.RevocationUrl ?? scheme.RevocationUrl) is { } r ? Absolute(r, origin) : null,
+            UserInfoUrl = Fill(settings.UserInfoUrl ?? scheme.UserInfoUrl) is { } u ? Absolute(u, origin) : null,
             ClientId = clientId,
             ClientSecret = secret ?? "",
             ClientAuth = scheme.ClientAuth ?? "post",
@@ -123,7 +121,7 @@ public sealed class OAuthProviders(IOptionsMonitor<ToolkitSettingsBySlug> operat
             AuthorizeParams = AuthorizeParams(scheme, settings, config),
             DefaultScopes = scheme.DefaultScopes ?? [],
             Quirks = ProviderQuirks.Resolve(scheme.Quirks),
-            Issuer = Setting("Issuer", null),
+            Issuer = settings.Issuer,
         };
         return (provider with { TenantChosenHost = tenantChosen }, null);
     }
@@ -149,19 +147,17 @@ public sealed class OAuthProviders(IOptionsMonitor<ToolkitSettingsBySlug> operat
         return end < 0 ? url[start..] : url[start..end];
     }
 
-    /// <summary>The operator's `Butterbase:Toolkits:{slug}:{key}` setting, or null: how a quirk's own provider URL is pointed elsewhere.</summary>
-    public string? Setting(string slug, string key) => SettingsOf(slug).Get(key);
 
     /// <summary>The API base URL with its configuration override, absolute.</summary>
     public string ApiBaseUrl(Toolkit toolkit, string origin) =>
-        Absolute(SettingsOf(toolkit.Slug).Get(nameof(ToolkitSettings.ApiBaseUrl)) ?? toolkit.ApiBaseUrl, origin);
+        Absolute(OperatorSettings(toolkit.Slug).ApiBaseUrl ?? toolkit.ApiBaseUrl, origin);
 
     /// <summary>
     /// The base a tool's path goes under: the toolkit's override when configured (a stand-in serves every tool of the toolkit),
     /// else the tool's own base (a tool merged from a spec on another host, tools/catalog/FORMAT.md "Merging"), else the toolkit's.
     /// </summary>
     public string ApiBaseUrl(Toolkit toolkit, ToolDefinition tool, string origin) =>
-        tool.BaseUrl is { } own && SettingsOf(toolkit.Slug).Get(nameof(ToolkitSettings.ApiBaseUrl)) is null ? Absolute(own, origin) : ApiBaseUrl(toolkit, origin);
+        tool.BaseUrl is { } own && OperatorSettings(toolkit.Slug).ApiBaseUrl is null ? Absolute(own, origin) : ApiBaseUrl(toolkit, origin);
 
     /// <summary>
     /// Host-relative URLs (the Sandbox's) are resolved against the configured public origin, never the <paramref name="origin"/>

@@ -5,7 +5,7 @@ namespace Butterbase.Portal.Connections;
 /// <summary>
 /// The operator's settings for one toolkit, `Butterbase:Toolkits:{slug}:*` (README "Configuration"): the platform-managed
 /// OAuth client, URL overrides (how tests and on-premises providers such as GitHub Enterprise point the same code
-/// elsewhere), extra authorize parameters, and the Discord bot token. An empty value counts as not set.
+/// elsewhere), extra authorize parameters, and the Discord bot token. An empty value counts as not set (null once bound).
 /// </summary>
 public sealed class ToolkitSettings
 {
@@ -27,25 +27,13 @@ public sealed class ToolkitSettings
     /// <summary>`AuthorizeParams:{name}`: added to the authorize request; an empty value removes the catalog's parameter.</summary>
     public Dictionary<string, string?> AuthorizeParams { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>The setting named <paramref name="key"/> (a property above), or null when it is not set or empty.</summary>
-    public string? Get(string key)
+    /// <summary>An empty value (`Key=` in configuration) counts as not set: every setting is null then (run after binding).</summary>
+    internal void DropEmpty()
     {
-        var value = key switch
-        {
-            nameof(ClientId) => ClientId,
-            nameof(ClientSecret) => ClientSecret,
-            nameof(Issuer) => Issuer,
-            nameof(BotToken) => BotToken,
-            nameof(AuthorizationUrl) => AuthorizationUrl,
-            nameof(TokenUrl) => TokenUrl,
-            nameof(RevocationUrl) => RevocationUrl,
-            nameof(UserInfoUrl) => UserInfoUrl,
-            nameof(ApiBaseUrl) => ApiBaseUrl,
-            nameof(AccessibleResourcesUrl) => AccessibleResourcesUrl,
-            nameof(ConnectionsUrl) => ConnectionsUrl,
-            _ => throw new ArgumentException($"No toolkit setting is called {key}.", nameof(key)),
-        };
-        return string.IsNullOrEmpty(value) ? null : value;
+        static string? Set(string? value) => string.IsNullOrEmpty(value) ? null : value;
+        (ClientId, ClientSecret, Issuer, BotToken) = (Set(ClientId), Set(ClientSecret), Set(Issuer), Set(BotToken));
+        (AuthorizationUrl, TokenUrl, RevocationUrl, UserInfoUrl) = (Set(AuthorizationUrl), Set(TokenUrl), Set(RevocationUrl), Set(UserInfoUrl));
+        (ApiBaseUrl, AccessibleResourcesUrl, ConnectionsUrl) = (Set(ApiBaseUrl), Set(AccessibleResourcesUrl), Set(ConnectionsUrl));
     }
 
     /// <summary>Every URL setting by name, set or not: what the outbound policy trusts by name, and what start-up checks.</summary>
@@ -84,7 +72,8 @@ public sealed class ToolkitSettingsValidation : IValidateOptions<ToolkitSettings
         foreach (var (slug, settings) in options.Toolkits)
             foreach (var (key, value) in settings.Urls())
                 if (!string.IsNullOrEmpty(value) && !IsUrl(value))
-                    failures.Add($"{ToolkitSettingsBySlug.Section}:{slug}:{key} must be an absolute http(s) URL (e.g. https://github.example.com/api/v3), not '{value}'.");
+                    // The value is not repeated: a mistyped one may hold a credential (user info, a key in the query).
+                    failures.Add($"{ToolkitSettingsBySlug.Section}:{slug}:{key} must be an absolute http(s) URL (e.g. https://github.example.com/api/v3) or a path on the portal (/sandbox/...).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
@@ -92,7 +81,8 @@ public sealed class ToolkitSettingsValidation : IValidateOptions<ToolkitSettings
     {
         if (value.StartsWith('/') && !value.StartsWith("//", StringComparison.Ordinal)) return true;
         var filled = System.Text.RegularExpressions.Regex.Replace(value, @"\{[A-Za-z0-9_]+\}", "x");
-        return Uri.TryCreate(filled, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0;
+        // No user info: credentials belong in ClientId/ClientSecret, never in an address the log and policy see.
+        return Uri.TryCreate(filled, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0 && uri.UserInfo.Length == 0;
     }
 }
 
@@ -103,7 +93,8 @@ public static class ToolkitSettingsSetup
     {
         if (services.Any(d => d.ServiceType == typeof(IValidateOptions<ToolkitSettingsBySlug>))) return services;
         services.AddSingleton<IValidateOptions<ToolkitSettingsBySlug>, ToolkitSettingsValidation>();
-        services.AddOptions<ToolkitSettingsBySlug>().BindConfiguration("Butterbase").ValidateOnStart();
+        services.AddOptions<ToolkitSettingsBySlug>().BindConfiguration("Butterbase")
+            .PostConfigure(o => { foreach (var settings in o.Toolkits.Values) settings.DropEmpty(); }).ValidateOnStart();
         return services;
     }
 }

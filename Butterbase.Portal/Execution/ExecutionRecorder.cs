@@ -59,23 +59,13 @@ public sealed partial class ExecutionRecorder : IDisposable
     /// Records a refused call (the tool unknown, the toolkit off, invalid parameters, no usable connection, a missing
     /// scope, …) as a row with its code, the status the API answered and the parameters redacted, then returns the failure.
     /// </summary>
-    public ExecuteFailure Refused(ToolRunner.Call call, Toolkit? toolkit, ToolDefinition? tool, string? connectionId, long started, ExecuteFailure failure)
-    {
-        if (!TakeRefusedRow(call.AppId)) return failure;
-        _log.Add(new ExecutionRecord
-        {
-            Id = Ids.New("ex_", 20), AppId = call.AppId, UserId = call.UserId,
+    public ExecuteFailure Refused(ToolRunner.Call call, Toolkit? toolkit, ToolDefinition? tool, string? connectionId, long started, ExecuteFailure failure) =>
+        AddRefused(call.AppId, call.UserId, call.Source, started, failure, toolkit, connectionId,
             // An unknown tool's name is the caller's text: kept only when it could be a tool's name (a token pasted there is not).
-            ToolName = tool?.Name ?? (IsToolName(call.ToolName) ? call.ToolName : UnnamedTool), ToolkitSlug = toolkit?.Slug ?? "",
-            ConnectionId = connectionId, Source = call.Source, Successful = false, ErrorCode = failure.Code, HttpStatus = failure.Status,
-            DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            tool?.Name ?? (IsToolName(call.ToolName) ? call.ToolName : UnnamedTool),
             // invalid_json: text the writer could not even write out; nothing of it is kept.
-            Request = failure.Code == ErrorCodes.InvalidJson ? null : RedactedParams(call.Params),
-            Response = JsonSerializer.Serialize(Stored(call, tool, failure.ToApiError()), ApiJson.Snake),
-            CreatedAt = _clock.GetUtcNow().UtcDateTime,
-        });
-        return failure;
-    }
+            failure.Code == ErrorCodes.InvalidJson ? null : RedactedParams(call.Params),
+            Stored(call, tool, failure.ToApiError()));
 
     /// <summary>
     /// Records a refused proxy call like a refused execute (docs/architecture.md "Proxy"): named `{TOOLKIT}_PROXY` when the
@@ -84,23 +74,29 @@ public sealed partial class ExecutionRecorder : IDisposable
     /// </summary>
     public ExecuteFailure RefusedProxy(ProxyRunner.Call call, Toolkit? toolkit, string? connectionId, long started, ExecuteFailure failure)
     {
-        if (!TakeRefusedRow(call.AppId)) return failure;
         var method = ProxyRules.Methods.Contains(call.Method.ToUpperInvariant()) ? call.Method.ToUpperInvariant() : "(method)";
         var error = failure.ToApiError();
-        _log.Add(new ExecutionRecord
-        {
-            Id = Ids.New("ex_", 20), AppId = call.AppId, UserId = call.UserId,
-            ToolName = toolkit is null ? UnknownProxy : ProxyRules.Upper(toolkit.Slug) + "_PROXY", ToolkitSlug = toolkit?.Slug ?? "",
-            ConnectionId = connectionId, Source = call.Source, Successful = false, ErrorCode = failure.Code, HttpStatus = failure.Status,
-            DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            Request = $"{method} (a path of {call.Path.Length} characters)",
-            Response = JsonSerializer.Serialize(error with
+        return AddRefused(call.AppId, call.UserId, call.Source, started, failure, toolkit, connectionId,
+            toolkit is null ? UnknownProxy : ProxyRules.Upper(toolkit.Slug) + "_PROXY", $"{method} (a path of {call.Path.Length} characters)",
+            // The one message that repeats the caller's text: the toolkit they named.
+            error with
             {
-                // The one message that repeats the caller's text: the toolkit they named.
                 Message = failure.Code == ErrorCodes.UnknownToolkit ? "There is no such toolkit." : error.Message,
                 Details = StoredDetails(error.Details),
-            }, ApiJson.Snake),
-            CreatedAt = _clock.GetUtcNow().UtcDateTime,
+            });
+    }
+
+    /// <summary>The refused row, within the app's refused-row rate (<see cref="TakeRefusedRow"/>); answers the failure.</summary>
+    private ExecuteFailure AddRefused(string appId, string userId, string source, long started, ExecuteFailure failure, Toolkit? toolkit,
+        string? connectionId, string toolName, string? request, ApiError stored)
+    {
+        if (!TakeRefusedRow(appId)) return failure;
+        _log.Add(new ExecutionRecord
+        {
+            Id = Ids.New("ex_", 20), AppId = appId, UserId = userId, ToolName = toolName, ToolkitSlug = toolkit?.Slug ?? "",
+            ConnectionId = connectionId, Source = source, Successful = false, ErrorCode = failure.Code, HttpStatus = failure.Status,
+            DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            Request = request, Response = JsonSerializer.Serialize(stored, ApiJson.Snake), CreatedAt = _clock.GetUtcNow().UtcDateTime,
         });
         return failure;
     }

@@ -308,7 +308,8 @@ public static class ToolRequest
         _ => value.ToJsonString(),
     };
 
-    private static JsonNode ParseJson(string name, JsonNode value)
+    /// <summary>A JSON-text parameter's value (FORMAT.md `json`): its text parsed, or the caller's error naming it.</summary>
+    internal static JsonNode ParseJson(string name, JsonNode value)
     {
         try { return JsonNode.Parse(Scalar(value)) ?? throw new JsonException(); }
         catch (JsonException) { throw new InvalidToolParameter(name, "This parameter takes a JSON value, as a string; it is not valid JSON."); }

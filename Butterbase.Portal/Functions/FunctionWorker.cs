@@ -170,6 +170,9 @@ internal sealed class FunctionWorker
 
     private void Receive(WireMessage m)
     {
+        // After the process is gone the rest of its output is still read (SettleAsync), for its answer and logs only: a
+        // tool call or a "ready" it had queued is not acted on (a worker killed for its memory makes no more calls).
+        if (!Alive && m.T is "exec" or "ready") return;
         switch (m.T)
         {
             case "ready":

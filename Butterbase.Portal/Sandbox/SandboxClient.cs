@@ -24,7 +24,7 @@ public sealed class SandboxClient(IOptionsMonitor<ToolkitSettingsBySlug> setting
 
     private string? _clientSecret;
 
-    public string ClientId => settings.CurrentValue.For("sandbox").Get(nameof(ToolkitSettings.ClientId)) ?? DefaultClientId;
+    public string ClientId => settings.CurrentValue.For("sandbox").ClientId ?? DefaultClientId;
 
     public string ClientSecret => _clientSecret
         ?? throw new InvalidOperationException("The Sandbox client is registered when the host starts; it has not started yet.");
@@ -37,7 +37,7 @@ public sealed class SandboxClient(IOptionsMonitor<ToolkitSettingsBySlug> setting
     {
         var db = services.GetRequiredService<SandboxDb>();
         var applications = services.GetRequiredService<IOpenIddictApplicationManager>();
-        var secret = settings.CurrentValue.For("sandbox").Get(nameof(ToolkitSettings.ClientSecret))
+        var secret = settings.CurrentValue.For("sandbox").ClientSecret
             ?? await StoredSecretAsync(db, services.GetRequiredService<IDataProtectionProvider>().CreateProtector(SecretPurpose), ct);
 
         var descriptor = new OpenIddictApplicationDescriptor

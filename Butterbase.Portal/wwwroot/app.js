@@ -38,8 +38,10 @@ window.butterbase = {
           return document.querySelector('.monaco-status') !== null;
         };
         if (fix()) return;
-        const watch = new MutationObserver(() => { if (fix()) watch.disconnect(); }); // once they exist, stop watching
+        // Until they exist, and at most 10 s: a watcher on <body> left running would look at every render of the portal.
+        const watch = new MutationObserver(() => { if (fix()) watch.disconnect(); });
         watch.observe(document.body, { childList: true, subtree: true });
+        setTimeout(() => watch.disconnect(), 10000);
       });
       const dark = window.matchMedia('(prefers-color-scheme: dark)');
       dark.addEventListener('change', (e) => monaco.editor.setTheme(e.matches ? 'butterbase-dark' : 'vs'));

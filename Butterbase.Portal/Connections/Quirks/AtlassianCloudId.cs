@@ -15,13 +15,12 @@ namespace Butterbase.Portal.Connections.Quirks;
 public sealed partial class AtlassianCloudId : ProviderQuirk
 {
     public const string DefaultUrl = "https://api.atlassian.com/oauth/token/accessible-resources";
-    public const string UrlSetting = "AccessibleResourcesUrl";
 
     public override string Name => "atlassian_cloudid";
 
     public override async Task<QuirkFindings> AfterConnectAsync(QuirkConnectContext context, CancellationToken ct)
     {
-        var (json, problem) = await GetJsonAsync(context.Http, context.Setting(UrlSetting) ?? DefaultUrl,
+        var (json, problem) = await GetJsonAsync(context.Http, context.Settings.AccessibleResourcesUrl ?? DefaultUrl,
             new AuthenticationHeaderValue("Bearer", context.Tokens.AccessToken), ct);
         if (json is not { ValueKind: JsonValueKind.Array } sites) return QuirkFindings.Failed("Atlassian did not list the sites this grant may use: " + (problem ?? "no list."));
         foreach (var site in sites.EnumerateArray())

@@ -92,7 +92,7 @@ public abstract class ProviderQuirk
 }
 
 /// <summary>What <see cref="ProviderQuirk.AfterConnectAsync"/> sees: the finished exchange, and where to ask the provider more.</summary>
-/// <param name="Setting">The operator's `Butterbase:Toolkits:{slug}:{key}` setting, or null (how tests point a quirk's URL at a stand-in).</param>
+/// <param name="Settings">The operator's `Butterbase:Toolkits:{slug}:*` (how tests point a quirk's URL at a stand-in).</param>
 /// <param name="Http">The policed outbound client (docs/architecture.md "Tenant-chosen addresses").</param>
 public sealed record QuirkConnectContext(
     OAuthProvider Provider,
@@ -100,7 +100,7 @@ public sealed record QuirkConnectContext(
     IReadOnlyDictionary<string, JsonElement>? UserInfo,
     IReadOnlyDictionary<string, string> CallbackQuery,
     HttpClient Http,
-    Func<string, string?> Setting);
+    ToolkitSettings Settings);
 
 /// <summary>What a quirk learned while connecting: connection fields (they fill `{name}` in the API address), extras, a label.</summary>
 public sealed record QuirkFindings

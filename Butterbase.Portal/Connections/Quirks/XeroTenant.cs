@@ -14,14 +14,13 @@ namespace Butterbase.Portal.Connections.Quirks;
 public sealed class XeroTenant : ProviderQuirk
 {
     public const string DefaultUrl = "https://api.xero.com/connections";
-    public const string UrlSetting = "ConnectionsUrl";
     public const string TenantKey = "xero_tenant_id";
 
     public override string Name => "xero_tenant";
 
     public override async Task<QuirkFindings> AfterConnectAsync(QuirkConnectContext context, CancellationToken ct)
     {
-        var (json, problem) = await GetJsonAsync(context.Http, context.Setting(UrlSetting) ?? DefaultUrl,
+        var (json, problem) = await GetJsonAsync(context.Http, context.Settings.ConnectionsUrl ?? DefaultUrl,
             new AuthenticationHeaderValue("Bearer", context.Tokens.AccessToken), ct);
         if (json is not { ValueKind: JsonValueKind.Array } tenants) return QuirkFindings.Failed("Xero did not list the organisations of this grant: " + (problem ?? "no list."));
         foreach (var tenant in tenants.EnumerateArray())

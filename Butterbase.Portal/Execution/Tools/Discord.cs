@@ -23,7 +23,7 @@ public abstract class DiscordBotTool(IOptionsMonitor<ToolkitSettingsBySlug> sett
     /// <summary>The server the connection is bound to, in <see cref="StoredCredentials.Extra"/>.</summary>
     public const string GuildKey = "discord_guild_id";
 
-    private string? PlatformToken => settings.CurrentValue.For("discord").Get(nameof(ToolkitSettings.BotToken));
+    private string? PlatformToken => settings.CurrentValue.For("discord").BotToken;
 
     private static string? OwnToken(StoredCredentials credentials) => credentials.Fields?.GetValueOrDefault("bot_token") is { Length: > 0 } own ? own : null;
 

@@ -13,7 +13,7 @@ namespace Butterbase.Portal.Execution;
 /// `POST {apiBaseUrl}{path}` with `{"query": document, "variables": {...}}`, so a caller never writes GraphQL and the tool's
 /// schema is the whole contract. GraphQL answers failures as `errors` beside (or instead of) `data`, often with HTTP 200
 /// (https://graphql.org/learn/serving-over-http/): an answer with errors is a failed result, never a success; Linear's
-/// `RATELIMITED` becomes rate_limited and `FORBIDDEN` insufficient_scope (https://linear.app/developers/rate-limiting).
+/// `RATELIMITED` becomes rate_limited and `FORBIDDEN` forbidden (https://linear.app/developers/rate-limiting).
 /// Not registered by name: the runner picks it for any tool with a document.
 /// </summary>
 public sealed class GraphQLDocumentTool : CodedTool
@@ -30,7 +30,7 @@ public sealed class GraphQLDocumentTool : CodedTool
             // null = an optional variable left out: GraphQL then applies the argument's default (an explicit null would not)
             if (value is null || tool.In.GetValueOrDefault(name, "body") != "body") continue;
             var wire = tool.WireNames?.GetValueOrDefault(name) ?? name;
-            variables[wire] = tool.Json?.Contains(name) == true ? ParseJson(name, value) : ToolRequest.WithoutNulls(value.DeepClone());
+            variables[wire] = tool.Json?.Contains(name) == true ? ToolRequest.ParseJson(name, value) : ToolRequest.WithoutNulls(value.DeepClone());
         }
         return Declarative(toolkit, tool, parameters, credentials, apiBaseUrl, new JsonObject { ["query"] = tool.Graphql, ["variables"] = variables });
     }
@@ -43,45 +43,53 @@ public sealed class GraphQLDocumentTool : CodedTool
     {
         var response = await send(request);
         if (response.StatusCode != System.Net.HttpStatusCode.BadRequest) return response;
-        var text = await response.Content.ReadAsStringAsync(ct);
-        JsonNode? body;
-        try { body = JsonNode.Parse(text); }
-        catch (JsonException) { body = null; }
-        var limited = body?["errors"] is JsonArray errors && errors.Any(e => Str(e?["extensions"]?["code"]) == "RATELIMITED");
-        var answer = new HttpResponseMessage(limited ? System.Net.HttpStatusCode.TooManyRequests : response.StatusCode)
+        using (response)
         {
-            RequestMessage = request,
-            ReasonPhrase = limited ? "Too Many Requests" : response.ReasonPhrase,
-            Content = new StringContent(text, Encoding.UTF8, "application/json"),
-        };
-        foreach (var (name, values) in response.Headers) answer.Headers.TryAddWithoutValidation(name, values);
-        response.Dispose();
-        return answer;
+            var text = await response.Content.ReadAsStringAsync(ct);
+            var limited = Errors(Parse(text)).Any(e => Code(e) == "RATELIMITED");
+            var answer = new HttpResponseMessage(limited ? System.Net.HttpStatusCode.TooManyRequests : response.StatusCode)
+            {
+                RequestMessage = request,
+                ReasonPhrase = limited ? "Too Many Requests" : response.ReasonPhrase,
+                Content = new StringContent(text, Encoding.UTF8, "application/json"),
+            };
+            foreach (var (name, values) in response.Headers) answer.Headers.TryAddWithoutValidation(name, values);
+            return answer;
+        }
     }
 
+    /// <summary>
+    /// A 2xx answer: its `data`, or a failure when it carries `errors` (any of them rate-limited makes the run rate_limited).
+    /// The answer is the provider's (or a stand-in's) text: anything that is not a GraphQL object is an upstream error, not
+    /// an exception. FORBIDDEN is Linear's permission check (a team, a workspace role), not a missing OAuth scope, so it is
+    /// forbidden, not insufficient_scope (which would send the user to reconnect for nothing).
+    /// </summary>
     public override ToolOutcome Read(JsonNode? body)
     {
-        if (body?["errors"] is JsonArray { Count: > 0 } errors)
-        {
-            var first = errors[0];
-            var code = Str(first?["extensions"]?["code"]);
-            var error = code switch
-            {
-                "RATELIMITED" => ErrorCodes.RateLimited,
-                "FORBIDDEN" => ErrorCodes.InsufficientScope,
-                "AUTHENTICATION_ERROR" => ErrorCodes.Unauthorized,
-                _ => ErrorCodes.UpstreamError,
-            };
-            return new ToolOutcome(false, body, error, $"The provider answered: {Str(first?["message"]) ?? code ?? "GraphQL error"}");
-        }
-        return new ToolOutcome(true, body?["data"]);
+        if (body is not JsonObject answer)
+            return new ToolOutcome(false, body, ErrorCodes.UpstreamError, "The provider's answer is not a GraphQL response.");
+        if (answer["errors"] is null or JsonArray { Count: 0 }) return new ToolOutcome(true, answer["data"]);
+        var errors = Errors(answer).ToList();
+        var codes = errors.Select(Code).ToList();
+        var error = codes.Contains("RATELIMITED") ? ErrorCodes.RateLimited
+            : codes.Contains("AUTHENTICATION_ERROR") ? ErrorCodes.Unauthorized
+            : codes.Contains("FORBIDDEN") ? ErrorCodes.Forbidden
+            : ErrorCodes.UpstreamError;
+        var message = errors.Select(e => Str(e["message"])).FirstOrDefault(m => m is not null) ?? codes.FirstOrDefault(c => c is not null) ?? "GraphQL error";
+        return new ToolOutcome(false, answer, error, $"The provider answered: {(message.Length > 500 ? message[..500] + "…" : message)}");
     }
 
-    private static JsonNode? ParseJson(string name, JsonNode value)
+    private static JsonNode? Parse(string text)
     {
-        try { return JsonNode.Parse(value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value.ToJsonString()); }
-        catch (JsonException) { throw new InvalidToolParameter(name, "This parameter takes a JSON value, as a string; it is not valid JSON."); }
+        try { return JsonNode.Parse(text); }
+        catch (JsonException) { return null; }
     }
+
+    /// <summary>The answer's `errors` entries that are objects (a malformed entry is skipped, never an exception).</summary>
+    private static IEnumerable<JsonObject> Errors(JsonNode? answer) =>
+        answer is JsonObject { } o && o["errors"] is JsonArray errors ? errors.OfType<JsonObject>() : [];
+
+    private static string? Code(JsonObject error) => error["extensions"] is JsonObject extensions ? Str(extensions["code"]) : null;
 
     private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
 }

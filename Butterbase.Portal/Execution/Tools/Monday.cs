@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Butterbase.Portal.Api;
 using Butterbase.Portal.Catalog;
 using Butterbase.Portal.Connections;
 
@@ -69,21 +70,25 @@ public sealed class MondayGraphQL : CodedTool
 
     public override ToolOutcome Read(JsonNode? body)
     {
+        // Whatever answers at the API's address: a body that is not an object is an upstream error, never an exception.
+        if (body is not JsonObject)
+            return new ToolOutcome(false, body, ErrorCodes.UpstreamError, "monday.com's answer is not a GraphQL response.");
         // API versions 2024-01 and later: {errors: [{message, extensions: {code, status_code, error_data}}], data, account_id}.
-        if (body?["errors"] is JsonArray { Count: > 0 } errors)
+        if (body["errors"] is JsonArray { Count: > 0 } errors)
         {
-            var first = errors[0];
-            var code = Str(first?["extensions"]?["code"]);
-            var status = first?["extensions"]?["status_code"] is JsonValue s && s.TryGetValue<int>(out var n) ? n : (int?)null;
+            var first = errors[0] as JsonObject;
+            var extensions = first?["extensions"] as JsonObject;
+            var code = Str(extensions?["code"]);
+            var status = extensions?["status_code"] is JsonValue s && s.TryGetValue<int>(out var n) ? n : (int?)null;
             return new ToolOutcome(false, body, ErrorCode(code, status), $"monday.com answered: {Str(first?["message"]) ?? code ?? "error"}");
         }
         // Older versions: {error_code, error_message, status_code} at the top level.
-        if (Str(body?["error_code"]) is { } legacy)
+        if (Str(body["error_code"]) is { } legacy)
         {
-            var status = body!["status_code"] is JsonValue s && s.TryGetValue<int>(out var n) ? n : (int?)null;
+            var status = body["status_code"] is JsonValue s && s.TryGetValue<int>(out var n) ? n : (int?)null;
             return new ToolOutcome(false, body, ErrorCode(legacy, status), $"monday.com answered: {Str(body["error_message"]) ?? legacy}");
         }
-        return new ToolOutcome(true, body?["data"]);
+        return new ToolOutcome(true, body["data"]);
     }
 
     private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
