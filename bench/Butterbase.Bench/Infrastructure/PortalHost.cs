@@ -27,6 +27,12 @@ public sealed class PortalHost : IDisposable
     /// </summary>
     public Dictionary<string, string> ExtraEnvironment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>`K=V,K=V` (an option's text) as environment variables for the portal process only, not the bench or the relay.</summary>
+    public static IReadOnlyList<(string Key, string Value)> ParseEnvironment(string? text) =>
+        string.IsNullOrEmpty(text) ? [] : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2) is [var k, var v] && k.Length > 0 ? (k, v) : throw new BenchException($"--portal-env wants K=V pairs, got '{pair}'"))
+            .ToList();
+
     /// <summary>Points <paramref name="toolkit"/> at the stand-in provider (OAuth endpoints, client) and its API.</summary>
     public PortalHost UseStandIns(FakeOAuthProvider provider, FakeProviderApi api, string toolkit)
     {

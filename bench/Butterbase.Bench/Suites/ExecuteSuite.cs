@@ -29,7 +29,7 @@ public sealed class ExecuteSuite : ISuite
 {
     public string Verb => "execute";
     public string Description => "POST /execute and POST /proxy against a direct call and a minimal relay: p50/p99 and throughput at concurrency 1/16/64, memory "
-        + "over 300k executes (options: --seconds 3 --memory-calls 300000 --memory-concurrency 32 --warmup-seconds 30 --no-split --memory-only --portal-dll PATH)";
+        + "over 300k executes (options: --seconds 3 --memory-calls 300000 --memory-concurrency 32 --warmup-seconds 30 --no-split --memory-only --portal-dll PATH --portal-env K=V,K=V)";
 
     private const string Toolkit = ConnectSuite.OAuthToolkit; // asana: oauth2 with PKCE; the stand-in provider issues its tokens
     private const string Tool = "ASANA_GET_PROJECTS";          // GET /projects, only optional query parameters
@@ -38,7 +38,7 @@ public sealed class ExecuteSuite : ISuite
     private static readonly int[] Concurrencies = [1, 16, 64];
 
     private const double OverheadGoalMs = 1.0;     // p50 of /execute minus p50 of direct, at concurrency 1
-    private const double ThroughputGoal = 0.70;    // /execute's throughput as a share of the relay's, at concurrency 64
+    private const double ThroughputGoal = 0.50;    // /execute's throughput as a share of the relay process's, at concurrency 64 (issue 17; issue 5 asked 70 %)
     private const double MemoryGrowthGoal = 0.05;  // growth over the last half of the memory run
 
     public async Task<int> RunAsync(BenchOptions options, ChildProcesses children)
@@ -50,6 +50,7 @@ public sealed class ExecuteSuite : ISuite
         var split = !options.Flag("no-split");
         var memoryOnly = options.Flag("memory-only"); // just the memory run (and the checks): e.g. to compare builds' memory trends
         var portalDll = PortalHost.ResolvePortalDll(options.String("portal-dll"));
+        var portalEnv = PortalHost.ParseEnvironment(options.String("portal-env")); // e.g. a runtime knob tried on the portal alone
         options.RejectUnknown();
         if (memoryCalls < 100) throw new BenchException("--memory-calls needs at least 100 calls");
 
@@ -72,6 +73,7 @@ public sealed class ExecuteSuite : ISuite
 
         using var portal = new PortalHost(children, portalDll);
         portal.UseStandIns(provider, api, Toolkit);
+        foreach (var (key, value) in portalEnv) portal.ExtraEnvironment[key] = value;
 
         Progress("portal: apps create (migrates the scratch database), then start");
         var (appId, apiKey) = await portal.CreateAppAsync("bench-execute");
@@ -301,7 +303,7 @@ public sealed class ExecuteSuite : ISuite
         var (rows, logWaitMs) = await ExecutionRowsAsync(portal.ConnectionString, calls.ExecutesOk + calls.ProxiesOk);
         var dbAfter = DatabaseBytes(portal.ScratchDirectory);
         table.Info("Execution log (SQLite, batches of ≤ 256 from a bounded queue that drops the oldest when full)",
-            $"{rows:N0} rows for {calls.ExecutesOk:N0} successful executes and {calls.ProxiesOk:N0} proxy calls ({calls.ExecutesOk + calls.ProxiesOk - rows:N0} dropped); settled {ResultTable.Ms(logWaitMs)} after the last call; "
+            $"{rows:N0} rows for {calls.ExecutesOk:N0} successful executes and {calls.ProxiesOk:N0} proxy calls ({calls.ExecutesOk + calls.ProxiesOk - rows:N0} not kept: the app's row quota, 50,000 by default, trims the oldest as it goes, and a full queue would drop some); settled {ResultTable.Ms(logWaitMs)} after the last call; "
             + $"database + WAL {ResultTable.MB(dbBefore)} before the memory run → {ResultTable.MB(dbAfter)} at the end (disk, not memory)");
 
         if (!memoryOnly)
