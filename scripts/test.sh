@@ -68,12 +68,12 @@ if pg=$(bash scripts/postgres.sh); then
   # request-building and id tests, the function isolation tests (worker processes), and the tests of what goes over
   # the wire to a provider or an agent (curated tools against their stand-ins, the proxy's validation and relay, MCP's
   # protocol, header injection, malformed parameters, authorize URLs, redirect-URL and outbound-address rules), the docs
-  # checks and the telemetry export (no database in either). The
+  # checks and the telemetry export (no database in either), and the SQLite durability setting of the log's writer. The
   # store, refresh, revocation, webhook, schedule and multi-instance tests run again.
   not_again=(Components. Catalog.CatalogDataTests Fakes. Execution.ToolRequestTests Data.IdsTests
     Functions.FunctionIsolationTests Execution.Curated Execution.ProxyTests Mcp.McpTests Execution.HeaderInjectionTests
     Execution.MalformedParamsTests Connections.AuthorizeParamsTests Apps.RedirectUrlsTests Outbound.OutboundPolicyTests
-    Outbound.SsrfTests Catalog.MetaSchemaAgreementTests Docs. Telemetry.)
+    Outbound.SsrfTests Catalog.MetaSchemaAgreementTests Docs. Telemetry. Execution.ExecutionLogWriterTests)
   pg_filter=$(printf '&FullyQualifiedName!~Butterbase.Portal.Tests.%s' "${not_again[@]}")
   run_tests "Butterbase.Portal.Tests on PostgreSQL" Butterbase.Portal.Tests "${pg_filter:1}"
   # The browser flows that write through the data layer in ways the API tests do not (connect through the hosted

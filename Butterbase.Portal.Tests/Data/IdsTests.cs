@@ -34,4 +34,19 @@ public sealed class IdsTests
         var chiSquare = seen.Sum(n => (n - expected) * (n - expected) / expected);
         Assert.True(chiSquare < 80, $"chi-square {chiSquare:0.0} over 35 degrees of freedom: the characters are not uniform");
     }
+
+    [Fact]
+    public void Ordered_ids_sort_in_time_order_as_text_and_keep_a_random_tail()
+    {
+        var t0 = new DateTimeOffset(2026, 12, 3, 8, 0, 0, TimeSpan.Zero);
+        var times = new[] { t0.AddDays(400), t0, DateTimeOffset.UnixEpoch, t0.AddMilliseconds(35), t0.AddMilliseconds(1), t0.AddSeconds(36), new DateTimeOffset(5000, 1, 1, 0, 0, 0, TimeSpan.Zero) };
+        var ids = times.Select(t => (Time: t, Id: Ids.Ordered("ex_", 20, t))).ToList();
+        Assert.All(ids, x => Assert.Matches("^ex_[a-z0-9]{20}$", x.Id)); // the same shape as every other execution id
+        Assert.Equal(ids.OrderBy(x => x.Time).Select(x => x.Id), ids.Select(x => x.Id).Order(StringComparer.Ordinal));
+
+        // Within one millisecond: the same time prefix, different random tails.
+        var same = Enumerable.Range(0, 1000).Select(_ => Ids.Ordered("ex_", 20, t0)).ToList();
+        Assert.Single(same.Select(id => id[..(3 + Ids.TimeChars)]).Distinct());
+        Assert.Equal(1000, same.Distinct().Count());
+    }
 }

@@ -93,7 +93,7 @@ public sealed partial class ExecutionRecorder : IDisposable
         if (!TakeRefusedRow(appId)) return failure;
         _log.Add(new ExecutionRecord
         {
-            Id = Ids.New("ex_", 20), AppId = appId, UserId = userId, ToolName = toolName, ToolkitSlug = toolkit?.Slug ?? "",
+            Id = Ids.Ordered("ex_", 20, _clock.GetUtcNow()), AppId = appId, UserId = userId, ToolName = toolName, ToolkitSlug = toolkit?.Slug ?? "",
             ConnectionId = connectionId, Source = source, Successful = false, ErrorCode = failure.Code, HttpStatus = failure.Status,
             DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             Request = request, Response = JsonSerializer.Serialize(stored, ApiJson.Snake), CreatedAt = _clock.GetUtcNow().UtcDateTime,
@@ -136,7 +136,7 @@ public sealed partial class ExecutionRecorder : IDisposable
     public async Task<ExecuteResult> RunAsync(ToolRunner.Call call, Toolkit toolkit, ToolDefinition tool, Connection connection, long started, ProviderAnswer answer)
     {
         var outcome = answer.Outcome;
-        var executionId = Ids.New("ex_", 20);
+        var executionId = Ids.Ordered("ex_", 20, _clock.GetUtcNow());
         // A provider's own "missing scope" answer gets the same way out as the check before the call: the scopes it named
         // (else the tool's) and a consent link asking for them.
         var scopes = outcome.ErrorCode == ErrorCodes.InsufficientScope ? outcome.Scopes ?? (tool.Scopes.Length > 0 ? tool.Scopes : null) : null;

@@ -82,7 +82,7 @@ public sealed class ProxyRunner(
         var ready = chosen.Value!;
         var connection = ready.Connection;
         connectionId = connection.Id;
-        var executionId = Ids.New("ex_", 20);
+        var executionId = Ids.Ordered("ex_", 20, clock.GetUtcNow());
         var tool = ProxyRules.Upper(toolkit.Slug) + "_PROXY";
         var secrets = new Secrets(toolkit, ready.Credentials);
         if (ready.RefreshFailed is { } refreshFailed)
