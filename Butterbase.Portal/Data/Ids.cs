@@ -16,31 +16,32 @@ public static class Ids
     public static string New(string prefix, int length = 16) => string.Create(prefix.Length + length, prefix, static (span, prefix) =>
     {
         prefix.AsSpan().CopyTo(span);
-        foreach (ref var c in span[prefix.Length..])
+        FillRandom(span[prefix.Length..]);
+    });
+
+    private static void FillRandom(Span<char> span)
+    {
+        foreach (ref var c in span)
         {
             byte b;
             do b = RandomBytes.Next(); while (b >= 252); // 252 = 7 × 36: the bytes above it would favour the first characters
             c = Lower[b % 36];
         }
-    });
+    }
 
     /// <summary>
     /// An identifier whose first <see cref="TimeChars"/> characters are the Unix time in milliseconds, base 36 in ordinal
     /// order, and the rest random as in <see cref="New"/> (`ex_` + 20: 11 random characters, ≈ 57 bits): for the
     /// append-only execution log, whose rows then land on the last pages of its primary-key index instead of random
-    /// ones (docs/architecture.md "Execute"). The time it shows is the row's created_at, which the API shows anyway.
+    /// ones (docs/architecture.md "Execute"). The time it shows is when the row was made (the recorder's rows: their created_at),
+    /// which the API shows anyway; ids are never a capability (every lookup is by app too).
     /// </summary>
     public static string Ordered(string prefix, int length, DateTimeOffset now) => string.Create(prefix.Length + length, (prefix, now.ToUnixTimeMilliseconds()), static (span, state) =>
     {
         var (prefix, ms) = (state.prefix, Math.Max(0, state.Item2));
         prefix.AsSpan().CopyTo(span);
         for (var i = prefix.Length + TimeChars - 1; i >= prefix.Length; i--) { span[i] = Ordinal[(int)(ms % 36)]; ms /= 36; }
-        foreach (ref var c in span[(prefix.Length + TimeChars)..])
-        {
-            byte b;
-            do b = RandomBytes.Next(); while (b >= 252);
-            c = Lower[b % 36];
-        }
+        FillRandom(span[(prefix.Length + TimeChars)..]);
     });
 
     /// <summary>36⁹ ms: until the year 5188.</summary>

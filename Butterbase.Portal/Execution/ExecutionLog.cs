@@ -116,7 +116,12 @@ public sealed class ExecutionLog(IDbContextFactory<PortalDb> dbFactory, IOptions
         }
         finally
         {
-            if (durability is { } level) await PragmaAsync(db, "synchronous=" + level, CancellationToken.None);
+            if (durability is { } level)
+            {
+                // A connection that cannot be set back is closed for good instead of going back to the pool relaxed.
+                try { await PragmaAsync(db, "synchronous=" + level, CancellationToken.None); }
+                catch (Exception) { Microsoft.Data.Sqlite.SqliteConnection.ClearPool((Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection()); throw; }
+            }
         }
     }
 

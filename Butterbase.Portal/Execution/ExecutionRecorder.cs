@@ -91,12 +91,13 @@ public sealed partial class ExecutionRecorder : IDisposable
         string? connectionId, string toolName, string? request, ApiError stored)
     {
         if (!TakeRefusedRow(appId)) return failure;
+        var now = _clock.GetUtcNow(); // the id's time and created_at are one reading
         _log.Add(new ExecutionRecord
         {
-            Id = Ids.Ordered("ex_", 20, _clock.GetUtcNow()), AppId = appId, UserId = userId, ToolName = toolName, ToolkitSlug = toolkit?.Slug ?? "",
+            Id = Ids.Ordered("ex_", 20, now), AppId = appId, UserId = userId, ToolName = toolName, ToolkitSlug = toolkit?.Slug ?? "",
             ConnectionId = connectionId, Source = source, Successful = false, ErrorCode = failure.Code, HttpStatus = failure.Status,
             DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            Request = request, Response = JsonSerializer.Serialize(stored, ApiJson.Snake), CreatedAt = _clock.GetUtcNow().UtcDateTime,
+            Request = request, Response = JsonSerializer.Serialize(stored, ApiJson.Snake), CreatedAt = now.UtcDateTime,
         });
         return failure;
     }
@@ -136,7 +137,8 @@ public sealed partial class ExecutionRecorder : IDisposable
     public async Task<ExecuteResult> RunAsync(ToolRunner.Call call, Toolkit toolkit, ToolDefinition tool, Connection connection, long started, ProviderAnswer answer)
     {
         var outcome = answer.Outcome;
-        var executionId = Ids.Ordered("ex_", 20, _clock.GetUtcNow());
+        var now = _clock.GetUtcNow(); // the id's time and created_at are one reading
+        var executionId = Ids.Ordered("ex_", 20, now);
         // A provider's own "missing scope" answer gets the same way out as the check before the call: the scopes it named
         // (else the tool's) and a consent link asking for them.
         var scopes = outcome.ErrorCode == ErrorCodes.InsufficientScope ? outcome.Scopes ?? (tool.Scopes.Length > 0 ? tool.Scopes : null) : null;
@@ -150,7 +152,7 @@ public sealed partial class ExecutionRecorder : IDisposable
             DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Request = answer.Request,
             // The provider's bytes as they came, decoded only up to the per-row cap (no second serialization of the parsed answer).
             Response = answer.RawJson is { } raw ? LogQuota.CapUtf8(raw, _maxText) : outcome.Data?.ToJsonString(), // cut to the per-row cap by the log
-            CreatedAt = _clock.GetUtcNow().UtcDateTime,
+            CreatedAt = now.UtcDateTime,
         });
         _log.Touch(connection.Id);
         var result = new ExecuteResult(outcome.Successful, outcome.Data, error, executionId);
