@@ -16,7 +16,15 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
 {
     private static readonly EvaluationOptions FlagOnly = new() { OutputFormat = OutputFormat.Flag };
     private static readonly EvaluationOptions ListAll = new() { OutputFormat = OutputFormat.List };
-    private readonly ConcurrentDictionary<string, JsonSchema> _schemas = new();
+    private readonly ConcurrentDictionary<string, Compiled> _schemas = new();
+
+    /// <summary>A tool's schema: the strict-subset checker when the schema allows one, and JsonSchema.Net's, built on first need.</summary>
+    private sealed class Compiled(JsonObject schema)
+    {
+        public StrictSchema? Strict { get; } = StrictSchema.Compile(schema);
+        private JsonSchema? _full;
+        public JsonSchema Full => _full ??= JsonSchema.FromText(schema.ToJsonString());
+    }
 
     public (JsonObject? Params, IReadOnlyList<ApiErrorDetail> Problems) Validate(Toolkit toolkit, ToolDefinition tool, JsonElement? input)
     {
@@ -25,12 +33,14 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
         var given = input is { ValueKind: JsonValueKind.Object } o ? JsonNode.Parse(o.GetRawText())!.AsObject() : new JsonObject();
         FillOptional(given, tool.Parameters, catalog.ToolsOf(toolkit).Defs, depth: 0);
 
-        var compiled = _schemas.GetOrAdd(tool.Name, _ => JsonSchema.FromText(ToolSchemas.WithDefs(tool, catalog.ToolsOf(toolkit).Defs).ToJsonString()));
+        var compiled = _schemas.GetOrAdd(tool.Name, _ => new Compiled(ToolSchemas.WithDefs(tool, catalog.ToolsOf(toolkit).Defs)));
+        // Valid calls are the common case: the strict-subset checker accepts most of them without JsonSchema.Net; what it
+        // is not sure of, JsonSchema.Net's flag format decides (it stops at the first failure and collects nothing). Only
+        // an invalid call is evaluated again with every failure listed, for the per-field details.
+        if (compiled.Strict?.Accepts(given) == true) return (given, []);
         var instance = JsonSerializer.SerializeToElement<JsonNode>(given);
-        // Valid calls are the common case: the flag format stops at the first failure and collects nothing. Only an
-        // invalid call is evaluated again with every failure listed, for the per-field details.
-        if (compiled.Evaluate(instance, FlagOnly).IsValid) return (given, []);
-        var result = compiled.Evaluate(instance, ListAll);
+        if (compiled.Full.Evaluate(instance, FlagOnly).IsValid) return (given, []);
+        var result = compiled.Full.Evaluate(instance, ListAll);
 
         var problems = new List<ApiErrorDetail>();
         foreach (var detail in result.Details ?? [])
@@ -57,7 +67,7 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
     }
 
     /// <summary>Optional properties left out are read as null, at every depth the schema describes.</summary>
-    private static void FillOptional(JsonObject value, JsonObject schema, IReadOnlyDictionary<string, JsonObject> defs, int depth)
+    internal static void FillOptional(JsonObject value, JsonObject schema, IReadOnlyDictionary<string, JsonObject> defs, int depth)
     {
         if (depth > 10 || schema["properties"] is not JsonObject properties) return;
         foreach (var (name, property) in properties)
