@@ -95,11 +95,14 @@ public sealed class GoogleDriveDownloadHandler : DelegatingHandler
     private const string GoogleAppsPrefix = "application/vnd.google-apps.";
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        if (!request.Options.TryGetValue(GoogleDriveDownloadFile.ExportAs, out var exportAs))
-            return await base.SendAsync(request, cancellationToken);
+    // Every provider call passes here: any other call goes straight on, without a state machine of its own.
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        request.Options.TryGetValue(GoogleDriveDownloadFile.ExportAs, out var exportAs)
+            ? DownloadAsync(request, exportAs, cancellationToken)
+            : base.SendAsync(request, cancellationToken);
 
+    private async Task<HttpResponseMessage> DownloadAsync(HttpRequestMessage request, string exportAs, CancellationToken cancellationToken)
+    {
         var metadata = await base.SendAsync(request, cancellationToken);
         if (!metadata.IsSuccessStatusCode) return metadata;
         JsonObject? file;
