@@ -62,6 +62,43 @@ public sealed class ExecutionLogWriterTests : IAsyncLifetime
         Assert.Equal(ids, ids.Order(StringComparer.Ordinal)); // new rows go to the end of the primary key's index
     }
 
+    [Fact]
+    public async Task A_batch_of_both_logs_is_written_whole_with_every_column_as_given()
+    {
+        Assert.False(PortalApplication.OnPostgres, "A SQLite path: scripts/test.sh leaves this class out of the PostgreSQL pass.");
+        var at = new DateTime(2026, 12, 3, 10, 0, 0, DateTimeKind.Utc);
+        var rows = new List<object>();
+        for (var i = 0; i < 69; i++)
+        {
+            rows.Add(new ExecutionRecord
+            {
+                Id = $"ex_batch{i:D4}", AppId = _app.Id, UserId = "u" + i, ToolName = "ASANA_GET_PROJECTS", ToolkitSlug = "asana",
+                ConnectionId = i % 3 == 0 ? null : "conn_" + i, Source = i % 2 == 0 ? ExecutionSources.Api : ExecutionSources.Mcp,
+                Successful = i % 4 != 0, ErrorCode = i % 4 == 0 ? "upstream_error" : null, UpstreamStatus = i % 5 == 0 ? null : 200 + i,
+                HttpStatus = i % 7 == 0 ? 409 : null, DurationMs = i, Request = i % 6 == 0 ? null : $"GET /projects?page={i}",
+                Response = "{\"n\":" + i + "}", CreatedAt = at.AddMilliseconds(i),
+            });
+            if (i % 20 == 0)
+                rows.Add(new Butterbase.Portal.Functions.FunctionInvocation
+                {
+                    Id = $"inv_batch{i:D4}", AppId = _app.Id, FunctionName = "f" + i, UserId = i == 0 ? null : "u" + i, Outcome = "ok",
+                    HttpStatus = 200, DurationMs = i, Logs = "log " + i, CreatedAt = at.AddMilliseconds(i),
+                });
+        }
+        var factory = _portal.Services.GetRequiredService<IDbContextFactory<PortalDb>>();
+        await using (var db = await factory.CreateDbContextAsync())
+            await ExecutionLog.InsertAsync(db, rows, CancellationToken.None);
+
+        await using var read = await factory.CreateDbContextAsync();
+        var executions = await read.Executions.AsNoTracking().Where(x => x.Id.StartsWith("ex_batch")).OrderBy(x => x.Id).ToListAsync();
+        var invocations = await read.Set<Butterbase.Portal.Functions.FunctionInvocation>().AsNoTracking().Where(x => x.Id.StartsWith("inv_batch")).OrderBy(x => x.Id).ToListAsync();
+        Assert.Equal(rows.OfType<ExecutionRecord>().Select(Json), executions.Select(Json));
+        Assert.Equal(rows.OfType<Butterbase.Portal.Functions.FunctionInvocation>().Select(Json), invocations.Select(Json));
+        Assert.All(executions, x => Assert.Equal(DateTimeKind.Utc, x.CreatedAt.Kind));
+    }
+
+    private static string Json(object row) => System.Text.Json.JsonSerializer.Serialize(row, row.GetType());
+
     private async Task<long> SynchronousAsync()
     {
         await using var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDb>>().CreateDbContextAsync();

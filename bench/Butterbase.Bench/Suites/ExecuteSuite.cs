@@ -238,11 +238,11 @@ public sealed class ExecuteSuite : ISuite
                 Progress("split: /execute answers that stop earlier (404 unknown tool, 409 toolkit not enabled, 409 no connection)");
                 Rung[] rungs =
                 [
-                    new("404 `unknown_tool`", "routing, API-key lookup (one SQLite read), rate limiter, body binding, FluentValidation, catalog lookup",
+                    new("404 `unknown_tool`", "routing, API-key check (cached after its first read), rate limiter, body binding, FluentValidation, catalog lookup",
                         calls.ExecuteError(calls.UnknownToolBody, 404, "unknown_tool")),
-                    new("409 `toolkit_not_enabled`", "+ the app's toolkit configs (one SQLite read)",
+                    new("409 `toolkit_not_enabled`", "+ the app's toolkit configs (cached)",
                         calls.ExecuteError(calls.NotEnabledBody, 409, "toolkit_not_enabled")),
-                    new("409 `no_connection`", "+ JSON-schema validation of `params` + the connection lookup (one SQLite read)",
+                    new("409 `no_connection`", "+ JSON-schema validation of `params` + the connection lookup (cached, a user with none too)",
                         calls.ExecuteError(calls.NoConnectionBody, 409, "no_connection")),
                 ];
                 var splitSeconds = Math.Max(1.5, seconds / 2.0);
@@ -501,7 +501,7 @@ public sealed class ExecuteSuite : ISuite
 
         (string Metric, Func<Task> Action)[] parts =
         [
-            ($"In-process: `ToolParameters.Validate` of `{{}}` for `{Tool}` (fill optional nulls, JSON schema evaluation)", () =>
+            ($"In-process: `ToolParameters.Validate` of `{{}}` for `{Tool}` (fill optional nulls, the strict-subset check; JsonSchema.Net only when it is not sure)", () =>
             {
                 var (ok, _) = parameters.Validate(toolkit, tool, empty.RootElement);
                 return ok is null ? throw new BenchException("`{}` did not validate") : Task.CompletedTask;
