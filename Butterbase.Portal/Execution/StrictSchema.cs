@@ -144,8 +144,21 @@ public sealed class StrictSchema
         _ => Kinds.None,
     };
 
-    private static decimal? Number(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<decimal>(out var d) ? d : null;
+    /// <summary>A bound, when its JSON text is exactly a decimal; otherwise null (the keyword is then not compiled).</summary>
+    private static decimal? Number(JsonNode? node) => node is JsonValue v && Exact(v, out var d) ? d : null;
+
+    /// <summary>
+    /// The number as a decimal, only when that is exact: the decimal written back is the JSON text (so no exponent, at most
+    /// 28 decimal places, no digits rounded away). JsonSchema.Net compares the numbers' text exactly; `-1e-40` or
+    /// `1.000…001` read as a decimal would land on a bound and pass a range check it fails.
+    /// </summary>
+    private static bool Exact(JsonValue value, out decimal number)
+    {
+        number = 0;
+        return value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<JsonElement>(out var element)
+            && element.TryGetDecimal(out number)
+            && element.GetRawText() == number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     /// <summary>True only when the instance surely matches the schema; false means "not sure" (ask JsonSchema.Net), not "invalid".</summary>
     public bool Accepts(JsonNode? instance) => Accepts(instance, 0);
@@ -199,7 +212,7 @@ public sealed class StrictSchema
                         var integer = value.TryGetValue<long>(out _);
                         if ((_kinds & Kinds.Number) == 0 && !((_kinds & Kinds.Integer) != 0 && integer)) return false;
                         if (_minimum is null && _maximum is null && _exclusiveMinimum is null && _exclusiveMaximum is null) return true;
-                        if (!value.TryGetValue<decimal>(out var number)) return false;
+                        if (!Exact(value, out var number)) return false;
                         return !(number < _minimum || number > _maximum || number <= _exclusiveMinimum || number >= _exclusiveMaximum);
                     default:
                         return false;
