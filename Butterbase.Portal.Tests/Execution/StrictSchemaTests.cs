@@ -22,7 +22,7 @@ public sealed class StrictSchemaTests(ITestOutputHelper output)
         var catalog = new ToolkitCatalog();
         var tools = catalog.Toolkits.SelectMany(t => catalog.ToolsOf(t).Tools.Select((tool, i) => (Toolkit: t, Tool: tool, Index: i)))
             .Where(x => x.Tool.Origin == "curated" || x.Index % 23 == 0).ToList();
-        int compiled = 0, valid = 0, decidedAlone = 0, invalid = 0, calls = 0;
+        int compiled = 0, valid = 0, samples = 0, decidedAlone = 0, invalid = 0, calls = 0;
         var wrong = new List<string>();
         var undecided = new List<string>();
         foreach (var (toolkit, tool, _) in tools)
@@ -40,18 +40,20 @@ public sealed class StrictSchemaTests(ITestOutputHelper output)
                 var given = JsonNode.Parse(call.ToJsonString())!.AsObject(); // as the API reads a call: values backed by JSON text
                 ToolParameters.FillOptional(given, tool.Parameters, defs, depth: 0);
                 var accepted = strict.Accepts(given);
-                var isValid = full.Evaluate(JsonSerializer.SerializeToElement<JsonNode>(given), Flag).IsValid;
+                var isValid = Valid(full, given);
                 if (accepted && !isValid) wrong.Add($"{tool.Name}: {given.ToJsonString()}");
-                if (isValid) { valid++; if (accepted) decidedAlone++; else if (undecided.Count < 15) undecided.Add($"{tool.Name}: {given.ToJsonString()}"); }
+                if (isValid) valid++;
                 else invalid++;
+                // The sample is a plain valid call; of the broken ones, a few are valid in ways left to JsonSchema.Net (2.0, 1e400).
+                if (isValid && ReferenceEquals(call, sample)) { samples++; if (accepted) decidedAlone++; else if (undecided.Count < 15) undecided.Add($"{tool.Name}: {given.ToJsonString()}"); }
             }
         }
-        output.WriteLine($"{tools.Count} tools, {compiled} compiled; {calls} calls: {valid} valid ({decidedAlone} decided without JsonSchema.Net), {invalid} invalid");
+        output.WriteLine($"{tools.Count} tools, {compiled} compiled; {calls} calls: {valid} valid, {invalid} invalid; of {samples} valid samples {decidedAlone} decided without JsonSchema.Net");
         Assert.True(wrong.Count == 0, "Accepted, but JsonSchema.Net refuses:\n" + string.Join("\n", wrong.Take(20)));
         Assert.True(tools.Count > 2_000, $"only {tools.Count} tools sampled");
         Assert.True(compiled >= tools.Count * 0.95, $"only {compiled} of {tools.Count} schemas compiled");
         Assert.True(invalid > 10_000, $"only {invalid} invalid calls tried");
-        Assert.True(decidedAlone >= valid * 0.9, $"only {decidedAlone} of {valid} valid calls decided without JsonSchema.Net, e.g.:\n" + string.Join("\n", undecided));
+        Assert.True(decidedAlone >= samples * 0.9, $"only {decidedAlone} of {samples} valid samples decided without JsonSchema.Net, e.g.:\n" + string.Join("\n", undecided));
     }
 
     [Theory]
@@ -67,6 +69,39 @@ public sealed class StrictSchemaTests(ITestOutputHelper output)
     {
         var schema = JsonNode.Parse("""{"type":"object","properties":{"n":{"type":["integer","null"],"minimum":1}},"required":["n"],"additionalProperties":false}""")!.AsObject();
         Assert.Equal(accepted, StrictSchema.Compile(schema)!.Accepts(JsonNode.Parse(call)));
+    }
+
+    /// <summary>JsonSchema.Net's verdict as ToolParameters reads it: a number it throws on (`1e400` in a numeric enum) is invalid.</summary>
+    private static bool Valid(JsonSchema full, JsonObject given)
+    {
+        try { return full.Evaluate(JsonSerializer.SerializeToElement<JsonNode>(given), Flag).IsValid; }
+        catch (Exception e) when (e is FormatException or OverflowException) { return false; }
+    }
+
+    [Fact]
+    public void A_number_JsonSchema_Net_throws_on_is_the_callers_invalid_params_not_an_exception()
+    {
+        var catalog = new ToolkitCatalog();
+        var (tool, toolkit) = catalog.FindTool("DISCORD_CREATE_CHANNEL")!.Value; // "type": anyOf [integer enum [0, 2, 4, 5, 15], null]
+        using var call = JsonDocument.Parse("""{"guild_id":"1","name":"general","type":1e400}""");
+        var (validated, problems) = new ToolParameters(catalog).Validate(toolkit, tool, call.RootElement);
+        Assert.Null(validated);
+        Assert.Contains(problems, p => p.Field == "params" && p.Message.Contains("too large or too precise"));
+    }
+
+    [Theory]
+    [InlineData("0.5", true)]
+    [InlineData("1", true)]
+    [InlineData("-1e-40", false)] // a decimal would read 0 and pass the minimum; JsonSchema.Net compares the text exactly
+    [InlineData("-0.00000000000000000000000000000001", false)]
+    [InlineData("1.00000000000000000000000000001", false)] // rounds onto the maximum as a decimal
+    [InlineData("1.01", false)]
+    public void A_number_is_range_checked_only_when_its_text_is_exactly_a_decimal(string number, bool accepted)
+    {
+        var schema = JsonNode.Parse("""{"type":"object","properties":{"x":{"type":"number","minimum":0,"maximum":1}},"required":["x"],"additionalProperties":false}""")!.AsObject();
+        Assert.Equal(accepted, StrictSchema.Compile(schema)!.Accepts(JsonNode.Parse($$"""{"x":{{number}}}""")));
+        var full = JsonSchema.FromText(schema.ToJsonString());
+        if (accepted) Assert.True(full.Evaluate(JsonDocument.Parse($$"""{"x":{{number}}}""").RootElement, Flag).IsValid);
     }
 
     [Fact]
@@ -119,6 +154,9 @@ public sealed class StrictSchemaTests(ITestOutputHelper output)
             var types = Types(Resolve(property, defs));
             foreach (var bad in new JsonNode?[] { 12, 2.5, JsonValue.Create(2.0m), "text", true, new JsonArray(), new JsonObject(), 0, -5, JsonValue.Create("not-in-any-enum") })
                 yield return With(sample, o => o[name] = bad?.DeepClone());
+            // Numbers a decimal rounds onto a bound: JsonSchema.Net compares the text exactly.
+            foreach (var edge in new[] { "-1e-40", "-0.00000000000000000000000000000001", "1.00000000000000000000000000001", "100.00000000000000000000000001", "1e400" })
+                yield return With(sample, o => o[name] = JsonNode.Parse(edge));
             if (!types.Contains("null")) yield return With(sample, o => o.Remove(name));
             if (sample[name] is JsonObject inner) yield return With(sample, o => ((JsonObject)o[name]!)["zz_unknown"] = "x");
             if (sample[name] is JsonArray { Count: > 0 }) yield return With(sample, o => ((JsonArray)o[name]!).Add(JsonValue.Create("x")));

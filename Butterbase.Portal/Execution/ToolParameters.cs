@@ -39,8 +39,18 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
         // an invalid call is evaluated again with every failure listed, for the per-field details.
         if (compiled.Strict?.Accepts(given) == true) return (given, []);
         var instance = JsonSerializer.SerializeToElement<JsonNode>(given);
-        if (compiled.Full.Evaluate(instance, FlagOnly).IsValid) return (given, []);
-        var result = compiled.Full.Evaluate(instance, ListAll);
+        EvaluationResults result;
+        try
+        {
+            if (compiled.Full.Evaluate(instance, FlagOnly).IsValid) return (given, []);
+            result = compiled.Full.Evaluate(instance, ListAll);
+        }
+        // JsonSchema.Net compares numbers in an enum as decimals and throws on one a decimal cannot hold (`1e400`): the
+        // caller's number, answered as their error instead of a 500.
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            return (null, [new ApiErrorDetail("params", "A number in params is too large or too precise to check against the tool's schema.")]);
+        }
 
         var problems = new List<ApiErrorDetail>();
         foreach (var detail in result.Details ?? [])
