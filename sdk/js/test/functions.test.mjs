@@ -49,7 +49,12 @@ test('deploy with the API key, then invoke as the end user: ctx.user, ctx.env an
   assert.equal(data.error, null);
 
   const runs = await admin.functions.invocations('notify', { limit: 1 });
-  for (let i = 0; i < 40 && runs.data?.total === 0; i++) Object.assign(runs, await admin.functions.invocations('notify', { limit: 1 })); // written in batches
+  // Written in batches (the log's writer waits up to 25 ms to fill one): poll for up to 10 s, not 40 back-to-back requests,
+  // which a slow machine answered before the row was written.
+  for (let i = 0; i < 200 && runs.data?.total === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    Object.assign(runs, await admin.functions.invocations('notify', { limit: 1 }));
+  }
   assert.equal(runs.error, null);
   assert.equal(runs.data.items[0].outcome, 'ok');
   assert.equal(runs.data.items[0].user_id, user.id);
