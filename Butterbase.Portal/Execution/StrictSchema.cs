@@ -6,13 +6,13 @@ namespace Butterbase.Portal.Execution;
 /// <summary>
 /// A checker for the small part of JSON Schema the catalog's strict-mode tool schemas use (type, properties, required,
 /// additionalProperties: false, anyOf, $ref into $defs, items, enum, minimum/maximum, minItems/maxItems; descriptions are
-/// annotations), compiled once per tool. It answers only "surely valid": anything it does not fully decide
-/// (a missing property, an unknown one, a value out of range, a string under a pattern or a format, a number written with a fraction where an integer
-/// is asked for, …) is "not sure", and JsonSchema.Net then decides and explains, as before. A schema with any other keyword
-/// is not compiled at all (<see cref="Compile"/> answers null) and always goes to JsonSchema.Net.
-/// Why: JsonSchema.Net's evaluation, with the round trip from the filled <see cref="JsonObject"/> to a JsonElement it
-/// needs, was about a tenth of the portal's CPU per execute under load (docs/architecture.md "Execute");
-/// ToolParametersTests checks on catalog schemas that whatever this accepts, JsonSchema.Net accepts too.
+/// annotations), compiled once per tool. It answers only "surely valid": anything it does not fully decide (a missing
+/// property, an unknown one, a value out of range, a string under a pattern or a format, a number written with a
+/// fraction where an integer is asked for, …) is "not sure", and JsonSchema.Net then decides and explains, as before. A
+/// schema with any other keyword is not compiled at all (<see cref="Compile"/> answers null) and always goes to
+/// JsonSchema.Net. Why: JsonSchema.Net's evaluation, with the round trip from the filled <see cref="JsonObject"/> to a
+/// JsonElement it needs, was about a tenth of the portal's CPU per execute under load (docs/architecture.md "Execute");
+/// StrictSchemaTests checks on catalog schemas that whatever this accepts, JsonSchema.Net accepts too.
 /// </summary>
 public sealed class StrictSchema
 {
