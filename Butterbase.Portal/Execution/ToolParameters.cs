@@ -18,6 +18,9 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
     private static readonly EvaluationOptions ListAll = new() { OutputFormat = OutputFormat.List };
     private readonly ConcurrentDictionary<string, Compiled> _schemas = new();
 
+    /// <summary>The most details an invalid call is answered (and logged) with; the last one says how many more there were.</summary>
+    public const int MaxDetails = 50;
+
     /// <summary>A tool's schema: the strict-subset checker when the schema allows one, and JsonSchema.Net's, built on first need.</summary>
     private sealed class Compiled(JsonObject schema)
     {
@@ -52,18 +55,28 @@ public sealed class ToolParameters(ToolkitCatalog catalog)
             return (null, [new ApiErrorDetail("params", "A number in params is too large or too precise to check against the tool's schema.")]);
         }
 
+        // A caller can send ~90,000 unknown parameters in the API's 1 MB: the details are de-duplicated through a set (a
+        // scan of the list so far took a core for over a minute) and cut at MaxDetails, the last saying how many more.
         var problems = new List<ApiErrorDetail>();
+        var seen = new HashSet<(string Field, string Text)>();
+        var more = 0;
         foreach (var detail in result.Details ?? [])
         {
             if (detail.Errors is not { Count: > 0 } errors) continue;
             var field = detail.InstanceLocation.ToString().TrimStart('/').Replace('/', '.');
+            // JsonSchema.Net 8 reports an unknown property as the `false` schema's error ("All values fail against the
+            // false schema") under the additionalProperties keyword's path, not under that keyword's name.
+            var unknown = detail.EvaluationPath.ToString().EndsWith("/additionalProperties", StringComparison.Ordinal);
             foreach (var (keyword, message) in errors)
             {
-                var text = keyword == "additionalProperties" ? "Unknown parameter: this tool does not take it." : message;
+                var text = unknown || keyword == "additionalProperties" ? "Unknown parameter: this tool does not take it." : message;
                 if (keyword == "required") { field = RequiredField(message) ?? field; text = "This parameter is required."; }
-                if (problems.All(p => p.Field != field || p.Message != text)) problems.Add(new ApiErrorDetail(field.Length == 0 ? "params" : field, text));
+                if (!seen.Add((field, text))) continue;
+                if (problems.Count < MaxDetails) problems.Add(new ApiErrorDetail(field.Length == 0 ? "params" : field, text));
+                else more++;
             }
         }
+        if (more > 0) problems[^1] = new ApiErrorDetail("params", $"{more + 1} more problems like these; fix the ones above and send again.");
         if (problems.Count == 0) problems.Add(new ApiErrorDetail("params", "The parameters do not match the tool's schema."));
         return (null, problems);
     }
