@@ -1,7 +1,7 @@
-using Polly;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace Butterbase.Portal.Execution;
 
@@ -73,9 +73,9 @@ public static class ExecutionSetup
                 };
                 retry.DisableForUnsafeHttpMethods();         // a POST is never retried blindly
                 pipeline.AddRetry(retry);
-                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions { SamplingDuration = TimeSpan.FromSeconds(40) });
+                pipeline.AddCircuitBreaker(ProviderCircuit.Options()); // 429 is one credential's answer: not counted
                 pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Name = "attempt", Timeout = TimeSpan.FromSeconds(20) });
             })
-            .SelectPipelineByAuthority(); // one circuit breaker per provider host
+            .SelectPipelineBy(_ => ProviderCircuit.KeyOf); // one circuit breaker per app and provider host
     }
 }

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using Butterbase.Portal.Connections;
+using Butterbase.Portal.Execution;
+using Butterbase.Portal.Outbound;
+using Butterbase.Portal.Tests.Support;
+using Butterbase.Portal.Tests.Support.Fakes;
+
+namespace Butterbase.Portal.Tests.Execution;
+
+/// <summary>
+/// The provider calls' circuit breakers (docs/security.md "Execution log: refused calls and the provider client's
+/// handlers"): one tenant's failing calls must not pause another tenant's calls to the same provider host, and a
+/// provider's rate limits (one credential's answer) open nothing. Two apps with Airtable personal access tokens against
+/// one stand-in host.
+/// </summary>
+public sealed class ProviderCircuitTests : IAsyncLifetime
+{
+    private const string Table = "/v0/appAbCdEfGhIjKlMn/Parts";
+    private const string PatA = "patAaAaAaAaAaAaAa.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private const string PatB = "patBbBbBbBbBbBbBb.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private FakeProviderApi _api = default!;
+    private PortalApplication _portal = default!;
+    private TestApp _appA = default!, _appB = default!;
+    /// <summary>Status the stand-in answers to each token's create (200 with a record unless set).</summary>
+    private readonly Dictionary<string, int> _status = new() { [PatA] = 200, [PatB] = 200 };
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeProviderApi.StartAsync();
+        _api.On("POST", Table, r =>
+        {
+            var status = _status[r.Headers["Authorization"]["Bearer ".Length..]];
+            return status == 200
+                ? (200, new { id = "recA1b2C3d4E5f6G7", createdTime = "2025-06-01T10:00:00.000Z", fields = new { Name = "Crank" } }, null)
+                : (status, new { error = new { type = status == 429 ? "RATE_LIMIT_REACHED" : "SERVER_ERROR", message = "Try again later." } }, null);
+        });
+        _portal = new PortalApplication()
+            .With("Butterbase:RateLimit:PermitsPerApp", "100000")
+            .With("Butterbase:Toolkits:airtable:ApiBaseUrl", _api.BaseUrl + "/v0");
+        _appA = await ConnectedAppAsync("App A", PatA);
+        _appB = await ConnectedAppAsync("App B", PatB);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _portal.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    private async Task<TestApp> ConnectedAppAsync(string name, string pat)
+    {
+        var app = await _portal.CreateAppAsync(name, HostedConnectDriver.ReturnUrl);
+        using var admin = _portal.Http(app.ApiKey);
+        await JsonAssert.OkAsync(await admin.PostAsync($"v1/{app.Id}/integrations/configure", JsonAssert.Body(new { toolkit = "airtable", authScheme = "bearer" })));
+        await _portal.ConnectHostedAsync(app, "airtable", "ada", new() { ["token"] = pat });
+        return app;
+    }
+
+    /// <summary>One `AIRTABLE_CREATE_RECORD` (a POST: never retried, so one provider call per execute at most).</summary>
+    private async Task<JsonElement> CreateAsync(TestApp app)
+    {
+        using var admin = _portal.Http(app.ApiKey);
+        return await JsonAssert.OkAsync(await admin.PostAsync($"v1/{app.Id}/integrations/execute", JsonAssert.Body(new
+        {
+            toolName = "AIRTABLE_CREATE_RECORD",
+            userId = "ada",
+            @params = new { base_id = "appAbCdEfGhIjKlMn", table = "Parts", fields = """{"Name":"Crank"}""" },
+        })));
+    }
+
+    private int CallsWith(string pat) => _api.Requests.Count(r => r.Path == Table && r.Headers["Authorization"] == "Bearer " + pat);
+
+    [Fact]
+    public async Task One_apps_failing_calls_open_its_own_circuit_and_never_another_apps_to_the_same_host()
+    {
+        // App A's token makes the provider fail: after the breaker's minimum of 100 calls it opens, for A.
+        _status[PatA] = 500;
+        JsonElement last = default;
+        for (var i = 0; i < 120; i++) last = await CreateAsync(_appA);
+        Assert.False(last.GetProperty("successful").GetBoolean());
+        Assert.Equal("upstream_error", last.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("calls are paused", last.GetProperty("error").GetProperty("message").GetString());
+        Assert.InRange(CallsWith(PatA), 100, 119); // the last ones never reached the provider
+
+        // App B calls the same host in the same second: its calls go through.
+        var b = await CreateAsync(_appB);
+        Assert.True(b.GetProperty("successful").GetBoolean(), b.ToString());
+        Assert.Equal(1, CallsWith(PatB));
+
+        // A's circuit is still open (5 s) even though the provider would now answer A too.
+        _status[PatA] = 200;
+        var stillPaused = await CreateAsync(_appA);
+        Assert.Contains("calls are paused", stillPaused.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_providers_rate_limits_open_no_circuit()
+    {
+        // 429 is the answer to one credential's pace: the caller sees rate_limited every time, and the next call, once the
+        // provider accepts it again, is sent at once.
+        _status[PatA] = 429;
+        for (var i = 0; i < 120; i++)
+        {
+            var limited = await CreateAsync(_appA);
+            Assert.Equal("rate_limited", limited.GetProperty("error").GetProperty("code").GetString());
+        }
+        Assert.Equal(120, CallsWith(PatA));
+
+        _status[PatA] = 200;
+        var after = await CreateAsync(_appA);
+        Assert.True(after.GetProperty("successful").GetBoolean(), after.ToString());
+        Assert.Equal(121, CallsWith(PatA));
+    }
+
+    [Fact]
+    public void Tenant_chosen_hosts_share_a_bounded_number_of_breakers_per_app_and_apps_never_share_one()
+    {
+        static HttpRequestMessage Call(string appId, string url, bool tenantChosen)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            var connection = new Connection { Id = "cn_1", AppId = appId, UserId = "ada", ToolkitSlug = "zendesk" };
+            request.Options.Set(ConnectionUse.Key, new ConnectionUse(connection, new StoredCredentials(), 0, url));
+            if (tenantChosen) request.Options.Set(OutboundPolicy.TenantChosenHost, true);
+            return request;
+        }
+
+        // Hosts a connection names (a subdomain each): however many, an app has at most TenantHostBuckets breakers for them.
+        var keys = Enumerable.Range(0, 5_000).Select(i => ProviderCircuit.KeyOf(Call("app_a", $"https://t{i}.zendesk.example/api/v2/tickets", true))).ToHashSet();
+        Assert.InRange(keys.Count, 2, ProviderCircuit.TenantHostBuckets);
+        // The same host for two apps, operator host or tenant-chosen: two breakers.
+        Assert.NotEqual(ProviderCircuit.KeyOf(Call("app_a", "https://api.airtable.com/v0/x", false)), ProviderCircuit.KeyOf(Call("app_b", "https://api.airtable.com/v0/x", false)));
+        Assert.NotEqual(ProviderCircuit.KeyOf(Call("app_a", "https://t1.zendesk.example/", true)), ProviderCircuit.KeyOf(Call("app_b", "https://t1.zendesk.example/", true)));
+        // One app, one operator host: one breaker, whatever the path.
+        Assert.Equal(ProviderCircuit.KeyOf(Call("app_a", "https://api.airtable.com/v0/x", false)), ProviderCircuit.KeyOf(Call("app_a", "https://api.airtable.com/v0/y?z=1", false)));
+    }
+}
