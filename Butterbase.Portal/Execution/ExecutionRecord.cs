@@ -38,7 +38,9 @@ public sealed class ExecutionRecord
         e.HasKey(x => x.Id);
         e.Property(x => x.Id).HasMaxLength(40);
         e.Property(x => x.Source).HasMaxLength(16).HasDefaultValue(ExecutionSources.Api);
-        e.HasIndex(x => new { x.AppId, x.CreatedAt });
+        // HttpStatus last: the quota trim (ExecutionLog.TrimAsync) walks an app's rows newest first with runs and refused
+        // rows apart, and reads it from the index instead of looking each row up in the table (docs/architecture.md "Execute").
+        e.HasIndex(x => new { x.AppId, x.CreatedAt, x.HttpStatus });
         e.HasIndex(x => x.CreatedAt);
     });
 }

@@ -555,7 +555,7 @@ namespace Butterbase.Portal.Data.Migrations
 
                     b.HasIndex("CreatedAt");
 
-                    b.HasIndex("AppId", "CreatedAt");
+                    b.HasIndex("AppId", "CreatedAt", "HttpStatus");
 
                     b.ToTable("Executions", (string)null);
                 });

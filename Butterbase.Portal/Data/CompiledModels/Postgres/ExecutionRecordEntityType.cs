@@ -152,7 +152,7 @@ namespace Butterbase.Portal.Data.CompiledModels.Postgres
                 new[] { createdAt });
 
             var index0 = runtimeEntityType.AddIndex(
-                new[] { appId, createdAt });
+                new[] { appId, createdAt, httpStatus });
 
             return runtimeEntityType;
         }

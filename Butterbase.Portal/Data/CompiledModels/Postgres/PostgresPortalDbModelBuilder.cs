@@ -12,7 +12,7 @@ namespace Butterbase.Portal.Data.CompiledModels.Postgres
     public partial class PostgresPortalDbModel
     {
         private PostgresPortalDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("8e2707ec-e117-499f-a209-bfee9180df8f"), entityTypeCount: 24)
+            : base(skipDetectChanges: false, modelId: new Guid("19b5d2ab-76a9-478e-8b6c-b379eb93f4ca"), entityTypeCount: 24)
         {
         }
 

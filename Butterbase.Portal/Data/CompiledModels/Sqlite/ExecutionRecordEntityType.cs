@@ -136,7 +136,7 @@ namespace Butterbase.Portal.Data.CompiledModels.Sqlite
                 new[] { createdAt });
 
             var index0 = runtimeEntityType.AddIndex(
-                new[] { appId, createdAt });
+                new[] { appId, createdAt, httpStatus });
 
             return runtimeEntityType;
         }

@@ -11,7 +11,7 @@ namespace Butterbase.Portal.Data.CompiledModels.Sqlite
     public partial class PortalDbModel
     {
         private PortalDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("3f7b69f2-8cac-4122-ac2d-db0a01cee441"), entityTypeCount: 24)
+            : base(skipDetectChanges: false, modelId: new Guid("989fbb34-055c-49ee-9775-d9d06a9eb49f"), entityTypeCount: 24)
         {
         }
 

@@ -569,7 +569,7 @@ namespace Butterbase.Portal.Data.Migrations.Postgres
 
                     b.HasIndex("CreatedAt");
 
-                    b.HasIndex("AppId", "CreatedAt");
+                    b.HasIndex("AppId", "CreatedAt", "HttpStatus");
 
                     b.ToTable("Executions", (string)null);
                 });
