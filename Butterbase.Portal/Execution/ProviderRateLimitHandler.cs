@@ -13,13 +13,14 @@ namespace Butterbase.Portal.Execution;
 /// (<see cref="Connections.Quirks.ProviderQuirk.IsRateLimited"/>) reads its provider's answers only. A 429 needs no reading:
 /// its status says it. Only a 403's body is read here (buffered, at most <see cref="ToolRunner.MaxResponseSize"/>).
 /// </summary>
-public sealed class ProviderRateLimitHandler : DelegatingHandler
+/// <param name="bodyTimeout">How long a 403's body may take to arrive once its headers have (<see cref="DefaultBodyTimeout"/>).</param>
+public sealed class ProviderRateLimitHandler(TimeSpan? bodyTimeout = null) : DelegatingHandler
 {
     /// <summary>The toolkit a request calls (set by <see cref="ToolRunner.SendPolicedAsync"/>): whose quirks read its answers.</summary>
     public static readonly HttpRequestOptionsKey<Toolkit> ToolkitKey = new("butterbase.toolkit");
 
-    /// <summary>How long a 403's body may take to arrive once its headers have.</summary>
-    public static TimeSpan BodyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultBodyTimeout = TimeSpan.FromSeconds(10);
+    private readonly TimeSpan _bodyTimeout = bodyTimeout ?? DefaultBodyTimeout;
     private static readonly HttpRequestOptionsKey<bool> RateLimitedKey = new("butterbase.rate_limited");
 
     /// <summary>Whether this 403 answer was read as a rate limit.</summary>
@@ -35,9 +36,9 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
         {
             // This handler sits outside the resilience pipeline's timeout, and the proxy's own body timeout starts only
             // once the answer is handed back: a host that drips its 403 body (a tenant's own server) would otherwise hold
-            // the call for as long as the caller waits. Past BodyTimeout the provider "did not answer in time".
+            // the call for as long as the caller waits. Past the body timeout the provider "did not answer in time".
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(BodyTimeout);
+            limit.CancelAfter(_bodyTimeout);
             try
             {
                 await response.Content.LoadIntoBufferAsync(ToolRunner.MaxResponseSize, limit.Token);
