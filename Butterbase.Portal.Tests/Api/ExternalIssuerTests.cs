@@ -84,4 +84,28 @@ public sealed class ExternalIssuerTests : IAsyncLifetime
         var token = Tokens.Create(_idp.Key, SecurityAlgorithms.RsaSha256, Issuer, Audience);
         await JsonAssert.ErrorAsync(await CallAsync(_app.Id, token), HttpStatusCode.Unauthorized, "unauthorized");
     }
+
+    [Fact]
+    public async Task A_caller_who_hangs_up_during_the_jwks_fetch_does_not_lock_the_apps_end_users_out()
+    {
+        // Anyone can send a made-up token naming the app's issuer (no credential needed) and drop the connection while the
+        // identity provider is slow to answer. Before, the cancelled fetch was cached as "no keys" for 30 s: every end
+        // user of the app got 401, again and again.
+        _idp.Delay = TimeSpan.FromMilliseconds(800);
+        var forged = Tokens.Create(new RsaSecurityKey(System.Security.Cryptography.RSA.Create(2048)) { KeyId = "test-key-1" },
+            SecurityAlgorithms.RsaSha256, Issuer, Audience, sub: "mallory");
+        using (var impatient = _portal.Http(forged))
+        {
+            impatient.Timeout = TimeSpan.FromMilliseconds(150);
+            await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.GetAsync($"v1/{_app.Id}/settings"));
+        }
+        _idp.Delay = TimeSpan.Zero;
+
+        // A real end user a moment later is authenticated (403 only because settings need the API key) …
+        var token = Tokens.Create(_idp.Key, SecurityAlgorithms.RsaSha256, Issuer, Audience, sub: "user_42");
+        var body = await JsonAssert.ErrorAsync(await CallAsync(_app.Id, token), HttpStatusCode.Forbidden, "forbidden");
+        Assert.Contains("API key", body.GetProperty("message").GetString());
+        // … from the one fetch the hung-up caller started, which ran to its end.
+        Assert.Equal(1, _idp.Requests);
+    }
 }

@@ -21,6 +21,8 @@ public sealed class JwksServer : IAsyncDisposable
     /// <summary>Where `/moved` redirects (302): a JWKS URL that leads elsewhere.</summary>
     public string? RedirectTo { get; set; }
     public string MovedUrl => JwksUrl.Replace("/.well-known/jwks.json", "/moved");
+    /// <summary>How long the JWKS takes to answer (a slow identity provider).</summary>
+    public TimeSpan Delay { get; set; }
 
     private JwksServer(WebApplication app, string url) { _app = app; JwksUrl = url; }
 
@@ -31,9 +33,10 @@ public sealed class JwksServer : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         JwksServer? server = null;
-        app.MapGet("/.well-known/jwks.json", () =>
+        app.MapGet("/.well-known/jwks.json", async () =>
         {
             Interlocked.Increment(ref server!.Requests);
+            if (server.Delay > TimeSpan.Zero) await Task.Delay(server.Delay);
             var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(server.Key.Rsa.ExportParameters(false)) { KeyId = server.Key.KeyId });
             return Results.Json(new { keys = new[] { new { kty = jwk.Kty, kid = jwk.Kid, use = "sig", alg = "RS256", n = jwk.N, e = jwk.E } } });
         });

@@ -102,13 +102,31 @@ public sealed class UserTokens(
         ClockSkew = TimeSpan.FromSeconds(60),
     };
 
+    /// <summary>
+    /// The app's JWKS, cached 10 minutes (an empty set 30 s after a failed fetch). One fetch per URL at a time, on its own
+    /// time (the `jwks` client's 5 s timeout): a caller that hangs up leaves it running for the others, so nobody can
+    /// cancel it mid-way and have the failure cached as "no keys" for every end user of the app (docs/security.md [20]).
+    /// </summary>
     private async Task<IList<SecurityKey>> JwksAsync(string url, CancellationToken ct)
     {
         if (cache.TryGetValue<IList<SecurityKey>>("jwks:" + url, out var cached) && cached is not null) return cached;
+        return await _jwksFetches.GetOrAdd(url, u => new Lazy<Task<IList<SecurityKey>>>(() => FetchJwksAsync(u))).Value.WaitAsync(ct);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<IList<SecurityKey>>>> _jwksFetches = new(StringComparer.Ordinal);
+
+    private async Task<IList<SecurityKey>> FetchJwksAsync(string url)
+    {
+        try { return await LoadJwksAsync(url); }
+        finally { _jwksFetches.TryRemove(url, out _); } // after the cache is set: later callers read it
+    }
+
+    private async Task<IList<SecurityKey>> LoadJwksAsync(string url)
+    {
         IList<SecurityKey> keys;
         try
         {
-            var json = await httpClientFactory.CreateClient(Outbound.OutboundSetup.JwksClient).GetStringAsync(url, ct);
+            var json = await httpClientFactory.CreateClient(Outbound.OutboundSetup.JwksClient).GetStringAsync(url, CancellationToken.None);
             keys = new JsonWebKeySet(json).GetSigningKeys();
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ArgumentException or System.Text.Json.JsonException)
