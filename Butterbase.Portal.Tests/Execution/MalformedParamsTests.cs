@@ -54,4 +54,13 @@ public sealed class MalformedParamsTests : IAsyncLifetime
         var response = await PostRawAsync(body);
         await JsonAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_json");
     }
+
+    [Fact]
+    public async Task A_connection_id_longer_than_any_there_is_is_422_naming_it()
+    {
+        // A megabyte id would otherwise be a cache key held for the cache's lifetime, per call.
+        var body = Encoding.UTF8.GetBytes("""{"toolName":"SANDBOX_SEND_MESSAGE","userId":"u1","params":{"text":"hi"},"connectionId":"cn_""" + new string('x', 1_000_000) + "\"}");
+        var error = await JsonAssert.ErrorAsync(await PostRawAsync(body), (HttpStatusCode)422, "validation_failed");
+        Assert.Equal("connectionId", error.GetProperty("details")[0].GetProperty("field").GetString());
+    }
 }

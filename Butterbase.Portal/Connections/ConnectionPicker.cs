@@ -61,8 +61,13 @@ public sealed class ConnectionPicker(IDbContextFactory<PortalDb> dbFactory, Conn
     public static ExecuteFailure Expired(Toolkit toolkit, Connection connection) => ExecuteFailure.Of(ErrorCodes.ConnectionExpired,
         $"The {toolkit.Name} connection expired: the user must reconnect (POST /connect with connectionId {connection.Id}).");
 
+    /// <summary>The longest connection id there is (`Connection.Id`'s column).</summary>
+    public const int MaxConnectionIdLength = 40;
+
     private async Task<ConnectionCache.Pick> PickAsync(string appId, string userId, Toolkit toolkit, string? connectionId, CancellationToken ct)
     {
+        // No connection id is longer: answered without a read, and not cached (a caller could make up any number of them).
+        if (connectionId?.Length > MaxConnectionIdLength) return new(null, null, ExecuteFailure.Of(ErrorCodes.ConnectionNotFound, "No such connection for this user and toolkit."));
         if (cache.TryGet(appId, userId, toolkit.Slug, connectionId, out var cached)) return cached;
         var version = cache.Version(appId, userId, toolkit.Slug);
         List<Connection> candidates;

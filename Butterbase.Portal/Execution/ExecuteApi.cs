@@ -26,6 +26,7 @@ public static class ExecuteApi
         {
             RuleFor(x => x.ToolName).NotEmpty().WithMessage("Name the tool, e.g. \"GMAIL_SEND_EMAIL\".").MaximumLength(64).OverridePropertyName("toolName");
             RuleFor(x => x.UserId).MaximumLength(256).OverridePropertyName("userId");
+            RuleFor(x => x.ConnectionId).MaximumLength(Connections.ConnectionPicker.MaxConnectionIdLength).OverridePropertyName("connectionId");
         }
     }
 
