@@ -133,4 +133,17 @@ public sealed class ProviderCircuitTests : IAsyncLifetime
         // One app, one operator host: one breaker, whatever the path.
         Assert.Equal(ProviderCircuit.KeyOf(Call("app_a", "https://api.airtable.com/v0/x", false)), ProviderCircuit.KeyOf(Call("app_a", "https://api.airtable.com/v0/y?z=1", false)));
     }
+
+    [Fact]
+    public void A_multi_call_tools_later_calls_count_against_the_same_apps_breaker_as_its_first()
+    {
+        // Gmail's reply, Slack's upload completion and Drive's download are later calls of one execute: without the first
+        // call's options they had no app, and one app's failing downloads could have opened a breaker shared by every app.
+        using var first = new HttpRequestMessage(HttpMethod.Get, "https://www.googleapis.com/drive/v3/files/f1");
+        var connection = new Connection { Id = "cn_1", AppId = "app_a", UserId = "ada", ToolkitSlug = "googledrive" };
+        first.Options.Set(ConnectionUse.Key, new ConnectionUse(connection, new StoredCredentials(), 0, "https://portal.example"));
+        using var later = CodedTool.FollowUp(first, HttpMethod.Get, "https://www.googleapis.com/drive/v3/files/f1?alt=media");
+        Assert.Equal(ProviderCircuit.KeyOf(first), ProviderCircuit.KeyOf(later));
+        Assert.StartsWith("app_a ", ProviderCircuit.KeyOf(later));
+    }
 }

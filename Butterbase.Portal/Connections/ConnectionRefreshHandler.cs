@@ -49,8 +49,7 @@ public sealed class ConnectionRefreshHandler(TokenRefresher? refresher) : Delega
         var copy = new HttpRequestMessage(request.Method, request.RequestUri) { Version = request.Version, VersionPolicy = request.VersionPolicy, Content = request.Content };
         foreach (var (name, values) in request.Headers)
             if (!string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)) copy.Headers.TryAddWithoutValidation(name, values);
-        var options = (IDictionary<string, object?>)copy.Options;
-        foreach (var (key, value) in request.Options) options[key] = value;
+        Execution.ToolRequest.CopyOptions(request, copy);
         return copy;
     }
 }

@@ -37,11 +37,12 @@ public abstract class CodedTool
     public virtual Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, Func<HttpRequestMessage, Task<HttpResponseMessage>> send, CancellationToken ct) =>
         send(request);
 
-    /// <summary>A follow-up call of a multi-call tool, with the first call's headers (its credentials among them).</summary>
-    protected static HttpRequestMessage FollowUp(HttpRequestMessage first, HttpMethod method, string url, HttpContent? content = null)
+    /// <summary>A follow-up call of a multi-call tool, with the first call's headers (its credentials among them) and options.</summary>
+    protected internal static HttpRequestMessage FollowUp(HttpRequestMessage first, HttpMethod method, string url, HttpContent? content = null)
     {
         var request = new HttpRequestMessage(method, url) { Content = content };
         foreach (var (name, values) in first.Headers) request.Headers.TryAddWithoutValidation(name, values);
+        ToolRequest.CopyOptions(first, request);
         return request;
     }
 

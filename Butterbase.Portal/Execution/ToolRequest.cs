@@ -179,6 +179,17 @@ public static class ToolRequest
     }
 
     /// <summary>Puts the connection's credentials on the request the way its scheme says.</summary>
+    /// <summary>
+    /// Another call of the same execute (a multi-call tool's next step, a forced refresh's second send) carries the first
+    /// one's options: its connection and app (the circuit breaker it counts against, <see cref="ProviderCircuit"/>), whether
+    /// a tenant chose its host (the outbound policy), its toolkit (whose quirks read the answer).
+    /// </summary>
+    public static void CopyOptions(HttpRequestMessage from, HttpRequestMessage to)
+    {
+        var options = (IDictionary<string, object?>)to.Options;
+        foreach (var (key, value) in from.Options) options[key] = value;
+    }
+
     public static void Authenticate(HttpRequestMessage request, Toolkit toolkit, StoredCredentials credentials)
     {
         switch (credentials.Scheme)

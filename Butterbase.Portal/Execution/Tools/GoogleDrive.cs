@@ -125,6 +125,7 @@ public sealed class GoogleDriveDownloadHandler : DelegatingHandler
             ? $"{fileUrl}/export?mimeType={Uri.EscapeDataString(exportAs)}"
             : $"{fileUrl}?alt=media&supportsAllDrives=true");
         foreach (var (name, values) in request.Headers) download.Headers.TryAddWithoutValidation(name, values);
+        ToolRequest.CopyOptions(request, download);
         var response = await base.SendAsync(download, cancellationToken);
         if (!response.IsSuccessStatusCode) return response;
         using (response)

@@ -105,7 +105,8 @@ public sealed class SlackUploadFile : CodedTool
         // No Authorization: the URL is Slack's own signed upload address.
         var bytesContent = new ByteArrayContent(bytes);
         bytesContent.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
-        using (var upload = new HttpRequestMessage(HttpMethod.Post, target) { Content = bytesContent })
+        using var upload = new HttpRequestMessage(HttpMethod.Post, target) { Content = bytesContent };
+        ToolRequest.CopyOptions(request, upload);
         using (var uploaded = await send(upload))
             if (!uploaded.IsSuccessStatusCode)
                 return Answer(request, 200, new JsonObject { ["ok"] = false, ["error"] = "upload_failed", ["upload_status"] = (int)uploaded.StatusCode });
