@@ -79,6 +79,27 @@ public sealed class ExecuteCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_apps_revocations_leave_every_other_apps_keys_in_memory()
+    {
+        // Another app's key, verified once and cached (TTL an hour here).
+        var other = await _portal.CreateAppAsync("Other");
+        using var otherClient = _portal.Http(other.ApiKey);
+        Assert.Equal(HttpStatusCode.OK, (await otherClient.GetAsync($"v1/{other.Id}/integrations/configure")).StatusCode);
+        // Its row changes behind the cache's back, so a read of the database would now refuse it: only a cache that kept
+        // the key answers 200 below.
+        await _portal.ExecuteSqlAsync($"UPDATE ApiKeys SET RevokedAt = '2026-01-01 00:00:00' WHERE Id = '{other.KeyId}'");
+
+        // This app revokes a key of its own, and tries a key id that does not exist. Before, each call made every cached
+        // key of every app stale, here and on every instance: any tenant could keep all of them reading the database.
+        var keys = _portal.Services.GetRequiredService<ApiKeys>();
+        var (mine, _) = await keys.CreateAsync(_app.Id, "short-lived");
+        Assert.True(await keys.RevokeAsync(_app.Id, mine.Id));
+        Assert.False(await keys.RevokeAsync(_app.Id, "key_doesnotexist"));
+
+        Assert.Equal(HttpStatusCode.OK, (await otherClient.GetAsync($"v1/{other.Id}/integrations/configure")).StatusCode);
+    }
+
+    [Fact]
     public async Task Disabling_a_toolkit_shows_on_the_next_execute_and_so_does_enabling_one()
     {
         await ConnectAsync("dee");

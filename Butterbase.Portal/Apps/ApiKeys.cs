@@ -22,8 +22,9 @@ public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider 
     private const int LookupLength = 8;
     private const int SecretLength = 40;
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
-    // One partition for all keys: revocations are rare, and the key id is not known before the read.
-    private const string AllKeys = "";
+    // A key's cache partition is its prefix (public: the portal shows it; known before the read from the key presented,
+    // and at revocation from the row): revoking one key, or trying to revoke one that does not exist, makes no other key
+    // stale. One partition for all keys let any tenant empty every tenant's cache, here and on every instance, per call.
     private readonly LocalCache<Verified> _verified = new(clock, TimeSpan.FromSeconds(cache.Value.ApiKeySeconds), invalidation, "api-key");
 
     private sealed class Verified(ApiKey key)
@@ -61,9 +62,11 @@ public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
+        var prefix = await db.ApiKeys.Where(k => k.AppId == appId && k.Id == keyId).Select(k => k.Prefix).FirstOrDefaultAsync(ct);
+        if (prefix is null) return false;
         var revoked = await db.ApiKeys.Where(k => k.AppId == appId && k.Id == keyId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct) == 1;
-        _verified.Invalidate(AllKeys);
+        _verified.Invalidate(prefix);
         return revoked;
     }
 
@@ -77,15 +80,15 @@ public sealed class ApiKeys(IDbContextFactory<PortalDb> dbFactory, TimeProvider 
         var cacheKey = Convert.ToBase64String(hash);
         if (!_verified.TryGet(cacheKey, out var verified))
         {
-            var version = _verified.Version(AllKeys);
             var prefix = presented[..(Scheme.Length + LookupLength)];
+            var version = _verified.Version(prefix);
             ApiKey? key;
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix, ct);
             if (key is null || !CryptographicOperations.FixedTimeEquals(key.Hash, hash) || key.RevokedAt is not null)
                 return null; // refusals are not cached: a key created a moment later must work
             verified = new Verified(key);
-            _verified.Set(cacheKey, AllKeys, version, verified);
+            _verified.Set(cacheKey, prefix, version, verified);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
