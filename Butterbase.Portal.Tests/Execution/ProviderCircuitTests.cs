@@ -146,4 +146,22 @@ public sealed class ProviderCircuitTests : IAsyncLifetime
         Assert.Equal(ProviderCircuit.KeyOf(first), ProviderCircuit.KeyOf(later));
         Assert.StartsWith("app_a ", ProviderCircuit.KeyOf(later));
     }
+
+    [Fact]
+    public void Failures_on_a_tenant_chosen_host_count_against_no_breaker_and_operator_hosts_count_5xx_but_not_429()
+    {
+        // An end user who connects to hundreds of failing hosts of their own would otherwise open every shared bucket of the
+        // app and pause the other end users' self-hosted calls.
+        static HttpResponseMessage Answer(int status) => new((System.Net.HttpStatusCode)status);
+        using var tenantHost = new HttpRequestMessage(HttpMethod.Get, "https://t1.zendesk.example/api/v2/tickets");
+        tenantHost.Options.Set(OutboundPolicy.TenantChosenHost, true);
+        using var operatorHost = new HttpRequestMessage(HttpMethod.Get, "https://api.airtable.com/v0/x");
+
+        Assert.False(ProviderCircuit.Counts(tenantHost, Polly.Outcome.FromResult(Answer(500))));
+        Assert.False(ProviderCircuit.Counts(tenantHost, Polly.Outcome.FromException<HttpResponseMessage>(new HttpRequestException("refused"))));
+        Assert.True(ProviderCircuit.Counts(operatorHost, Polly.Outcome.FromResult(Answer(503))));
+        Assert.True(ProviderCircuit.Counts(operatorHost, Polly.Outcome.FromException<HttpResponseMessage>(new HttpRequestException("refused"))));
+        Assert.False(ProviderCircuit.Counts(operatorHost, Polly.Outcome.FromResult(Answer(429))));
+        Assert.False(ProviderCircuit.Counts(operatorHost, Polly.Outcome.FromResult(Answer(404))));
+    }
 }

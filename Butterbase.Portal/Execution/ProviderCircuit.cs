@@ -16,7 +16,8 @@ internal static class ProviderCircuit
     /// <summary>
     /// Breakers per app for hosts that connections name (a Zendesk subdomain, a self-hosted GitLab): those hosts are
     /// chosen by tenants and end users, unbounded in number, and every pipeline key lives as long as the process, so each
-    /// such host counts against one of this many breakers of its app (by its hash) instead of one of its own.
+    /// such host shares one of this many pipelines of its app (by its hash) instead of one of its own; their breakers count
+    /// nothing (<see cref="Options"/>).
     /// </summary>
     public const int TenantHostBuckets = 64;
 
@@ -39,11 +40,18 @@ internal static class ProviderCircuit
     /// <summary>
     /// The breaker's options: the library's defaults (opens at ≥ 10 % failures over ≥ 100 calls, for 5 s), over 40 s, and
     /// failures are what the standard pipeline calls transient except 429: connection failures, timeouts, 5xx and 408.
+    /// Nothing counts on a tenant-chosen host: its bucket is shared with other hosts of the app, and an end user who
+    /// connects to ~300 hosts of their own that fail (or resolve to a private address) would otherwise open all 64 and
+    /// pause every other end user's self-hosted calls; such a call is still bounded by its timeouts.
     /// </summary>
     public static HttpCircuitBreakerStrategyOptions Options() => new()
     {
         SamplingDuration = TimeSpan.FromSeconds(40),
-        ShouldHandle = args => ValueTask.FromResult(
-            args.Outcome.Result is not { StatusCode: System.Net.HttpStatusCode.TooManyRequests } && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
+        ShouldHandle = args => ValueTask.FromResult(Counts(args.Context.GetRequestMessage(), args.Outcome)),
     };
+
+    internal static bool Counts(HttpRequestMessage? request, Outcome<HttpResponseMessage> outcome) =>
+        !(request is not null && request.Options.TryGetValue(OutboundPolicy.TenantChosenHost, out var chosen) && chosen)
+        && outcome.Result is not { StatusCode: System.Net.HttpStatusCode.TooManyRequests }
+        && HttpClientResiliencePredicates.IsTransient(outcome);
 }
