@@ -23,6 +23,8 @@ public sealed class JwksServer : IAsyncDisposable
     public string MovedUrl => JwksUrl.Replace("/.well-known/jwks.json", "/moved");
     /// <summary>How long the JWKS takes to answer (a slow identity provider).</summary>
     public TimeSpan Delay { get; set; }
+    /// <summary>Completed when a JWKS request arrives (before <see cref="Delay"/>).</summary>
+    public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private JwksServer(WebApplication app, string url) { _app = app; JwksUrl = url; }
 
@@ -36,6 +38,7 @@ public sealed class JwksServer : IAsyncDisposable
         app.MapGet("/.well-known/jwks.json", async () =>
         {
             Interlocked.Increment(ref server!.Requests);
+            server.Arrived.TrySetResult();
             if (server.Delay > TimeSpan.Zero) await Task.Delay(server.Delay);
             var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(server.Key.Rsa.ExportParameters(false)) { KeyId = server.Key.KeyId });
             return Results.Json(new { keys = new[] { new { kty = jwk.Kty, kid = jwk.Kid, use = "sig", alg = "RS256", n = jwk.N, e = jwk.E } } });

@@ -90,5 +90,5 @@ public sealed class LocalCache<TValue> : CacheInvalidation.ISubscriber
         for (var i = 0; i < Stripes; i++) Interlocked.Increment(ref _generations[i]);
     }
 
-    private static int Stripe(string partition) => (int)((uint)StringComparer.Ordinal.GetHashCode(partition) % Stripes);
+    internal static int Stripe(string partition) => (int)((uint)StringComparer.Ordinal.GetHashCode(partition) % Stripes);
 }

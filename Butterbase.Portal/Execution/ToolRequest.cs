@@ -178,7 +178,6 @@ public static class ToolRequest
         return question < 0 ? (template, null) : (template[..question], template[(question + 1)..]);
     }
 
-    /// <summary>Puts the connection's credentials on the request the way its scheme says.</summary>
     /// <summary>
     /// Another call of the same execute (a multi-call tool's next step, a forced refresh's second send) carries the first
     /// one's options: its connection and app (the circuit breaker it counts against, <see cref="ProviderCircuit"/>), whether
@@ -190,6 +189,7 @@ public static class ToolRequest
         foreach (var (key, value) in from.Options) options[key] = value;
     }
 
+    /// <summary>Puts the connection's credentials on the request the way its scheme says.</summary>
     public static void Authenticate(HttpRequestMessage request, Toolkit toolkit, StoredCredentials credentials)
     {
         switch (credentials.Scheme)
