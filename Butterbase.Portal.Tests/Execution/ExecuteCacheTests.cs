@@ -87,7 +87,7 @@ public sealed class ExecuteCacheTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await otherClient.GetAsync($"v1/{other.Id}/integrations/configure")).StatusCode);
         // Its row changes behind the cache's back, so a read of the database would now refuse it: only a cache that kept
         // the key answers 200 below.
-        await _portal.ExecuteSqlAsync($"UPDATE ApiKeys SET RevokedAt = '2026-01-01 00:00:00' WHERE Id = '{other.KeyId}'");
+        await _portal.ExecuteSqlAsync($"UPDATE \"ApiKeys\" SET \"RevokedAt\" = '2026-01-01 00:00:00' WHERE \"Id\" = '{other.KeyId}'");
 
         // This app revokes a key of its own, and tries a key id that does not exist. Before, each call made every cached
         // key of every app stale, here and on every instance: any tenant could keep all of them reading the database.
