@@ -37,7 +37,10 @@ public abstract class CodedTool
     public virtual Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, Func<HttpRequestMessage, Task<HttpResponseMessage>> send, CancellationToken ct) =>
         send(request);
 
-    /// <summary>A follow-up call of a multi-call tool, with the first call's headers (its credentials among them) and options.</summary>
+    /// <summary>
+    /// A follow-up call of a multi-call tool (or of <see cref="GoogleDriveDownloadHandler"/>'s two), with the first call's
+    /// headers (its credentials among them) and options.
+    /// </summary>
     protected internal static HttpRequestMessage FollowUp(HttpRequestMessage first, HttpMethod method, string url, HttpContent? content = null)
     {
         var request = new HttpRequestMessage(method, url) { Content = content };

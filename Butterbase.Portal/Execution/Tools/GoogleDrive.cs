@@ -121,11 +121,9 @@ public sealed class GoogleDriveDownloadHandler : DelegatingHandler
 
         var fileUrl = request.RequestUri!.GetLeftPart(UriPartial.Path);
         var isEditorFile = storedType.StartsWith(GoogleAppsPrefix, StringComparison.Ordinal);
-        using var download = new HttpRequestMessage(HttpMethod.Get, isEditorFile
+        using var download = CodedTool.FollowUp(request, HttpMethod.Get, isEditorFile
             ? $"{fileUrl}/export?mimeType={Uri.EscapeDataString(exportAs)}"
             : $"{fileUrl}?alt=media&supportsAllDrives=true");
-        foreach (var (name, values) in request.Headers) download.Headers.TryAddWithoutValidation(name, values);
-        ToolRequest.CopyOptions(request, download);
         var response = await base.SendAsync(download, cancellationToken);
         if (!response.IsSuccessStatusCode) return response;
         using (response)
